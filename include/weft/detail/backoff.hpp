@@ -1,0 +1,54 @@
+// weft/detail/backoff.hpp: the only spin loop in weft, bounded by count.
+//
+// A waiter spins briefly before it parks because waking a thread that sleeps in the
+// kernel costs tens of microseconds while a cache-line hand-off costs tens of
+// nanoseconds. Backoff bounds that spin: kPauseRounds rounds of 2^round pause
+// instructions (about a microsecond in all), then kYieldRounds rounds that yield the
+// core (which lets a preempted lock holder run when threads outnumber cores). After
+// that done() is true and the caller must park.
+#pragma once
+
+#include <cstdint>
+#include <thread>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace weft::detail {
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+class Backoff {
+ public:
+  static constexpr std::uint32_t kPauseRounds = 7;
+  static constexpr std::uint32_t kYieldRounds = 3;
+  static constexpr std::uint32_t kSpinLimit = kPauseRounds + kYieldRounds;
+
+  // One round of spinning. Returns false, without spinning, once the budget is spent:
+  // the caller must park now.
+  bool spin() noexcept {
+    if (round_ >= kSpinLimit) return false;
+    if (round_ < kPauseRounds) {
+      for (std::uint32_t i = 0, n = 1u << round_; i < n; ++i) cpu_relax();
+    } else {
+      std::this_thread::yield();
+    }
+    ++round_;
+    return true;
+  }
+
+  bool done() const noexcept { return round_ >= kSpinLimit; }
+  void reset() noexcept { round_ = 0; }
+
+ private:
+  std::uint32_t round_ = 0;
+};
+
+}  // namespace weft::detail

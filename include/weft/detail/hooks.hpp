@@ -1,0 +1,93 @@
+// weft/detail/hooks.hpp: the points where L1-L4 report to the debug and trace tools (L5).
+//
+// Every hook is called only after debug_on() returned true, so when all tools are off
+// a primitive pays one relaxed load and one predictable branch. The hooks are
+// implemented in src/debug/ on top of L0 and the uninstrumented WordLock only, so they
+// never re-enter an instrumented primitive.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+
+#include "weft/detail/config.hpp"
+
+namespace weft::detail {
+
+// What kind of object a thread acquires or waits on; shown in reports and traces.
+enum class ObjKind : std::uint8_t {
+  lock,
+  rlock,
+  condition,
+  semaphore,
+  event,
+  barrier,
+  queue,
+  future,
+  thread,
+  executor,
+  timer,
+  other,
+};
+
+const char* obj_kind_name(ObjKind kind) noexcept;
+
+// What a parked thread waits on: the object (not always the parking key), its kind and
+// the call site.
+struct WaitSite {
+  const void* object = nullptr;
+  ObjKind kind = ObjKind::other;
+  SourceLoc loc{};
+};
+
+// Bits of g_debug_flags. Set by WEFT_DEBUG / WEFT_TRACE at start-up or by
+// weft::debug::enable(); never cleared while threads run instrumented code.
+enum DebugFlag : std::uint32_t {
+  kDebugLockOrder = 1u << 0,
+  kDebugDeadlock = 1u << 1,
+  kDebugStats = 1u << 2,
+  kDebugTrace = 1u << 3,
+};
+
+extern std::atomic<std::uint32_t> g_debug_flags;
+
+// True when any debug or trace tool is on. Relaxed: a thread that misses a concurrent
+// enable() starts reporting at its next call.
+WEFT_ALWAYS_INLINE bool debug_on() noexcept {
+  return WEFT_UNLIKELY(g_debug_flags.load(std::memory_order_relaxed) != 0);
+}
+
+namespace hooks {
+
+// A blocking acquisition of `obj` is about to start (lock-order check happens here, so
+// an inversion is reported before it can deadlock). May throw LockOrderError.
+void before_acquire(const void* obj, ObjKind kind, SourceLoc loc);
+// `obj` is now held by the calling thread; `contended` when the acquirer had to wait.
+void after_acquire(const void* obj, ObjKind kind, SourceLoc loc, bool contended) noexcept;
+// `obj` was released (for a Lock, possibly by a thread that did not acquire it).
+void after_release(const void* obj, ObjKind kind) noexcept;
+
+// The calling thread is about to park / is back from parking.
+void wait_begin(const WaitSite& site) noexcept;
+void wait_end(const WaitSite& site, bool timed_out) noexcept;
+
+// Names and lifetimes of objects the tools report on. object_named is called even when
+// the tools are off, so that enabling them later still shows names.
+void object_named(const void* obj, ObjKind kind, std::string_view name);
+void object_destroyed(const void* obj) noexcept;
+
+// Queues: an item entered / left `queue`, which now holds `depth` items. `seq` pairs a
+// put with the get that took the item (trace flow arrows); 0 when unknown.
+void queue_put(const void* queue, std::size_t depth, std::uint64_t seq) noexcept;
+void queue_get(const void* queue, std::size_t depth, std::uint64_t seq) noexcept;
+
+// Executors: a task starts / ends on the calling worker thread.
+void task_begin(const void* executor, std::uint64_t task_id) noexcept;
+void task_end(const void* executor, std::uint64_t task_id) noexcept;
+
+// A weft thread starts running / is about to finish, on that thread.
+void thread_started(std::string_view name) noexcept;
+void thread_finished() noexcept;
+
+}  // namespace hooks
+}  // namespace weft::detail

@@ -1,0 +1,138 @@
+// weft/lock.hpp: Lock, the primitive mutual-exclusion lock.     (Python: threading.Lock)
+//
+// Part of <weft/threading.hpp>. Design: docs/design.md (L2 primitives).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "weft/detail/config.hpp"
+#include "weft/detail/deadline.hpp"
+#include "weft/detail/hooks.hpp"
+
+namespace weft {
+
+/// Lock: a non-recursive lock that any thread may release.      (Python: threading.Lock)
+///
+/// State: unlocked or locked. acquire() takes an unlocked lock; release() unlocks a
+/// locked one, whichever thread calls it (Python allows a different thread to release).
+///
+///   state \ call | acquire()                 | release()
+///   unlocked     | -> locked, returns true   | RuntimeError
+///   locked       | blocks until unlocked     | -> unlocked, may wake one waiter
+///
+/// Guarantees
+///   Memory:   for any threads X and Y, everything X did before X calls release() is
+///             visible to Y once Y's next acquire() of this lock returns true.
+///   A failed try (acquire(false), acquire(0s)) has no effect.
+/// Fairness: waiters are queued FIFO, but a running thread may barge in ahead of a
+///   woken one. About once per millisecond of contention release() hands the lock
+///   directly to the longest waiter, so no waiter starves.
+/// Blocking: acquire() and acquire(timeout) block; acquire(false) and any zero or
+///   negative timeout never block. A timed acquire fails only after the timeout.
+/// Cost:     uncontended acquire and release are one compare-and-swap each, inline, with
+///           no system call; release() calls into the parking lot only when a thread is
+///           parked. sizeof(Lock) == 2. Spins briefly (bounded) before parking.
+/// Lifetime: may be destroyed once it is unlocked and no thread is inside a member.
+///           All members may be called concurrently.
+/// Invalid:  release() of an unlocked lock throws RuntimeError. Relocking a Lock held
+///           by the same thread blocks forever (it is not re-entrant; use RLock).
+///
+///   weft::Lock lock;
+///   { std::scoped_lock hold(lock); ++counter; }   // Python: with lock: counter += 1
+class Lock {
+ public:
+  explicit Lock(std::string_view name = {});
+  ~Lock();
+  Lock(const Lock&) = delete;
+  Lock& operator=(const Lock&) = delete;
+
+  /// Acquires the lock; with blocking == false, only tries.
+  /// Returns: true if acquired. Throws: LockOrderError in lock-order throw mode.
+  bool acquire(bool blocking = true, detail::SourceLoc loc = detail::SourceLoc::current()) {
+    if (WEFT_LIKELY(!detail::debug_on()) && try_fast()) return true;
+    return acquire_slow(blocking ? detail::kForever : kImmediate, loc);
+  }
+
+  /// Acquires the lock, waiting at most `timeout` (zero or negative: one try).
+  template <class Rep, class Period>
+  bool acquire(std::chrono::duration<Rep, Period> timeout,
+               detail::SourceLoc loc = detail::SourceLoc::current()) {
+    if (WEFT_LIKELY(!detail::debug_on()) && try_fast()) return true;
+    return acquire_slow(timeout <= timeout.zero() ? kImmediate : detail::deadline_after(timeout),
+                        loc);
+  }
+
+  /// Releases the lock. Any thread may call it. Wakes: one waiter, if any.
+  /// Throws: RuntimeError if the lock is not locked.
+  void release() {
+    if (WEFT_LIKELY(!detail::debug_on())) {
+      std::uint8_t expected = kLocked;
+      // (L2) release: publishes the critical section. Pairs with (L1).
+      if (WEFT_LIKELY(state_.compare_exchange_strong(expected, 0, std::memory_order_release,
+                                                     std::memory_order_relaxed)))
+        return;
+    }
+    release_slow();
+  }
+
+  /// True if some thread holds the lock (a snapshot).
+  bool locked() const noexcept { return (state_.load(std::memory_order_relaxed) & kLocked) != 0; }
+
+  // C++ TimedLockable: std::scoped_lock, std::unique_lock, condition_variable_any.
+  void lock(detail::SourceLoc loc = detail::SourceLoc::current()) { acquire(true, loc); }
+  void unlock() { release(); }
+  bool try_lock(detail::SourceLoc loc = detail::SourceLoc::current()) { return acquire(false, loc); }
+  template <class Rep, class Period>
+  bool try_lock_for(std::chrono::duration<Rep, Period> timeout,
+                    detail::SourceLoc loc = detail::SourceLoc::current()) {
+    return acquire(timeout, loc);
+  }
+  template <class C, class D>
+  bool try_lock_until(std::chrono::time_point<C, D> when,
+                      detail::SourceLoc loc = detail::SourceLoc::current()) {
+    if (WEFT_LIKELY(!detail::debug_on()) && try_fast()) return true;
+    const detail::Deadline deadline = detail::to_deadline(when);
+    return acquire_slow(deadline <= detail::Clock::now() ? kImmediate : deadline, loc);
+  }
+
+  /// Names the lock in debug reports and traces (not concurrent with other members).
+  void set_name(std::string_view name);
+
+  // The protocol Condition uses to release a lock while it waits (CPython's names).
+  using SavedState = bool;
+  SavedState release_save() {
+    release();
+    return true;
+  }
+  void acquire_restore(SavedState, detail::SourceLoc loc = detail::SourceLoc::current()) {
+    acquire(true, loc);
+  }
+  bool is_owned() const noexcept { return locked(); }
+
+ private:
+  friend struct LockAccess;
+  static constexpr std::uint8_t kLocked = 1;  // someone holds the lock
+  static constexpr std::uint8_t kParked = 2;  // threads may be parked on this lock
+  static constexpr std::uint8_t kNamed = 1;   // flags_: registered with the debug tools
+  static constexpr detail::Deadline kImmediate = detail::Deadline::min();
+
+  bool try_fast() noexcept {
+    std::uint8_t expected = 0;
+    // (L1) acquire: pairs with (L2) and with the release in the slow paths.
+    return state_.compare_exchange_weak(expected, kLocked, std::memory_order_acquire,
+                                        std::memory_order_relaxed);
+  }
+  WEFT_NOINLINE bool acquire_slow(detail::Deadline deadline, detail::SourceLoc loc);
+  WEFT_NOINLINE void release_slow();
+
+  std::atomic<std::uint8_t> state_{0};
+  std::uint8_t flags_ = 0;
+};
+
+static_assert(sizeof(Lock) <= 4, "Lock must stay a few bytes");
+
+}  // namespace weft

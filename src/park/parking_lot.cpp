@@ -1,0 +1,339 @@
+// L1 parking lot: address-keyed FIFO queues of parked threads.
+//
+// Layout: a fixed table of buckets, each a WordLock and an intrusive FIFO list of the
+// ThreadData of parked threads (one ThreadData per thread, created at its first park).
+// A parked thread sleeps in L0 on its own `parked` word.
+//
+// Protocol between a parker P and an unparker U (labels used below):
+//   (P1) P enqueues itself, with key = k, under the bucket lock after validate().
+//   (U1) U dequeues P under the bucket lock, sets P.token and P.key = nullptr (P is no
+//        longer queued), and unlocks.
+//   (U2) U stores P.parked = 0 (release) and wakes P's word. Pairs with (P2).
+//   (P2) P sees parked == 0 (acquire): U's writes, and the token, are visible.
+//   (P3) On timeout P locks its key's bucket: if P.key is still set, P removes itself;
+//        if it is nullptr, U is between (U1) and (U2), so P waits, untimed, for (U2).
+#include "weft/detail/parking_lot.hpp"
+
+#include <pthread.h>
+
+#include <array>
+#include <atomic>
+#include <memory>
+
+#include "park/word_lock.hpp"
+
+namespace weft::detail {
+namespace {
+
+struct ThreadData {
+  std::atomic<std::uint32_t> parked{0};   // 1 while queued or being unparked
+  std::atomic<const void*> key{nullptr};  // the queue we are on; nullptr once dequeued
+  ThreadData* next = nullptr;             // bucket list; guarded by the bucket lock
+  ParkToken park_token = 0;               // guarded by the bucket lock
+  ParkToken unpark_token = 0;             // written at (U1), read after (P2)
+  WaitSite site{};                        // guarded by the bucket lock
+  Deadline since{};                       // guarded by the bucket lock
+  Deadline deadline{};                    // guarded by the bucket lock
+  std::uint64_t ident = current_ident();
+};
+
+ThreadData& this_thread_data() noexcept {
+  thread_local ThreadData data;
+  return data;
+}
+
+struct alignas(64) Bucket {
+  WordLock lock;
+  ThreadData* head = nullptr;
+  ThreadData* tail = nullptr;
+  Deadline fair_deadline{};
+  std::uint32_t seed = 0;
+
+  void append(ThreadData* t) noexcept {
+    t->next = nullptr;
+    if (tail != nullptr) {
+      tail->next = t;
+    } else {
+      head = t;
+    }
+    tail = t;
+  }
+
+  // Removes t (whose predecessor is prev, or nullptr if t is head).
+  void remove(ThreadData* prev, ThreadData* t) noexcept {
+    ThreadData* next = t->next;
+    if (prev != nullptr) {
+      prev->next = next;
+    } else {
+      head = next;
+    }
+    if (tail == t) tail = prev;
+    t->next = nullptr;
+  }
+
+  bool has_key(const void* key, ThreadData* from) const noexcept {
+    for (ThreadData* t = from; t != nullptr; t = t->next)
+      if (t->key.load(std::memory_order_relaxed) == key) return true;
+    return false;
+  }
+
+  // True about once per millisecond, at random points: time to hand off fairly.
+  bool time_to_be_fair() noexcept {
+    const Deadline now = Clock::now();
+    if (now < fair_deadline) return false;
+    seed = seed * 1664525u + 1013904223u;  // LCG; quality is irrelevant here
+    fair_deadline = now + std::chrono::nanoseconds(seed % 1'000'000);
+    return true;
+  }
+};
+
+constexpr std::size_t kBucketBits = 10;
+constexpr std::size_t kBuckets = std::size_t{1} << kBucketBits;
+
+std::array<Bucket, kBuckets>& buckets() noexcept {
+  // Leaked on purpose: daemon threads may park while static destructors run.
+  static auto* table = new std::array<Bucket, kBuckets>();
+  return *table;
+}
+
+std::size_t bucket_index(const void* key) noexcept {
+  const auto h = reinterpret_cast<std::uintptr_t>(key) * 0x9E3779B97F4A7C15ull;
+  return static_cast<std::size_t>(h >> (64 - kBucketBits));
+}
+
+Bucket& lock_bucket(const void* key) noexcept {
+  Bucket& b = buckets()[bucket_index(key)];
+  b.lock.lock();
+  return b;
+}
+
+// Locks the buckets of two keys in index order (once if they share a bucket).
+std::pair<Bucket*, Bucket*> lock_bucket_pair(const void* a, const void* b) noexcept {
+  const std::size_t ia = bucket_index(a), ib = bucket_index(b);
+  Bucket* ba = &buckets()[ia];
+  Bucket* bb = &buckets()[ib];
+  if (ia == ib) {
+    ba->lock.lock();
+  } else if (ia < ib) {
+    ba->lock.lock();
+    bb->lock.lock();
+  } else {
+    bb->lock.lock();
+    ba->lock.lock();
+  }
+  return {ba, bb};
+}
+
+void unlock_bucket_pair(Bucket* a, Bucket* b) noexcept {
+  a->lock.unlock();
+  if (a != b) b->lock.unlock();
+}
+
+// (U2): wake a thread already dequeued at (U1).
+void wake(ThreadData* t) noexcept {
+  t->parked.store(0, std::memory_order_release);
+  wake_by_address(t->parked, false);
+}
+
+// Sleeps in L0 until (U2) or the deadline. True if unparked.
+bool sleep_until_unparked(ThreadData& me, Deadline deadline) noexcept {
+  while (me.parked.load(std::memory_order_acquire) != 0) {  // (P2)
+    if (wait_on_address(me.parked, 1, deadline) == WaitResult::timed_out)
+      return me.parked.load(std::memory_order_acquire) == 0;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::uint64_t current_ident() noexcept {
+  return static_cast<std::uint64_t>(pthread_self());
+}
+
+ParkResult park(const void* key, FunctionRef<bool()> validate, FunctionRef<void()> before_sleep,
+                FunctionRef<void(const void*, bool)> timed_out, Deadline deadline,
+                const WaitSite& site, ParkToken park_token) {
+  ThreadData& me = this_thread_data();
+  {
+    Bucket& b = lock_bucket(key);
+    if (!validate()) {
+      b.lock.unlock();
+      return {ParkStatus::kInvalid, 0};
+    }
+    me.parked.store(1, std::memory_order_relaxed);
+    me.key.store(key, std::memory_order_relaxed);
+    me.park_token = park_token;
+    me.site = site;
+    me.since = Clock::now();
+    me.deadline = deadline;
+    b.append(&me);  // (P1)
+    b.lock.unlock();
+  }
+  before_sleep();
+  const bool debug = debug_on();
+  if (debug) hooks::wait_begin(site);
+
+  if (sleep_until_unparked(me, deadline)) {
+    if (debug) hooks::wait_end(site, false);
+    return {ParkStatus::kUnparked, me.unpark_token};
+  }
+
+  // (P3) Timed out. Our key may change under us (requeue), so lock, then re-check.
+  for (;;) {
+    const void* k = me.key.load(std::memory_order_acquire);
+    if (k == nullptr) break;  // dequeued by an unparker: (U2) is coming
+    Bucket& b = lock_bucket(k);
+    if (me.key.load(std::memory_order_relaxed) != k) {
+      b.lock.unlock();
+      continue;
+    }
+    ThreadData* prev = nullptr;
+    for (ThreadData* t = b.head; t != &me; t = t->next) prev = t;
+    b.remove(prev, &me);
+    me.key.store(nullptr, std::memory_order_relaxed);
+    const bool was_last = !b.has_key(k, b.head);
+    timed_out(k, was_last);
+    b.lock.unlock();
+    me.parked.store(0, std::memory_order_relaxed);
+    if (debug) hooks::wait_end(site, true);
+    return {ParkStatus::kTimedOut, 0};
+  }
+  sleep_until_unparked(me, kForever);
+  if (debug) hooks::wait_end(site, false);
+  return {ParkStatus::kUnparked, me.unpark_token};
+}
+
+ParkResult park(const void* key, FunctionRef<bool()> validate, Deadline deadline,
+                const WaitSite& site) {
+  return park(
+      key, validate, [] {}, [](const void*, bool) {}, deadline, site, 0);
+}
+
+UnparkResult unpark_one(const void* key, FunctionRef<ParkToken(UnparkResult)> callback) {
+  Bucket& b = lock_bucket(key);
+  ThreadData* prev = nullptr;
+  ThreadData* t = b.head;
+  while (t != nullptr && t->key.load(std::memory_order_relaxed) != key) {
+    prev = t;
+    t = t->next;
+  }
+  UnparkResult result;
+  if (t != nullptr) {
+    ThreadData* rest = t->next;
+    b.remove(prev, t);
+    result.unparked = 1;
+    result.have_more = b.has_key(key, rest);
+    result.be_fair = b.time_to_be_fair();
+  }
+  const ParkToken token = callback(result);
+  if (t != nullptr) {
+    t->unpark_token = token;
+    t->key.store(nullptr, std::memory_order_release);  // (U1)
+  }
+  b.lock.unlock();
+  if (t != nullptr) wake(t);
+  return result;
+}
+
+bool unpark_one(const void* key) {
+  return unpark_one(key, [](UnparkResult) -> ParkToken { return 0; }).unparked != 0;
+}
+
+std::size_t unpark_n(const void* key, std::size_t n, ParkToken token) {
+  if (n == 0) return 0;
+  Bucket& b = lock_bucket(key);
+  ThreadData* woken_head = nullptr;
+  ThreadData** woken_tail = &woken_head;
+  std::size_t count = 0;
+  ThreadData* prev = nullptr;
+  ThreadData* t = b.head;
+  while (t != nullptr && count < n) {
+    ThreadData* next = t->next;
+    if (t->key.load(std::memory_order_relaxed) == key) {
+      b.remove(prev, t);
+      t->unpark_token = token;
+      t->key.store(nullptr, std::memory_order_release);  // (U1)
+      *woken_tail = t;
+      woken_tail = &t->next;
+      ++count;
+    } else {
+      prev = t;
+    }
+    t = next;
+  }
+  b.lock.unlock();
+  // t->next is ours now: the dequeued threads cannot re-enter a list before (U2).
+  for (ThreadData* w = woken_head; w != nullptr;) {
+    ThreadData* next = w->next;
+    w->next = nullptr;
+    wake(w);
+    w = next;
+  }
+  return count;
+}
+
+std::size_t unpark_all(const void* key, ParkToken token) {
+  return unpark_n(key, static_cast<std::size_t>(-1), token);
+}
+
+UnparkResult unpark_requeue(const void* from, const void* to, FunctionRef<RequeueOp()> validate,
+                            FunctionRef<ParkToken(RequeueOp, UnparkResult)> callback) {
+  auto [bf, bt] = lock_bucket_pair(from, to);
+  const RequeueOp op = validate();
+  UnparkResult result;
+  if (op == RequeueOp::kAbort) {
+    callback(op, result);
+    unlock_bucket_pair(bf, bt);
+    return result;
+  }
+  ThreadData* first = nullptr;
+  ThreadData* moved_head = nullptr;
+  ThreadData** moved_tail = &moved_head;
+  ThreadData* prev = nullptr;
+  for (ThreadData* t = bf->head; t != nullptr;) {
+    ThreadData* next = t->next;
+    if (t->key.load(std::memory_order_relaxed) == from) {
+      bf->remove(prev, t);
+      if (op == RequeueOp::kUnparkOneRequeueRest && first == nullptr) {
+        first = t;
+      } else {
+        *moved_tail = t;
+        moved_tail = &t->next;
+        result.have_more = true;
+      }
+    } else {
+      prev = t;
+    }
+    t = next;
+  }
+  for (ThreadData* t = moved_head; t != nullptr;) {
+    ThreadData* next = t->next;
+    t->key.store(to, std::memory_order_relaxed);
+    bt->append(t);
+    t = next;
+  }
+  if (first != nullptr) {
+    result.unparked = 1;
+    result.be_fair = bf->time_to_be_fair();
+  }
+  const ParkToken token = callback(op, result);
+  if (first != nullptr) {
+    first->unpark_token = token;
+    first->key.store(nullptr, std::memory_order_release);  // (U1)
+  }
+  unlock_bucket_pair(bf, bt);
+  if (first != nullptr) wake(first);
+  return result;
+}
+
+void for_each_parked(FunctionRef<void(const ParkedThread&)> fn) {
+  for (Bucket& b : buckets()) {
+    WordLockGuard guard(b.lock);
+    for (ThreadData* t = b.head; t != nullptr; t = t->next) {
+      fn(ParkedThread{t->ident, t->key.load(std::memory_order_relaxed), t->site, t->since,
+                      t->deadline});
+    }
+  }
+}
+
+}  // namespace weft::detail

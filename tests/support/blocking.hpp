@@ -1,0 +1,67 @@
+// Test support: prove that a call really blocked until something else happened.
+//
+// expect_blocks_until(block_fn, trigger_fn) runs block_fn on the calling thread. A
+// helper thread waits until the caller is parked in weft's parking lot (so it really
+// blocked, no sleep involved), then runs trigger_fn. block_fn must not return before
+// trigger_fn has finished; if it does, the test fails. (The idea of CPython's
+// BlockingTestMixin, without its sleep.)
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <thread>
+
+#include "weft/detail/parking_lot.hpp"
+
+namespace weft::testing {
+
+// True when the thread with this ident is parked right now.
+inline bool is_parked(std::uint64_t ident) {
+  bool parked = false;
+  weft::detail::for_each_parked([&](const weft::detail::ParkedThread& t) {
+    if (t.ident == ident) parked = true;
+  });
+  return parked;
+}
+
+// Polls (yielding) until the thread is parked; false after `limit`.
+inline bool wait_until_parked(std::uint64_t ident,
+                              std::chrono::milliseconds limit = std::chrono::seconds(30)) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (!is_parked(ident)) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+template <class Block, class Trigger>
+decltype(auto) expect_blocks_until(Block&& block_fn, Trigger&& trigger_fn) {
+  std::atomic<bool> triggered{false};
+  std::atomic<bool> parked_seen{false};
+  const std::uint64_t me = weft::detail::current_ident();
+  std::thread helper([&] {
+    parked_seen = wait_until_parked(me);
+    trigger_fn();
+    triggered.store(true, std::memory_order_release);
+  });
+  struct Joiner {
+    std::thread& t;
+    ~Joiner() { t.join(); }
+  } joiner{helper};
+  if constexpr (std::is_void_v<decltype(block_fn())>) {
+    block_fn();
+    EXPECT_TRUE(triggered.load(std::memory_order_acquire))
+        << "the call returned before its trigger ran: it did not block";
+  } else {
+    auto result = block_fn();
+    EXPECT_TRUE(triggered.load(std::memory_order_acquire))
+        << "the call returned before its trigger ran: it did not block";
+    return result;
+  }
+}
+
+}  // namespace weft::testing
