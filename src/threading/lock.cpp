@@ -65,10 +65,9 @@ bool Lock::acquire_slow(detail::Deadline deadline, detail::SourceLoc loc) {
           if (was_last) state_.fetch_and(static_cast<std::uint8_t>(~kParked), std::memory_order_relaxed);
         },
         deadline, detail::WaitSite{this, detail::ObjKind::lock, loc});
-    if (r.status == detail::ParkStatus::kUnparked && r.token == kHandoff) {
-      std::atomic_thread_fence(std::memory_order_acquire);  // pairs with (L5)'s release
-      break;
-    }
+    // The parking lot orders the unparker's writes before our return ((U2)/(P2)), so a
+    // hand-off needs no further fence.
+    if (r.status == detail::ParkStatus::kUnparked && r.token == kHandoff) break;
     if (r.status == detail::ParkStatus::kTimedOut) {
       // One last try: the lock may have been released just as the deadline passed.
       state = state_.load(std::memory_order_relaxed);

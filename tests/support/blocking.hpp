@@ -45,8 +45,9 @@ decltype(auto) expect_blocks_until(Block&& block_fn, Trigger&& trigger_fn) {
   const std::uint64_t me = weft::detail::current_ident();
   std::thread helper([&] {
     parked_seen = wait_until_parked(me);
-    trigger_fn();
+    // Marked before the trigger runs: once it runs, block_fn may return at any moment.
     triggered.store(true, std::memory_order_release);
+    trigger_fn();
   });
   struct Joiner {
     std::thread& t;
@@ -56,10 +57,12 @@ decltype(auto) expect_blocks_until(Block&& block_fn, Trigger&& trigger_fn) {
     block_fn();
     EXPECT_TRUE(triggered.load(std::memory_order_acquire))
         << "the call returned before its trigger ran: it did not block";
+    EXPECT_TRUE(parked_seen.load()) << "the call never parked";
   } else {
     auto result = block_fn();
     EXPECT_TRUE(triggered.load(std::memory_order_acquire))
         << "the call returned before its trigger ran: it did not block";
+    EXPECT_TRUE(parked_seen.load()) << "the call never parked";
     return result;
   }
 }

@@ -1,0 +1,205 @@
+// L1 parking lot: park/unpark/requeue, FIFO order, timeouts, validation, bucket sharing,
+// and the race between a timeout and an unpark.
+#include "weft/detail/parking_lot.hpp"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "support/blocking.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using weft::detail::Clock;
+using weft::detail::kForever;
+using weft::detail::ObjKind;
+using weft::detail::park;
+using weft::detail::ParkStatus;
+using weft::detail::WaitSite;
+
+const WaitSite kSite{nullptr, ObjKind::other, weft::detail::SourceLoc::current()};
+
+// Waits (yielding) until `n` threads are parked on `key`.
+void wait_for_parked(const void* key, std::size_t n) {
+  for (;;) {
+    std::size_t count = 0;
+    weft::detail::for_each_parked([&](const weft::detail::ParkedThread& t) {
+      if (t.key == key) ++count;
+    });
+    if (count >= n) return;
+    std::this_thread::yield();
+  }
+}
+
+TEST(ParkingLot, InvalidParkNeverSleeps) {
+  int key = 0;
+  const auto r = park(&key, [] { return false; }, kForever, kSite);
+  EXPECT_EQ(r.status, ParkStatus::kInvalid);
+}
+
+TEST(ParkingLot, TimesOutAfterDeadline) {
+  int key = 0;
+  bool timed_out_called = false;
+  bool last = false;
+  const auto deadline = Clock::now() + 10ms;
+  const auto r = park(
+      &key, [] { return true; }, [] {},
+      [&](const void* k, bool was_last) {
+        EXPECT_EQ(k, &key);
+        timed_out_called = true;
+        last = was_last;
+      },
+      deadline, kSite);
+  EXPECT_EQ(r.status, ParkStatus::kTimedOut);
+  EXPECT_GE(Clock::now(), deadline);
+  EXPECT_TRUE(timed_out_called);
+  EXPECT_TRUE(last);
+  EXPECT_FALSE(weft::detail::unpark_one(&key)) << "a timed-out thread stays queued";
+}
+
+TEST(ParkingLot, UnparkOneDeliversTokenAndBlocksUntilThen) {
+  int key = 0;
+  weft::detail::ParkResult r{};
+  weft::testing::expect_blocks_until(
+      [&] { r = park(&key, [] { return true; }, [] {}, [](const void*, bool) {}, kForever, kSite); },
+      [&] {
+        weft::detail::unpark_one(&key, [](weft::detail::UnparkResult u) -> weft::detail::ParkToken {
+          EXPECT_EQ(u.unparked, 1u);
+          EXPECT_FALSE(u.have_more);
+          return 42;
+        });
+      });
+  EXPECT_EQ(r.status, ParkStatus::kUnparked);
+  EXPECT_EQ(r.token, 42u);
+}
+
+TEST(ParkingLot, UnparkWithNobodyParkedStillRunsCallback) {
+  int key = 0;
+  bool called = false;
+  const auto u = weft::detail::unpark_one(&key, [&](weft::detail::UnparkResult res) {
+    called = true;
+    EXPECT_EQ(res.unparked, 0u);
+    return weft::detail::ParkToken{0};
+  });
+  EXPECT_TRUE(called);
+  EXPECT_EQ(u.unparked, 0u);
+}
+
+TEST(ParkingLot, UnparkOneIsFifo) {
+  int key = 0;
+  constexpr int kThreads = 4;
+  std::vector<int> order;
+  std::mutex order_mutex;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    wait_for_parked(&key, static_cast<std::size_t>(i));  // park one at a time, in order
+    threads.emplace_back([&, i] {
+      park(&key, [] { return true; }, kForever, kSite);
+      std::lock_guard<std::mutex> g(order_mutex);
+      order.push_back(i);
+    });
+  }
+  wait_for_parked(&key, kThreads);
+  for (int i = 0; i < kThreads; ++i) {
+    // Wake one, then wait until it has recorded itself before waking the next.
+    ASSERT_TRUE(weft::detail::unpark_one(&key));
+    for (;;) {
+      std::lock_guard<std::mutex> g(order_mutex);
+      if (order.size() == static_cast<std::size_t>(i + 1)) break;
+    }
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3}));
+}
+
+TEST(ParkingLot, UnparkAllAndUnparkN) {
+  int key = 0;
+  std::atomic<int> woken{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 5; ++i) {
+    threads.emplace_back([&] {
+      park(&key, [] { return true; }, kForever, kSite);
+      ++woken;
+    });
+  }
+  wait_for_parked(&key, 5);
+  EXPECT_EQ(weft::detail::unpark_n(&key, 2), 2u);
+  EXPECT_EQ(weft::detail::unpark_all(&key), 3u);
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(woken, 5);
+}
+
+TEST(ParkingLot, KeysSharingABucketAreKeptApart) {
+  // Many keys in one array: some certainly share buckets. Waking one key must not
+  // wake threads parked on another.
+  std::array<int, 64> keys{};
+  std::atomic<int> woken{0};
+  std::vector<std::thread> threads;
+  for (auto& k : keys) {
+    threads.emplace_back([&, key = &k] {
+      park(key, [] { return true; }, kForever, kSite);
+      ++woken;
+    });
+  }
+  for (auto& k : keys) wait_for_parked(&k, 1);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    EXPECT_EQ(weft::detail::unpark_all(&keys[i]), 1u) << "key " << i;
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(woken, 64);
+}
+
+TEST(ParkingLot, RequeueMovesWaitersToAnotherKey) {
+  int from = 0, to = 0;
+  std::atomic<int> woken{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&] {
+      park(&from, [] { return true; }, kForever, kSite);
+      ++woken;
+    });
+  }
+  wait_for_parked(&from, 3);
+  const auto r = weft::detail::unpark_requeue(
+      &from, &to, [] { return weft::detail::RequeueOp::kUnparkOneRequeueRest; },
+      [](weft::detail::RequeueOp, weft::detail::UnparkResult res) {
+        EXPECT_EQ(res.unparked, 1u);
+        EXPECT_TRUE(res.have_more);
+        return weft::detail::ParkToken{0};
+      });
+  EXPECT_EQ(r.unparked, 1u);
+  wait_for_parked(&to, 2);
+  EXPECT_EQ(weft::detail::unpark_all(&from), 0u);
+  EXPECT_EQ(weft::detail::unpark_all(&to), 2u);
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(woken, 3);
+}
+
+TEST(ParkingLot, TimeoutRacingUnparkLosesNothing) {
+  // Each round: a thread parks with a very short deadline while another unparks. Either
+  // the parker was unparked (and the unparker saw it), or it timed out (and the unparker
+  // found nobody): never both, never neither.
+  int key = 0;
+  for (int round = 0; round < 2000; ++round) {
+    std::atomic<bool> parked{false};
+    ParkStatus status{};
+    std::thread parker([&] {
+      status = park(
+                   &key, [&] { parked = true; return true; }, [] {},
+                   [](const void*, bool) {}, Clock::now() + std::chrono::microseconds(round % 50),
+                   kSite)
+                   .status;
+    });
+    while (!parked) std::this_thread::yield();
+    const bool unparked = weft::detail::unpark_one(&key);
+    parker.join();
+    ASSERT_EQ(unparked, status == ParkStatus::kUnparked) << "round " << round;
+  }
+}
+
+}  // namespace
