@@ -15,6 +15,8 @@
 
 namespace weft {
 
+class Condition;
+
 /// Lock: a non-recursive lock that any thread may release.      (Python: threading.Lock)
 ///
 /// State: unlocked or locked. acquire() takes an unlocked lock; release() unlocks a
@@ -115,6 +117,7 @@ class Lock {
 
  private:
   friend struct LockAccess;
+  friend class Condition;  // requeues its waiters onto state_ (see condition.cpp)
   static constexpr std::uint8_t kLocked = 1;  // someone holds the lock
   static constexpr std::uint8_t kParked = 2;  // threads may be parked on this lock
   static constexpr std::uint8_t kNamed = 1;   // flags_: registered with the debug tools

@@ -1,0 +1,175 @@
+// Condition slow paths.
+//   (C1) wait() joins the queue on &waiters_ (validate increments waiters_ under the
+//        bucket lock) and only then releases the lock (in before_sleep). A notifier must
+//        hold the lock, so it runs after the waiter is queued: no lost wake-up.
+//   (C2) notify() reads waiters_ with the lock held. The waiter incremented it before it
+//        released the lock, so the notifier sees it. waiters_ drops only after a thread
+//        left the queue (timeout, or notify), so it never under-counts.
+//   (C3) notify(n >= waiters) requeues every waiter onto the lock's parking key, after
+//        setting the lock's kParked bit under both bucket locks (only if the lock is
+//        locked; otherwise it wakes them). The lock's release then unparks them one at a
+//        time with the lock's own protocol: token kLockHandoff means "you own the lock".
+//   (C4) a requeued waiter that times out on the lock's queue was notified: it clears
+//        the lock's kParked bit if it was the last one there, as the lock's own waiters
+//        do, reacquires the lock and returns true.
+#include "weft/condition.hpp"
+
+#include <exception>
+
+#include "weft/detail/parking_lot.hpp"
+#include "weft/detail/tsan.hpp"
+#include "weft/errors.hpp"
+
+namespace weft {
+namespace {
+// The token Lock and RLock give a thread they hand the lock to (kHandoff in lock.cpp
+// and rlock.cpp). Condition's own wake-ups use a different value.
+constexpr detail::ParkToken kLockHandoff = 1;
+constexpr detail::ParkToken kNotified = 2;
+}  // namespace
+
+Condition::Condition(std::string_view name) : rlock_(&own_) {
+  if (!name.empty()) set_name(name);
+}
+
+Condition::Condition(Lock& lock, std::string_view name) : lock_(&lock) {
+  if (!name.empty()) set_name(name);
+}
+
+Condition::Condition(RLock& lock, std::string_view name) : rlock_(&lock) {
+  if (!name.empty()) set_name(name);
+}
+
+Condition::~Condition() {
+  if (flags_ != 0 || detail::debug_on()) detail::hooks::object_destroyed(this);
+}
+
+void Condition::set_name(std::string_view name) {
+  flags_ = 1;
+  detail::hooks::object_named(this, detail::ObjKind::condition, name);
+}
+
+void Condition::not_owned(const char* what) { throw RuntimeError(what); }
+
+const void* Condition::lock_key() const noexcept {
+  return lock_ != nullptr ? static_cast<const void*>(&lock_->state_)
+                          : static_cast<const void*>(&rlock_->state_);
+}
+
+// Under both bucket locks (C3): sets kParked if the lock is locked.
+bool Condition::mark_lock_parked() noexcept {
+  auto mark = [](auto& state, std::uint8_t locked, std::uint8_t parked) {
+    std::uint8_t s = state.load(std::memory_order_relaxed);
+    for (;;) {
+      if ((s & locked) == 0) return false;
+      if ((s & parked) != 0) return true;
+      if (state.compare_exchange_weak(s, static_cast<std::uint8_t>(s | parked),
+                                      std::memory_order_relaxed, std::memory_order_relaxed))
+        return true;
+    }
+  };
+  return lock_ != nullptr ? mark(lock_->state_, Lock::kLocked, Lock::kParked)
+                          : mark(rlock_->state_, RLock::kLocked, RLock::kParked);
+}
+
+// Under the lock key's bucket lock (C4).
+void Condition::lock_queue_timed_out(bool was_last) noexcept {
+  if (!was_last) return;
+  if (lock_ != nullptr) {
+    lock_->state_.fetch_and(static_cast<std::uint8_t>(~Lock::kParked), std::memory_order_relaxed);
+  } else {
+    rlock_->state_.fetch_and(static_cast<std::uint8_t>(~RLock::kParked), std::memory_order_relaxed);
+  }
+}
+
+bool Condition::wait_until(detail::Deadline deadline, detail::SourceLoc loc) {
+  if (!is_owned()) not_owned("cannot wait on un-acquired lock");
+  if (deadline == kImmediate) return false;  // nothing to wait for: no notify is remembered
+
+  Lock::SavedState lock_saved{};
+  RLock::SavedState rlock_saved{};
+  std::exception_ptr release_error;
+  bool notified = false;
+  const void* const key = &waiters_;
+  const detail::ParkResult r = detail::park(
+      key,
+      [&] {
+        waiters_.fetch_add(1, std::memory_order_relaxed);  // (C1)
+        return true;
+      },
+      [&] {
+        // (C1) queued: now let notifiers in.
+        try {
+          if (lock_ != nullptr) {
+            lock_saved = lock_->release_save();
+          } else {
+            rlock_saved = rlock_->release_save();
+          }
+        } catch (...) {
+          release_error = std::current_exception();  // another thread released our Lock
+        }
+      },
+      [&](const void* k, bool was_last) {
+        if (k == key) {
+          waiters_.fetch_sub(1, std::memory_order_relaxed);
+        } else {
+          notified = true;  // (C4)
+          lock_queue_timed_out(was_last);
+        }
+      },
+      deadline, detail::WaitSite{this, detail::ObjKind::condition, loc});
+  if (release_error) std::rethrow_exception(release_error);
+  if (r.status == detail::ParkStatus::kUnparked) notified = true;
+
+  if (r.status == detail::ParkStatus::kUnparked && r.token == kLockHandoff) {
+    // Requeued onto the lock, which was then handed to us (C3): we own it already.
+    std::atomic_thread_fence(std::memory_order_acquire);  // pairs with the hand-off's release
+    if (lock_ != nullptr) {
+      if (detail::debug_on()) detail::hooks::after_acquire(lock_, detail::ObjKind::lock, loc, true);
+    } else {
+      WEFT_TSAN_PRE_LOCK(rlock_);
+      rlock_->owner_.store(detail::current_ident(), std::memory_order_relaxed);
+      rlock_->count_ = rlock_saved;
+      WEFT_TSAN_POST_LOCK(rlock_);
+      if (detail::debug_on()) detail::hooks::after_acquire(rlock_, detail::ObjKind::rlock, loc, true);
+    }
+    return true;
+  }
+  if (lock_ != nullptr) {
+    lock_->acquire_restore(lock_saved, loc);
+  } else {
+    rlock_->acquire_restore(rlock_saved, loc);
+  }
+  return notified;
+}
+
+void Condition::notify_slow(std::size_t n) {
+  const std::uint32_t waiting = waiters_.load(std::memory_order_relaxed);
+  if (n < waiting) {
+    const std::size_t woken = detail::unpark_n(&waiters_, n, kNotified);
+    if (woken != 0) waiters_.fetch_sub(static_cast<std::uint32_t>(woken), std::memory_order_relaxed);
+    return;
+  }
+  // (C3) everyone: requeue them onto the lock.
+  bool requeued = false;
+  detail::unpark_requeue(
+      &waiters_, lock_key(),
+      [&] {
+        if (waiters_.load(std::memory_order_relaxed) == 0) return detail::RequeueOp::kAbort;
+        if (!mark_lock_parked()) return detail::RequeueOp::kAbort;
+        return detail::RequeueOp::kRequeueAll;
+      },
+      [&](detail::RequeueOp op, detail::UnparkResult) -> detail::ParkToken {
+        if (op == detail::RequeueOp::kRequeueAll) {
+          waiters_.store(0, std::memory_order_relaxed);
+          requeued = true;
+        }
+        return 0;
+      });
+  if (requeued) return;
+  // The lock is not locked (a Lock released by another thread): wake them instead.
+  const std::size_t woken = detail::unpark_all(&waiters_, kNotified);
+  if (woken != 0) waiters_.fetch_sub(static_cast<std::uint32_t>(woken), std::memory_order_relaxed);
+}
+
+}  // namespace weft

@@ -1,0 +1,62 @@
+// Event slow paths.
+//   (E1) set(): fetch_or(kSet, acq_rel) publishes the setter's writes; pairs with (E2)
+//        (the acquire load in is_set()/wait()) and with (E5).
+//   (E3) a waiter sets kWaiters before parking and park() validates, under the bucket
+//        lock, that the state is exactly kWaiters (flag clear, bit still set). set()
+//        reads kWaiters in the same RMW as (E1), so a waiter that validated before (E1)
+//        is on the queue when wake_all() runs, and one that validates after sees kSet.
+//   (E4) wake_all() clears kWaiters, then unparks everyone with token kWoken: a woken
+//        waiter returns true whatever the flag is by then (issue 13502).
+//   (E5) the parking lot orders the unparker's writes before the woken thread's return.
+#include "weft/event.hpp"
+
+#include "weft/detail/backoff.hpp"
+#include "weft/detail/parking_lot.hpp"
+
+namespace weft {
+namespace {
+constexpr detail::ParkToken kWoken = 1;
+}
+
+Event::Event(std::string_view name) {
+  if (!name.empty()) set_name(name);
+}
+
+Event::~Event() {
+  if (flags_ != 0 || detail::debug_on()) detail::hooks::object_destroyed(this);
+}
+
+void Event::set_name(std::string_view name) {
+  flags_ = 1;
+  detail::hooks::object_named(this, detail::ObjKind::event, name);
+}
+
+bool Event::wait_slow(detail::Deadline deadline, detail::SourceLoc loc) {
+  detail::Backoff backoff;
+  for (;;) {
+    std::uint32_t state = state_.load(std::memory_order_acquire);  // (E2)
+    if ((state & kSet) != 0) return true;
+    if ((state & kWaiters) == 0) {
+      if (backoff.spin()) continue;
+      // (E3) announce that we are about to park.
+      if (!state_.compare_exchange_weak(state, state | kWaiters, std::memory_order_relaxed,
+                                        std::memory_order_relaxed))
+        continue;
+    }
+    const detail::ParkResult r = detail::park(
+        &state_, [&] { return state_.load(std::memory_order_relaxed) == kWaiters; }, [] {},
+        [&](const void*, bool was_last) {
+          if (was_last) state_.fetch_and(~kWaiters, std::memory_order_relaxed);
+        },
+        deadline, detail::WaitSite{this, detail::ObjKind::event, loc});
+    if (r.status == detail::ParkStatus::kUnparked && r.token == kWoken) return true;  // (E4)
+    if (r.status == detail::ParkStatus::kTimedOut) return is_set();
+  }
+}
+
+void Event::wake_all() {
+  state_.fetch_and(~kWaiters, std::memory_order_relaxed);  // (E4)
+  detail::unpark_all(&state_, kWoken);
+}
+
+}  // namespace weft

@@ -1,0 +1,281 @@
+// Condition unit tests: lock forwarding, misuse, wait/notify, timeouts, RLock levels.
+#include "weft/condition.hpp"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "threading/prims_support.hpp"
+#include "weft/errors.hpp"
+
+using namespace std::chrono_literals;
+using weft::testing::expect_blocks_until;
+
+TEST(Condition, ForwardsAcquireAndReleaseToItsRLock) {
+  weft::Condition cond("condition under test");
+  EXPECT_TRUE(cond.acquire());
+  EXPECT_TRUE(cond.acquire(false));  // the default lock is re-entrant
+  cond.release();
+  cond.release();
+  EXPECT_THROW(cond.release(), weft::RuntimeError);
+  {
+    std::scoped_lock hold(cond);
+    EXPECT_TRUE(cond.try_lock());
+    cond.unlock();
+  }
+  EXPECT_TRUE(cond.try_lock_for(1ms));
+  cond.unlock();
+}
+
+TEST(Condition, ForwardsToAGivenLock) {
+  weft::Lock lock;
+  weft::Condition cond(lock);
+  cond.acquire();
+  EXPECT_TRUE(lock.locked());
+  EXPECT_FALSE(cond.acquire(false));  // a Lock is not re-entrant
+  cond.release();
+  EXPECT_FALSE(lock.locked());
+}
+
+TEST(Condition, WaitWithoutTheLockIsRuntimeError) {
+  weft::Condition cond;
+  try {
+    cond.wait();
+    FAIL() << "wait() without the lock did not throw";
+  } catch (const weft::RuntimeError& e) {
+    EXPECT_STREQ(e.what(), "cannot wait on un-acquired lock");
+  }
+  EXPECT_THROW(cond.wait(1ms), weft::RuntimeError);
+  EXPECT_THROW(cond.wait_for([] { return false; }), weft::RuntimeError);
+  weft::Lock lock;
+  weft::Condition on_lock(lock);
+  EXPECT_THROW(on_lock.wait(), weft::RuntimeError);
+}
+
+TEST(Condition, NotifyWithoutTheLockIsRuntimeError) {
+  weft::Condition cond;
+  try {
+    cond.notify();
+    FAIL() << "notify() without the lock did not throw";
+  } catch (const weft::RuntimeError& e) {
+    EXPECT_STREQ(e.what(), "cannot notify on un-acquired lock");
+  }
+  EXPECT_THROW(cond.notify_all(), weft::RuntimeError);
+  // Another thread's RLock does not count.
+  std::promise<void> go;
+  std::atomic<bool> held{false};
+  std::thread owner([&] {
+    cond.acquire();
+    held = true;
+    go.get_future().wait();
+    cond.release();
+  });
+  while (!held) std::this_thread::yield();
+  EXPECT_THROW(cond.notify(), weft::RuntimeError);
+  go.set_value();
+  owner.join();
+}
+
+TEST(Condition, WaitBlocksUntilNotified) {
+  weft::Condition cond;
+  cond.acquire();
+  expect_blocks_until([&] { cond.wait(); },
+                      [&] {
+                        std::scoped_lock hold(cond);
+                        cond.notify();
+                      });
+  // wait() returns with the lock held again.
+  cond.release();
+  EXPECT_THROW(cond.release(), weft::RuntimeError);
+}
+
+TEST(Condition, TimedWaitReturnsTrueWhenNotified) {
+  weft::Lock lock;
+  weft::Condition cond(lock);
+  std::scoped_lock hold(cond);
+  const bool notified = expect_blocks_until([&] { return cond.wait(1h); },
+                                            [&] {
+                                              std::scoped_lock inner(cond);
+                                              cond.notify();
+                                            });
+  EXPECT_TRUE(notified);
+  EXPECT_TRUE(lock.locked());
+}
+
+TEST(Condition, TimedWaitReturnsFalseAfterTheTimeoutWithTheLockHeld) {
+  weft::Condition cond;
+  std::scoped_lock hold(cond);
+  bool notified = true;
+  const auto took = weft::testing::time_of([&] { notified = cond.wait(20ms); });
+  EXPECT_FALSE(notified);
+  EXPECT_GE(took, 20ms);
+  EXPECT_FALSE(cond.wait(0s));
+  EXPECT_FALSE(cond.wait(-1s));
+}
+
+TEST(Condition, NotifyWithNoWaiterIsNotRemembered) {
+  weft::Condition cond;
+  std::scoped_lock hold(cond);
+  cond.notify();
+  cond.notify_all();
+  EXPECT_FALSE(cond.wait(5ms));
+}
+
+TEST(Condition, NotifyNWakesAtMostN) {
+  weft::Lock lock;
+  weft::Condition cond(lock);
+  std::atomic<int> woke{0};
+  weft::testing::Bunch bunch(5, [&](std::size_t) {
+    std::scoped_lock hold(cond);
+    cond.wait();
+    woke.fetch_add(1);
+  });
+  ASSERT_TRUE(bunch.wait_all_parked());
+  {
+    std::scoped_lock hold(cond);
+    cond.notify(2);
+  }
+  bunch.wait_done(2);
+  ASSERT_TRUE(bunch.wait_parked(3));
+  EXPECT_EQ(woke.load(), 2);
+  {
+    std::scoped_lock hold(cond);
+    cond.notify();
+  }
+  bunch.wait_done(3);
+  EXPECT_EQ(woke.load(), 3);
+  {
+    std::scoped_lock hold(cond);
+    cond.notify_all();
+  }
+  bunch.join();
+  EXPECT_EQ(woke.load(), 5);
+}
+
+namespace {
+// Eight waiters that each need the lock after being woken; notify_all() must release
+// them all, and each must come back holding the lock (checked by the counter).
+void notify_all_wakes_everyone(weft::Condition& cond) {
+  int inside = 0;
+  int woke = 0;
+  weft::testing::Bunch bunch(8, [&](std::size_t i) {
+    std::scoped_lock hold(cond);
+    if (i % 2 == 0) {
+      cond.wait();
+    } else {
+      EXPECT_TRUE(cond.wait(1h));
+    }
+    EXPECT_EQ(++inside, 1);
+    ++woke;
+    --inside;
+  });
+  ASSERT_TRUE(bunch.wait_all_parked());
+  {
+    std::scoped_lock hold(cond);
+    cond.notify_all();
+  }
+  bunch.join();
+  EXPECT_EQ(woke, 8);
+}
+}  // namespace
+
+TEST(Condition, NotifyAllWakesEveryWaiterWithALock) {
+  weft::Lock lock;
+  weft::Condition cond(lock);
+  notify_all_wakes_everyone(cond);
+  EXPECT_FALSE(lock.locked());
+}
+
+TEST(Condition, NotifyAllWakesEveryWaiterWithAnRLock) {
+  weft::RLock lock;
+  weft::Condition cond(lock);
+  notify_all_wakes_everyone(cond);
+  EXPECT_FALSE(lock.locked());
+}
+
+TEST(Condition, NotifyAllWakesEveryWaiterWithItsOwnRLock) {
+  weft::Condition cond;
+  notify_all_wakes_everyone(cond);
+  EXPECT_TRUE(cond.acquire(false));
+  cond.release();
+}
+
+TEST(Condition, WaitReleasesEveryRLockLevelAndRestoresThem) {
+  weft::RLock lock;
+  weft::Condition cond(lock);
+  lock.acquire();
+  lock.acquire();
+  lock.acquire();
+  expect_blocks_until([&] { cond.wait(); },
+                      [&] {
+                        // The waiter holds three levels, yet another thread gets the lock.
+                        EXPECT_TRUE(lock.acquire(false));
+                        cond.notify();
+                        lock.release();
+                      });
+  EXPECT_TRUE(lock.is_owned());
+  lock.release();
+  lock.release();
+  lock.release();
+  EXPECT_FALSE(lock.locked());
+  EXPECT_THROW(lock.release(), weft::RuntimeError);
+}
+
+TEST(Condition, WaitForReturnsOncePredicateHolds) {
+  weft::Condition cond;
+  std::deque<int> items;
+  std::scoped_lock hold(cond);
+  const bool result = expect_blocks_until(
+      [&] { return cond.wait_for([&] { return !items.empty(); }); },
+      [&] {
+        {
+          std::scoped_lock inner(cond);
+          cond.notify();  // predicate still false: the waiter must wait again
+        }
+        std::scoped_lock inner(cond);
+        items.push_back(7);
+        cond.notify();
+      });
+  EXPECT_TRUE(result);
+  EXPECT_EQ(items.size(), 1u);
+}
+
+TEST(Condition, WaitForReturnsTrueAtOnceWhenPredicateHolds) {
+  weft::Condition cond;
+  std::scoped_lock hold(cond);
+  EXPECT_TRUE(cond.wait_for([] { return true; }));
+  EXPECT_TRUE(cond.wait_for([] { return true; }, 0s));
+}
+
+TEST(Condition, WaitForWithTimeoutReturnsTheLastPredicateValue) {
+  weft::Condition cond;
+  std::scoped_lock hold(cond);
+  int calls = 0;
+  bool result = true;
+  const auto took =
+      weft::testing::time_of([&] { result = cond.wait_for([&] { ++calls; return false; }, 20ms); });
+  EXPECT_FALSE(result);
+  EXPECT_GE(took, 20ms);
+  EXPECT_GE(calls, 1);
+  EXPECT_FALSE(cond.wait_for([] { return false; }, -1s));
+}
+
+TEST(Condition, NotifyPublishesWritesMadeUnderTheLock) {
+  weft::Condition cond;
+  int payload = 0;
+  std::thread producer;
+  {
+    std::scoped_lock hold(cond);
+    producer = std::thread([&] {
+      std::scoped_lock inner(cond);
+      payload = 99;
+      cond.notify();
+    });
+    cond.wait_for([&] { return payload != 0; });
+    EXPECT_EQ(payload, 99);
+  }
+  producer.join();
+}

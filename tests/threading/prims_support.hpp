@@ -1,0 +1,83 @@
+// Helpers for the primitive tests: a group of std::threads whose parking can be observed.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "support/blocking.hpp"
+#include "weft/detail/parking_lot.hpp"
+
+namespace weft::testing {
+
+// Starts n threads running fn(i); remembers their idents so a test can wait until they
+// are parked, and counts how many have returned.
+class Bunch {
+ public:
+  Bunch(std::size_t n, std::function<void(std::size_t)> fn) : idents_(n) {
+    threads_.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      threads_.emplace_back([this, i, fn] {
+        idents_[i].store(weft::detail::current_ident());
+        started_.fetch_add(1);
+        fn(i);
+        done_.fetch_add(1);
+      });
+    }
+  }
+  ~Bunch() { join(); }
+  Bunch(const Bunch&) = delete;
+  Bunch& operator=(const Bunch&) = delete;
+
+  void wait_started() const {
+    while (started_.load() < threads_.size()) std::this_thread::yield();
+  }
+  // Waits until `count` of the threads that have not returned are parked.
+  bool wait_parked(std::size_t count) const {
+    wait_started();
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (;;) {
+      std::size_t parked = 0;
+      for (const auto& id : idents_) parked += is_parked(id.load()) ? 1 : 0;
+      if (parked >= count) return true;
+      if (std::chrono::steady_clock::now() > end) return false;
+      std::this_thread::yield();
+    }
+  }
+  bool wait_all_parked() const { return wait_parked(threads_.size()); }
+  std::size_t parked_count() const {
+    std::size_t parked = 0;
+    for (const auto& id : idents_) parked += is_parked(id.load()) ? 1 : 0;
+    return parked;
+  }
+  // Waits until at least `count` threads have returned from fn.
+  void wait_done(std::size_t count) const {
+    while (done_.load() < count) std::this_thread::yield();
+  }
+  std::size_t done() const { return done_.load(); }
+  void join() {
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+  }
+
+ private:
+  std::vector<std::atomic<std::uint64_t>> idents_;
+  std::vector<std::thread> threads_;
+  std::atomic<std::size_t> started_{0};
+  std::atomic<std::size_t> done_{0};
+};
+
+// Elapsed time of fn(), for "waited at least the timeout" checks.
+template <class F>
+std::chrono::steady_clock::duration time_of(F&& fn) {
+  const auto start = std::chrono::steady_clock::now();
+  fn();
+  return std::chrono::steady_clock::now() - start;
+}
+
+}  // namespace weft::testing
