@@ -122,8 +122,8 @@ bool Condition::wait_until(detail::Deadline deadline, detail::SourceLoc loc) {
   if (r.status == detail::ParkStatus::kUnparked) notified = true;
 
   if (r.status == detail::ParkStatus::kUnparked && r.token == kLockHandoff) {
-    // Requeued onto the lock, which was then handed to us (C3): we own it already.
-    std::atomic_thread_fence(std::memory_order_acquire);  // pairs with the hand-off's release
+    // Requeued onto the lock, which was then handed to us (C3): we own it already. The
+    // parking lot orders the releaser's writes before our return.
     if (lock_ != nullptr) {
       if (detail::debug_on()) detail::hooks::after_acquire(lock_, detail::ObjKind::lock, loc, true);
     } else {

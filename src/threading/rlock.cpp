@@ -81,8 +81,9 @@ bool RLock::acquire_slow(detail::Deadline deadline, detail::SourceLoc loc, std::
         },
         deadline, detail::WaitSite{this, detail::ObjKind::rlock, loc});
     WEFT_TSAN_POST_DIVERT(this);
+    // The parking lot orders the unparker's writes before our return, so a hand-off
+    // needs no further fence.
     if (r.status == detail::ParkStatus::kUnparked && r.token == kHandoff) {
-      std::atomic_thread_fence(std::memory_order_acquire);  // pairs with (R5)'s release
       ok = true;
       break;
     }
