@@ -1,0 +1,787 @@
+// weft/queue.hpp: Queue, LifoQueue, PriorityQueue, SimpleQueue and select.
+//                                                              (Python: import queue)
+//
+// Python 3.13's queue module, with its names, semantics and exceptions (Empty, Full,
+// ShutDown, ValueError from <weft/errors.hpp>), plus batches (put_many / get_many),
+// range-for over a queue, and weft::select over several queues. Design:
+// weft/detail/queue_core.hpp (waiting protocol), docs/design.md (L3 queues).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <iterator>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "weft/detail/config.hpp"
+#include "weft/detail/deadline.hpp"
+#include "weft/detail/hooks.hpp"
+#include "weft/detail/parking_lot.hpp"
+#include "weft/detail/queue_core.hpp"
+#include "weft/detail/queue_store.hpp"
+#include "weft/errors.hpp"
+
+namespace weft {
+namespace detail {
+
+struct SelectAccess;
+
+/// BasicQueue: the implementation shared by Queue, LifoQueue, PriorityQueue (kTasks ==
+/// true) and SimpleQueue (kTasks == false: no maxsize, task tracking or shutdown). Use
+/// those four names; this template only carries the member documentation.
+///
+/// State: the items (ordered by Store), maxsize, the count of unfinished tasks, and
+/// the shutdown flag (false, then true for good).
+///
+/// Guarantees
+///   Memory:  for any threads X and Y, everything X did before its put() of an item is
+///            visible to Y once Y's get() (or select, get_many, range-for, shutdown)
+///            returns that item; everything X did before task_done() is visible to Y
+///            once Y's join() returns because of it.
+///   Exactly once: every item put is returned by exactly one get-like call or by
+///            shutdown(true); a failed put or try_put leaves the item with the caller
+///            (put takes its item by value: on Full or ShutDown the caller's argument
+///            was moved into that parameter and is destroyed, as in Python).
+///   No spurious wake-up reaches the caller: a blocking call returns only with a result,
+///            after its timeout, or with ShutDown.
+/// Fairness: blocked getters (and putters) are queued FIFO and woken one per item (one
+///   per free slot); a thread that arrives while they wake may take the item first
+///   (barging), which keeps throughput high. A woken thread that loses the race waits
+///   again at the front of nobody's list: no guarantee beyond "some thread progresses".
+/// Blocking: put (on a full bounded queue), get, get_many, join and range-for block;
+///   `block == false` and zero or negative timeouts are immediate tries. A timed call
+///   waits at least its timeout before reporting Empty / Full / false.
+/// Cost:     one weft::Lock acquisition per call (two CAS, no system call when
+///           uncontended); a call that finds nothing to do spins about a microsecond
+///           before it parks; a put or get wakes a thread only when one is parked.
+///           sizeof(Queue<int>) is under 128 bytes and it owns no memory while empty
+///           and never used; a FIFO of N items uses at most 2 * N * sizeof(T) bytes.
+/// Lifetime: destroy only once no thread is inside a member (items still queued are
+///           destroyed with it). All members may be called concurrently.
+/// Invalid:  task_done() more often than items were put throws ValueError.
+template <class T, class Store, bool kTasks>
+class BasicQueue : public QueueBase {
+ public:
+  using value_type = T;
+
+  explicit BasicQueue(std::size_t maxsize = 0, std::string_view name = {})
+      : QueueBase(maxsize, name) {}
+
+  /// Names the queue in debug reports and traces (not concurrent with other members).
+  void set_name(std::string_view name) { name_queue(name); }
+
+  // ---- put ----------------------------------------------------------------------------
+
+  /// Appends an item, waiting while a bounded queue is full.            (Python: put)
+  /// Throws: ShutDown if shut down (before or while waiting).
+  /// Wakes:  one blocked getter (only if one is parked) and every select watching.
+  void put(T item, SourceLoc loc = SourceLoc::current()) {
+    throw_put(put_core(item, kForever, loc));
+  }
+  /// put(item, block=false) is put_nowait(item). Throws: Full, ShutDown.
+  void put(T item, bool block, SourceLoc loc = SourceLoc::current()) {
+    throw_put(put_core(item, block ? kForever : kImmediate, loc));
+  }
+  /// Waits at most `timeout` for room (zero or negative: one try). Throws: Full, ShutDown.
+  template <class Rep, class Period>
+  void put(T item, std::chrono::duration<Rep, Period> timeout,
+           SourceLoc loc = SourceLoc::current()) {
+    throw_put(put_core(item, queue_deadline(timeout), loc));
+  }
+  /// Never blocks. Throws: Full when full; ShutDown after shutdown().  (Python: put_nowait)
+  void put_nowait(T item, SourceLoc loc = SourceLoc::current()) {
+    throw_put(put_core(item, kImmediate, loc));
+  }
+  /// Non-throwing put: true if `item` was moved in; false if the queue is full or shut
+  /// down, and then `item` is untouched. Never blocks.
+  [[nodiscard]] bool try_put(T& item, SourceLoc loc = SourceLoc::current()) {
+    return put_core(item, kImmediate, loc) == QStatus::ok;
+  }
+  /// As try_put(item), waiting at most `timeout` for room.
+  template <class Rep, class Period>
+  [[nodiscard]] bool try_put(T& item, std::chrono::duration<Rep, Period> timeout,
+                             SourceLoc loc = SourceLoc::current()) {
+    return put_core(item, queue_deadline(timeout), loc) == QStatus::ok;
+  }
+
+  /// Moves items[0], items[1], ... into the queue in order, as many per lock acquisition
+  /// as there is room for, waiting while full. (weft extension)
+  /// Returns: how many were moved in: items.size(), or fewer if the queue was shut down
+  ///          midway (items not moved in are untouched).
+  /// Throws:  ShutDown if the queue was shut down before the first item went in.
+  /// Wakes:   up to as many getters as items went in.
+  std::size_t put_many(std::span<T> items, SourceLoc loc = SourceLoc::current()) {
+    return put_many_core(items, kForever, loc);
+  }
+  /// As put_many(items), giving up when `timeout` has passed: then returns the count so
+  /// far (possibly 0, never Full).
+  template <class Rep, class Period>
+  std::size_t put_many(std::span<T> items, std::chrono::duration<Rep, Period> timeout,
+                       SourceLoc loc = SourceLoc::current()) {
+    return put_many_core(items, queue_deadline(timeout), loc);
+  }
+
+  // ---- get ----------------------------------------------------------------------------
+
+  /// Removes and returns the next item (FIFO, LIFO or smallest, by queue type), waiting
+  /// while empty.                                                        (Python: get)
+  /// Throws: ShutDown once shut down and empty (items queued before shutdown(false)
+  ///         are still returned). Wakes: one blocked putter, if one is parked.
+  T get(SourceLoc loc = SourceLoc::current()) { return get_or_throw(kForever, loc); }
+  /// get(block=false) is get_nowait(). Throws: Empty, ShutDown.
+  T get(bool block, SourceLoc loc = SourceLoc::current()) {
+    return get_or_throw(block ? kForever : kImmediate, loc);
+  }
+  /// Waits at most `timeout` (zero or negative: one try). Throws: Empty, ShutDown.
+  template <class Rep, class Period>
+  T get(std::chrono::duration<Rep, Period> timeout, SourceLoc loc = SourceLoc::current()) {
+    return get_or_throw(queue_deadline(timeout), loc);
+  }
+  /// Never blocks. Throws: Empty when empty; ShutDown when shut down and empty.
+  T get_nowait(SourceLoc loc = SourceLoc::current()) { return get_or_throw(kImmediate, loc); }
+  /// Non-throwing get_nowait: nullopt when empty (or shut down and empty; is_shutdown()
+  /// tells the two apart).
+  [[nodiscard]] std::optional<T> try_get(SourceLoc loc = SourceLoc::current()) {
+    std::optional<T> out;
+    get_core(out, kImmediate, loc);
+    return out;
+  }
+  /// As try_get(), waiting at most `timeout` for an item.
+  template <class D>
+  [[nodiscard]] std::optional<T> try_get(D timeout, SourceLoc loc = SourceLoc::current()) {
+    std::optional<T> out;
+    get_core(out, queue_deadline(timeout), loc);
+    return out;
+  }
+
+  /// Waits until at least one item is queued, then removes up to `max_items` of them
+  /// (in get order) under one lock acquisition. (weft extension)
+  /// Returns: 1..max_items items (none if max_items == 0).
+  /// Throws:  ShutDown once shut down and empty.
+  std::vector<T> get_many(std::size_t max_items, SourceLoc loc = SourceLoc::current()) {
+    return get_many_or_throw(max_items, kForever, loc);
+  }
+  /// As get_many(max_items), but returns an empty vector if no item came within
+  /// `timeout` (zero or negative: takes only what is queued now; never Empty).
+  template <class Rep, class Period>
+  std::vector<T> get_many(std::size_t max_items, std::chrono::duration<Rep, Period> timeout,
+                          SourceLoc loc = SourceLoc::current()) {
+    return get_many_or_throw(max_items, queue_deadline(timeout), loc);
+  }
+
+  // ---- range-for ----------------------------------------------------------------------
+
+  /// `for (auto&& item : q)` gets items (blocking) until the queue is shut down and
+  /// drained, then ends; other consumers may run concurrently. Each step is a get().
+  class iterator {
+   public:
+    using value_type = T;
+    using difference_type = std::ptrdiff_t;
+    using iterator_concept = std::input_iterator_tag;
+    iterator() = default;
+    explicit iterator(BasicQueue* q) : q_(q) { next(); }
+    T& operator*() const { return *item_; }
+    iterator& operator++() {
+      next();
+      return *this;
+    }
+    void operator++(int) { next(); }
+    friend bool operator==(const iterator& it, std::default_sentinel_t) { return !it.item_; }
+
+   private:
+    void next() {
+      item_.reset();
+      if (q_->get_core(item_, kForever, SourceLoc::current()) != QStatus::ok) item_.reset();
+    }
+    BasicQueue* q_ = nullptr;
+    mutable std::optional<T> item_;
+  };
+  /// Blocks until the first item (or shutdown and empty).
+  iterator begin() { return iterator(this); }
+  std::default_sentinel_t end() const noexcept { return {}; }
+
+  // ---- tasks and join (not SimpleQueue) ------------------------------------------------
+
+  /// Marks one earlier get's task finished.                        (Python: task_done)
+  /// Throws: ValueError("task_done() called too many times") when no task is unfinished.
+  /// Wakes:  every join() once the count of unfinished tasks reaches zero.
+  void task_done(SourceLoc loc = SourceLoc::current())
+    requires kTasks
+  {
+    lock_.acquire(true, loc);
+    const std::size_t unfinished = unfinished_.load(std::memory_order_relaxed);
+    if (unfinished == 0) {
+      lock_.release();
+      throw ValueError("task_done() called too many times");
+    }
+    unfinished_.store(unfinished - 1, std::memory_order_relaxed);  // (Q1)
+    const bool wake = unfinished == 1 && joiners_waiting_ != 0;
+    lock_.release();
+    if (wake) wake_joiners();
+  }
+
+  /// Blocks until every item ever put has been matched by task_done() (or removed by
+  /// shutdown(true)).                                                    (Python: join)
+  void join(SourceLoc loc = SourceLoc::current())
+    requires kTasks
+  {
+    (void)join_core(kForever, loc);
+  }
+  /// As join(), for at most `timeout`. Returns: true if no task is unfinished.
+  template <class Rep, class Period>
+  [[nodiscard]] bool join(std::chrono::duration<Rep, Period> timeout,
+                          SourceLoc loc = SourceLoc::current())
+    requires kTasks
+  {
+    return join_core(queue_deadline(timeout), loc);
+  }
+
+  // ---- size (snapshots: may be stale as soon as they return) ---------------------------
+
+  /// Number of queued items; one relaxed load, no lock.                 (Python: qsize)
+  std::size_t qsize() const noexcept { return size_.load(std::memory_order_relaxed); }
+  bool empty() const noexcept { return qsize() == 0; }
+  /// True if bounded and holding maxsize items.
+  bool full() const noexcept
+    requires kTasks
+  {
+    return maxsize_ != 0 && qsize() >= maxsize_;
+  }
+  std::size_t maxsize() const noexcept
+    requires kTasks
+  {
+    return maxsize_;
+  }
+
+  // ---- shutdown (Python 3.13) -----------------------------------------------------------
+
+  /// Shuts the queue down for good: every later put throws ShutDown; get keeps returning
+  /// queued items, then throws ShutDown; blocked putters, getters and selects wake.
+  /// With immediate == true the queued items are removed, counted done for join() (which
+  /// then wakes), and returned in the order get would have returned them.
+  /// Returns: the removed items (empty when immediate == false). Idempotent.
+  std::vector<T> shutdown(bool immediate = false, SourceLoc loc = SourceLoc::current())
+    requires kTasks
+  {
+    std::vector<T> drained;
+    lock_.acquire(true, loc);
+    shutdown_.store(true, std::memory_order_relaxed);  // (Q1)
+    bool joiners = false;
+    if (immediate) {
+      try {
+        store_.drain_into(drained);
+      } catch (...) {
+        lock_.release();
+        throw;
+      }
+      get_seq_ += drained.size();
+      size_.store(0, std::memory_order_relaxed);
+      const std::size_t unfinished = unfinished_.load(std::memory_order_relaxed);
+      unfinished_.store(unfinished - std::min(unfinished, drained.size()),
+                        std::memory_order_relaxed);
+      joiners = joiners_waiting_ != 0;
+    }
+    const bool others = getters_waiting_ != 0 || putters_waiting_ != 0;
+    if (selectors_ != nullptr) notify_selectors();
+    const std::uint64_t first_seq = get_seq_ - drained.size();
+    lock_.release();
+    if (others || joiners) wake_everyone(joiners);
+    if (debug_on() && Store::kFifo) {
+      for (std::size_t i = 0; i < drained.size(); ++i)
+        hooks::queue_get(this, drained.size() - i - 1, first_seq + i + 1);
+    }
+    return drained;
+  }
+  /// True once shutdown() was called (a snapshot).
+  bool is_shutdown() const noexcept
+    requires kTasks
+  {
+    return shutdown_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  friend struct SelectAccess;
+
+  static void throw_put(QStatus s) {
+    if (WEFT_LIKELY(s == QStatus::ok)) return;
+    if (s == QStatus::full) throw Full();
+    throw ShutDown();
+  }
+
+  T get_or_throw(Deadline deadline, SourceLoc loc) {
+    std::optional<T> out;
+    const QStatus s = get_core(out, deadline, loc);
+    if (WEFT_LIKELY(s == QStatus::ok)) return std::move(*out);
+    if (s == QStatus::empty) throw Empty();
+    throw ShutDown();
+  }
+
+  // Moves `item` in when it returns ok; leaves it alone otherwise.
+  QStatus put_core(T& item, Deadline deadline, SourceLoc loc) {
+    lock_.acquire(true, loc);
+    for (;;) {
+      if (shutdown_.load(std::memory_order_relaxed)) {
+        lock_.release();
+        return QStatus::shutdown;
+      }
+      if (maxsize_ == 0 || store_.size() < maxsize_) break;
+      if (deadline == kImmediate) {
+        lock_.release();
+        return QStatus::full;
+      }
+      if (!wait_putter(deadline, loc)) {
+        // Timed out; the state may still have changed at the last moment.
+        if (!shutdown_.load(std::memory_order_relaxed) && store_.size() < maxsize_) break;
+        const bool shut = shutdown_.load(std::memory_order_relaxed);
+        lock_.release();
+        return shut ? QStatus::shutdown : QStatus::full;
+      }
+    }
+    try {
+      store_.push(std::move(item));
+    } catch (...) {
+      lock_.release();
+      throw;
+    }
+    finish_put(1);
+    return QStatus::ok;
+  }
+
+  // With lock_ held and `count` items just pushed: publishes, releases lock_, wakes.
+  void finish_put(std::size_t count) {
+    const std::size_t depth = store_.size();
+    size_.store(depth, std::memory_order_relaxed);  // (Q1)
+    if constexpr (kTasks)
+      unfinished_.store(unfinished_.load(std::memory_order_relaxed) + count,
+                        std::memory_order_relaxed);
+    put_seq_ += count;
+    const std::uint64_t last_seq = put_seq_;
+    const std::uint32_t getters = getters_waiting_;
+    if (WEFT_UNLIKELY(selectors_ != nullptr)) notify_selectors();
+    lock_.release();
+    if (getters != 0) wake_getters(std::min<std::size_t>(getters, count));
+    if (debug_on()) {
+      for (std::size_t i = 0; i < count; ++i)
+        hooks::queue_put(this, depth - count + i + 1, Store::kFifo ? last_seq - count + i + 1 : 0);
+    }
+  }
+
+  // Moves one item into `out` (empty on entry) when it returns ok.
+  QStatus get_core(std::optional<T>& out, Deadline deadline, SourceLoc loc) {
+    lock_.acquire(true, loc);
+    for (;;) {
+      if (!store_.empty()) break;
+      if (shutdown_.load(std::memory_order_relaxed)) {
+        lock_.release();
+        return QStatus::shutdown;
+      }
+      if (deadline == kImmediate) {
+        lock_.release();
+        return QStatus::empty;
+      }
+      if (!wait_getter(deadline, loc)) {
+        if (!store_.empty()) break;
+        const bool shut = shutdown_.load(std::memory_order_relaxed);
+        lock_.release();
+        return shut ? QStatus::shutdown : QStatus::empty;
+      }
+    }
+    take_one(out);
+    return QStatus::ok;
+  }
+
+  // With lock_ held and an item queued: moves it out, releases lock_, wakes a putter.
+  void take_one(std::optional<T>& out) {
+    try {
+      store_.pop_into(out);
+    } catch (...) {
+      lock_.release();
+      throw;
+    }
+    finish_get(1);
+  }
+
+  void finish_get(std::size_t count) {
+    const std::size_t depth = store_.size();
+    size_.store(depth, std::memory_order_relaxed);  // (Q1)
+    get_seq_ += count;
+    const std::uint64_t last_seq = get_seq_;
+    const std::uint32_t putters = putters_waiting_;
+    lock_.release();
+    if (putters != 0) wake_putters(std::min<std::size_t>(putters, count));
+    if (debug_on()) {
+      for (std::size_t i = 0; i < count; ++i)
+        hooks::queue_get(this, depth + count - i - 1, Store::kFifo ? last_seq - count + i + 1 : 0);
+    }
+  }
+
+  std::size_t put_many_core(std::span<T> items, Deadline deadline, SourceLoc loc) {
+    std::size_t done = 0;
+    while (done < items.size()) {
+      lock_.acquire(true, loc);
+      for (;;) {
+        if (shutdown_.load(std::memory_order_relaxed)) {
+          lock_.release();
+          if (done == 0) throw ShutDown();
+          return done;
+        }
+        if (maxsize_ == 0 || store_.size() < maxsize_) break;
+        if (deadline == kImmediate || !wait_putter(deadline, loc)) {
+          if (!shutdown_.load(std::memory_order_relaxed) && store_.size() < maxsize_) break;
+          if (shutdown_.load(std::memory_order_relaxed) && done == 0) {
+            lock_.release();
+            throw ShutDown();
+          }
+          lock_.release();
+          return done;
+        }
+      }
+      const std::size_t room = maxsize_ == 0 ? items.size() - done : maxsize_ - store_.size();
+      const std::size_t batch = std::min(room, items.size() - done);
+      std::size_t pushed = 0;
+      try {
+        for (; pushed < batch; ++pushed) store_.push(std::move(items[done + pushed]));
+      } catch (...) {
+        if (pushed != 0) {
+          finish_put(pushed);
+        } else {
+          lock_.release();
+        }
+        throw;
+      }
+      finish_put(batch);
+      done += batch;
+    }
+    return done;
+  }
+
+  std::vector<T> get_many_or_throw(std::size_t max_items, Deadline deadline, SourceLoc loc) {
+    std::vector<T> out;
+    if (max_items == 0) return out;
+    lock_.acquire(true, loc);
+    for (;;) {
+      if (!store_.empty()) break;
+      if (shutdown_.load(std::memory_order_relaxed)) {
+        lock_.release();
+        throw ShutDown();
+      }
+      if (deadline == kImmediate || !wait_getter(deadline, loc)) {
+        if (!store_.empty()) break;
+        const bool shut = shutdown_.load(std::memory_order_relaxed);
+        lock_.release();
+        if (shut) throw ShutDown();
+        return out;
+      }
+    }
+    const std::size_t n = std::min(max_items, store_.size());
+    std::optional<T> slot;
+    try {
+      out.reserve(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        slot.reset();
+        store_.pop_into(slot);
+        out.push_back(std::move(*slot));
+      }
+    } catch (...) {
+      finish_get(out.size());
+      throw;
+    }
+    finish_get(n);
+    return out;
+  }
+
+  bool join_core(Deadline deadline, SourceLoc loc) {
+    lock_.acquire(true, loc);
+    while (unfinished_.load(std::memory_order_relaxed) != 0) {
+      if (deadline == kImmediate || !wait_joiner(deadline, loc)) {
+        const bool done = unfinished_.load(std::memory_order_relaxed) == 0;
+        lock_.release();
+        return done;
+      }
+    }
+    lock_.release();
+    return true;
+  }
+
+  // For select: takes an item if one is queued (ok); otherwise links `node` (if given)
+  // and returns empty, or returns shutdown if shut down and empty.
+  QStatus select_poll(std::optional<T>& out, SelectNode* node, SourceLoc loc) {
+    lock_.acquire(true, loc);
+    if (!store_.empty()) {
+      take_one(out);
+      return QStatus::ok;
+    }
+    if (shutdown_.load(std::memory_order_relaxed)) {
+      lock_.release();
+      return QStatus::shutdown;
+    }
+    if (node != nullptr) link_selector(*node);
+    lock_.release();
+    return QStatus::empty;
+  }
+
+  void select_unlink(SelectNode& node, SourceLoc loc) {
+    lock_.acquire(true, loc);
+    unlink_selector(node);
+    lock_.release();
+  }
+
+  Store store_;
+};
+
+// Stores say whether their order is FIFO, for the trace sequence numbers.
+template <class T>
+struct FifoStore : RingStore<T> {
+  static constexpr bool kFifo = true;
+};
+template <class T>
+struct LifoStore : StackStore<T> {
+  static constexpr bool kFifo = false;
+};
+template <class T, class Compare>
+struct PriorityStore : HeapStore<T, Compare> {
+  static constexpr bool kFifo = false;
+};
+
+}  // namespace detail
+
+/// Queue: a FIFO queue for any number of producers and consumers.   (Python: queue.Queue)
+///
+/// State: up to maxsize items (0: unbounded), unfinished-task count, shutdown flag.
+/// Guarantees, fairness, blocking, cost, lifetime: see detail::BasicQueue above. Items
+/// leave in the order they were put (for puts ordered by happens-before).
+/// Invalid: task_done() too often throws ValueError; everything else is valid.
+///
+///   weft::Queue<int> q(16);
+///   std::jthread worker([&] { for (auto&& job : q) { handle(job); q.task_done(); } });
+///   for (int i = 0; i < 100; ++i) q.put(i);
+///   q.join();  q.shutdown();
+template <class T>
+class Queue : public detail::BasicQueue<T, detail::FifoStore<T>, true> {
+ public:
+  explicit Queue(std::size_t maxsize = 0, std::string_view name = {})
+      : detail::BasicQueue<T, detail::FifoStore<T>, true>(maxsize, name) {}
+};
+
+/// LifoQueue: last in, first out; otherwise exactly Queue.          (Python: queue.LifoQueue)
+/// shutdown(true) returns the items newest first (get order).
+template <class T>
+class LifoQueue : public detail::BasicQueue<T, detail::LifoStore<T>, true> {
+ public:
+  explicit LifoQueue(std::size_t maxsize = 0, std::string_view name = {})
+      : detail::BasicQueue<T, detail::LifoStore<T>, true>(maxsize, name) {}
+};
+
+/// PriorityQueue: the smallest item by Compare leaves first (a binary heap, like Python's
+/// heapq); equal items leave in unspecified order. Otherwise exactly Queue; put and get
+/// are O(log n) under the lock.                                  (Python: queue.PriorityQueue)
+/// Compare must not throw and must not call into this queue.
+template <class T, class Compare = std::less<T>>
+class PriorityQueue : public detail::BasicQueue<T, detail::PriorityStore<T, Compare>, true> {
+ public:
+  explicit PriorityQueue(std::size_t maxsize = 0, std::string_view name = {})
+      : detail::BasicQueue<T, detail::PriorityStore<T, Compare>, true>(maxsize, name) {}
+};
+
+/// SimpleQueue: an unbounded FIFO without task tracking or shutdown. (Python: queue.SimpleQueue)
+///
+/// put never blocks (put(item, block) and put(item, timeout) exist for Python's signature
+/// and always succeed); get, get_nowait, try_get, get_many, qsize and empty are as
+/// in Queue. Guarantees, fairness and cost: as Queue, minus the task counter.
+/// Invalid: n/a. Range-for never ends (a SimpleQueue cannot be shut down).
+///
+///   weft::SimpleQueue<std::string> log;
+///   log.put("started");
+///   auto line = log.get();
+template <class T>
+class SimpleQueue : public detail::BasicQueue<T, detail::FifoStore<T>, false> {
+  using Base = detail::BasicQueue<T, detail::FifoStore<T>, false>;
+
+ public:
+  SimpleQueue() : Base(0, {}) {}
+  explicit SimpleQueue(std::string_view name) : Base(0, name) {}
+};
+
+// ---- select ------------------------------------------------------------------------------
+
+/// The result of weft::select: which source was taken and what it gave.
+/// `index` is the position of that source in the call's argument list and `value` holds
+/// its alternative `index` (the item, for a queue).
+template <class... Ts>
+struct Selected {
+  std::size_t index;
+  std::variant<Ts...> value;
+
+  /// The value taken from source I (std::bad_variant_access if index != I).
+  template <std::size_t I>
+  auto& get() {
+    return std::get<I>(value);
+  }
+};
+
+namespace detail {
+
+template <class T, class S, bool K>
+std::type_identity<T> select_probe(BasicQueue<T, S, K>&);
+
+template <class Src>
+using select_item_t = typename decltype(select_probe(std::declval<Src&>()))::type;
+
+template <class Src>
+concept Selectable = requires(Src& s) { select_probe(s); };
+
+struct SelectAccess {
+  template <class T, class S, bool K>
+  static QStatus poll(BasicQueue<T, S, K>& q, std::optional<T>& out, SelectNode* node,
+                      SourceLoc loc) {
+    return q.select_poll(out, node, loc);
+  }
+  template <class T, class S, bool K>
+  static void unlink(BasicQueue<T, S, K>& q, SelectNode& node, SourceLoc loc) {
+    q.select_unlink(node, loc);
+  }
+  template <class T, class S, bool K>
+  static const void* object(BasicQueue<T, S, K>& q) {
+    return static_cast<const QueueBase*>(&q);
+  }
+};
+
+template <std::size_t N, class F>
+void with_index(std::size_t i, F&& f) {
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((I == i ? (f(std::integral_constant<std::size_t, I>{}), 0) : 0), ...);
+  }(std::make_index_sequence<N>{});
+}
+
+// The engine behind every select form. Returns nullopt on timeout or when every source
+// is shut down and drained (then `closed` is set).
+template <class... Srcs>
+std::optional<Selected<select_item_t<Srcs>...>> select_impl(Deadline deadline, bool& closed,
+                                                            SourceLoc loc, Srcs&... srcs) {
+  constexpr std::size_t N = sizeof...(Srcs);
+  using Result = Selected<select_item_t<Srcs>...>;
+  auto refs = std::tie(srcs...);
+  SelectWaiter waiter;
+  std::array<SelectNode, N> nodes{};
+  std::array<bool, N> linked{};
+  for (SelectNode& n : nodes) n.waiter = &waiter;
+  std::optional<Result> result;
+  std::size_t start = select_rotation() % N;
+  const void* first = SelectAccess::object(std::get<0>(refs));
+
+  auto unlink_all = [&] {
+    for (std::size_t i = 0; i < N; ++i) {
+      if (!linked[i]) continue;
+      with_index<N>(i, [&](auto I) { SelectAccess::unlink(std::get<I>(refs), nodes[I], loc); });
+      linked[i] = false;
+    }
+  };
+
+  for (;;) {
+    waiter.notified.store(0, std::memory_order_relaxed);
+    const bool registering = deadline != kImmediate;
+    std::size_t open = 0;
+    for (std::size_t k = 0; k < N && !result; ++k) {
+      const std::size_t i = (start + k) % N;
+      with_index<N>(i, [&](auto I) {
+        using Item = select_item_t<std::tuple_element_t<I, std::tuple<Srcs...>>>;
+        std::optional<Item> item;
+        const QStatus s =
+            SelectAccess::poll(std::get<I>(refs), item, registering ? &nodes[I] : nullptr, loc);
+        if (s == QStatus::ok) {
+          result.emplace(Result{I, std::variant<select_item_t<Srcs>...>(
+                                       std::in_place_index<I>, std::move(*item))});
+        } else if (s == QStatus::empty) {
+          ++open;
+          linked[I] = registering;
+        }
+      });
+    }
+    if (result || open == 0 || !registering) {
+      unlink_all();
+      closed = !result && open == 0;
+      return result;
+    }
+    // (S2) sleep only while no watched queue changed since it was polled.
+    const ParkResult r = park(
+        &waiter.notified,
+        [&] { return waiter.notified.load(std::memory_order_relaxed) == 0; }, deadline,
+        WaitSite{first, ObjKind::queue, loc});
+    unlink_all();
+    if (r.status == ParkStatus::kTimedOut || (deadline != kForever && Clock::now() >= deadline))
+      deadline = kImmediate;  // one last poll, then report the timeout
+    start = (start + 1) % N;
+  }
+}
+
+}  // namespace detail
+
+/// select: waits on several queues at once and takes exactly one item. (weft extension)
+///
+///   weft::Queue<int> jobs;  weft::Queue<std::string> control;
+///   auto got = weft::select(jobs, control);            // blocks
+///   if (got.index == 0) run(got.get<0>()); else handle(got.get<1>());
+///
+/// Sources: any Queue, LifoQueue, PriorityQueue or SimpleQueue (the same queue may not
+/// appear twice). Exactly one ready source is taken, with a get under that queue's
+/// lock: an item is never taken and then dropped; the other sources are untouched.
+/// Fairness: sources are polled in a rotating order (one step per call on each thread),
+///   so a source that stays ready is taken within N consecutive calls of a thread.
+///   Against plain get() callers on the same queue, select barges like any getter.
+/// Blocking: select(srcs...) blocks until one source gives an item; select(timeout,
+///   srcs...) waits at most `timeout` (zero or negative: one poll) and throws Empty;
+///   try_select(...) returns nullopt instead of throwing Empty. Puts on watched queues
+///   wake the select; it never spins.
+/// Shut down: a queue that is shut down and drained is never ready again; once every
+///   source is, select throws ShutDown (try_select returns nullopt).
+/// Memory: as get(): the put of the returned item happens-before select returns.
+/// Cost: one lock acquisition per source per poll; while parked, every put on a watched
+///   queue also unparks this select (under that queue's lock).
+template <class... Srcs>
+  requires(sizeof...(Srcs) > 0 && (detail::Selectable<Srcs> && ...))
+Selected<detail::select_item_t<Srcs>...> select(Srcs&... srcs) {
+  bool closed = false;
+  auto r = detail::select_impl(detail::kForever, closed, detail::SourceLoc{}, srcs...);
+  if (!r) throw ShutDown();
+  return std::move(*r);
+}
+
+template <class Rep, class Period, class... Srcs>
+  requires(sizeof...(Srcs) > 0 && (detail::Selectable<Srcs> && ...))
+Selected<detail::select_item_t<Srcs>...> select(std::chrono::duration<Rep, Period> timeout,
+                                                Srcs&... srcs) {
+  bool closed = false;
+  auto r = detail::select_impl(detail::queue_deadline(timeout), closed, detail::SourceLoc{},
+                               srcs...);
+  if (r) return std::move(*r);
+  if (closed) throw ShutDown();
+  throw Empty();
+}
+
+template <class... Srcs>
+  requires(sizeof...(Srcs) > 0 && (detail::Selectable<Srcs> && ...))
+[[nodiscard]] std::optional<Selected<detail::select_item_t<Srcs>...>> try_select(Srcs&... srcs) {
+  bool closed = false;
+  return detail::select_impl(detail::kImmediate, closed, detail::SourceLoc{}, srcs...);
+}
+
+template <class Rep, class Period, class... Srcs>
+  requires(sizeof...(Srcs) > 0 && (detail::Selectable<Srcs> && ...))
+[[nodiscard]] std::optional<Selected<detail::select_item_t<Srcs>...>> try_select(
+    std::chrono::duration<Rep, Period> timeout, Srcs&... srcs) {
+  bool closed = false;
+  return detail::select_impl(detail::queue_deadline(timeout), closed, detail::SourceLoc{},
+                             srcs...);
+}
+
+}  // namespace weft
