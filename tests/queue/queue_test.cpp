@@ -32,8 +32,7 @@ bool took_at_least(std::chrono::milliseconds d, F&& fn) {
 }
 
 static_assert(std::ranges::input_range<weft::Queue<int>&>);
-static_assert(std::ranges::input_range<weft::PriorityQueue<std::unique_ptr<int>>&> ||
-              true);  // PriorityQueue<unique_ptr> needs a Compare; see MoveOnlyPriority
+static_assert(std::input_iterator<weft::Queue<int>::iterator>);
 static_assert(!std::is_copy_constructible_v<weft::Queue<int>>);
 static_assert(!std::is_move_constructible_v<weft::Queue<int>>);
 
@@ -301,6 +300,8 @@ TEST(Queue, RangeForBlocksUntilShutdown) {
   EXPECT_EQ(seen, (std::vector<int>{1, 2}));
 }
 
+// clang 14 cannot compile libstdc++ 12's views at all (not even over a std::vector).
+#if !defined(__clang__) || __clang_major__ >= 15
 TEST(Queue, RangeAlgorithmsWork) {
   weft::Queue<int> q;
   for (int i = 1; i <= 4; ++i) q.put(i);
@@ -309,6 +310,7 @@ TEST(Queue, RangeAlgorithmsWork) {
   for (int v : q | std::views::transform([](int x) { return x * 10; })) sum += v;
   EXPECT_EQ(sum, 100);
 }
+#endif
 
 TEST(Queue, BlockingGetWaitsForPut) {
   weft::Queue<int> q;
