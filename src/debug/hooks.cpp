@@ -1,11 +1,21 @@
-// Debug hook entry points. This baseline keeps object names and does nothing else;
-// the lock-order, deadlock, stats and trace tools hang off these functions.
+// Debug hook entry points, object names, per-thread records, and switching the tools
+// on (WEFT_DEBUG / WEFT_TRACE at start-up, or weft::debug::enable()).
+//
+// This translation unit defines g_debug_flags, which every primitive reads, so it is
+// always linked in, and its start-up object always runs.
 #include "weft/detail/hooks.hpp"
 
-#include <string>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <memory>
 #include <unordered_map>
 
-#include "park/word_lock.hpp"
+#include "debug/state.hpp"
+#include "weft/debug.hpp"
+#include "weft/detail/parking_lot.hpp"
 
 namespace weft::detail {
 
@@ -29,43 +39,677 @@ const char* obj_kind_name(ObjKind kind) noexcept {
   return "object";
 }
 
+namespace dbg {
+
+std::atomic<std::uint64_t> g_epoch{1};
+std::atomic<std::size_t> g_trace_capacity{16384};
+std::string g_trace_path;
+
 namespace {
-struct Names {
+
+const Clock::time_point g_start = Clock::now();
+
+// ---- names: object -> interned NameRec ----
+constexpr std::size_t kShards = 16;
+struct alignas(64) NameShard {
   WordLock lock;
-  std::unordered_map<const void*, std::pair<ObjKind, std::string>> names;
+  std::unordered_map<const void*, const NameRec*> names;
+};
+struct Names {
+  NameShard shards[kShards];
+  WordLock intern_lock;
+  std::map<std::pair<ObjKind, std::string>, std::unique_ptr<NameRec>> interned;
 };
 Names& names() {
   static auto* n = new Names();  // leaked: used until the very end of the process
   return *n;
 }
+NameShard& shard_of(const void* obj) {
+  const auto h = reinterpret_cast<std::uintptr_t>(obj) * 0x9E3779B97F4A7C15ull;
+  return names().shards[h >> 60];
+}
+
+const NameRec* intern(ObjKind kind, std::string_view name) {
+  Names& n = names();
+  WordLockGuard guard(n.intern_lock);
+  auto& slot = n.interned[{kind, std::string(name)}];
+  if (!slot) {
+    slot = std::make_unique<NameRec>();
+    slot->kind = kind;
+    slot->name = std::string(name);
+  }
+  return slot.get();
+}
+
+// ---- thread records ----
+struct Registry {
+  WordLock lock;
+  std::vector<ThreadRec*> recs;
+  std::uint32_t next_tid = 1;
+};
+Registry& reg() {
+  static auto* r = new Registry();
+  return *r;
+}
+
+struct SelfHolder {
+  ThreadRec* rec = nullptr;
+  ~SelfHolder() {
+    if (rec != nullptr) {
+      WordLockGuard guard(rec->mu);
+      rec->alive = false;
+      rec->held.clear();
+    }
+  }
+};
+thread_local SelfHolder t_self;
+
+std::uint64_t g_main_ident = 0;
+
+// ---- configuration ----
+struct Config {
+  WordLock lock;
+  debug::ReportHandler handler;
+  std::chrono::milliseconds interval{100};
+};
+Config& config() {
+  static auto* c = new Config();
+  return *c;
+}
+std::atomic<int> g_mode{static_cast<int>(Mode::report)};
+
+// Holds are tracked for owned locks only (a Semaphore has no owner).
+bool is_hold_traced(ObjKind kind) { return is_order_kind(kind); }
+
 }  // namespace
+
+WordLock& config_lock() noexcept { return config().lock; }
+
+Nanos now_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - g_start).count();
+}
+Nanos to_ns(Deadline t) noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t - g_start).count();
+}
+
+void atomic_max(std::atomic<std::uint64_t>& a, std::uint64_t v) noexcept {
+  std::uint64_t cur = a.load(std::memory_order_relaxed);
+  while (cur < v && !a.compare_exchange_weak(cur, v, std::memory_order_relaxed)) {
+  }
+}
+
+bool is_order_kind(ObjKind kind) noexcept { return kind == ObjKind::lock || kind == ObjKind::rlock; }
+
+const NameRec* name_of(const void* obj) noexcept {
+  NameShard& s = shard_of(obj);
+  WordLockGuard guard(s.lock);
+  auto it = s.names.find(obj);
+  return it == s.names.end() ? nullptr : it->second;
+}
+
+std::vector<const NameRec*> all_names() {
+  Names& n = names();
+  WordLockGuard guard(n.intern_lock);
+  std::vector<const NameRec*> out;
+  out.reserve(n.interned.size());
+  for (const auto& e : n.interned) out.push_back(e.second.get());
+  return out;
+}
+
+std::string describe(const void* obj, ObjKind kind, const NameRec* name) {
+  std::string out = obj_kind_name(kind);
+  if (name != nullptr && !name->name.empty()) {
+    out += " \"" + name->name + "\"";
+  } else {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, " %p", obj);
+    out += buf;
+  }
+  return out;
+}
+
+std::string describe(const void* obj, ObjKind kind) { return describe(obj, kind, name_of(obj)); }
+
+std::string site_string(SourceLoc loc) {
+  if (loc.file == nullptr || loc.file[0] == '\0') return "?";
+  std::string_view f(loc.file);
+  const auto last = f.rfind('/');
+  if (last != std::string_view::npos && last > 0) {
+    const auto prev = f.rfind('/', last - 1);
+    if (prev != std::string_view::npos) f.remove_prefix(prev + 1);
+  }
+  return std::string(f) + ":" + std::to_string(loc.line);
+}
+
+std::vector<Held>& ThreadRec::held_now() noexcept {
+  const std::uint64_t e = g_epoch.load(std::memory_order_relaxed);
+  if (epoch != e) {
+    held.clear();
+    epoch = e;
+  }
+  return held;
+}
+
+void ThreadRec::record(const TraceEvent& ev) noexcept {
+  const std::size_t cap = g_trace_capacity.load(std::memory_order_relaxed);
+  if (cap == 0) return;
+  try {
+    if (ring.size() < cap) {
+      ring.push_back(ev);
+      return;
+    }
+  } catch (...) {
+    ++dropped;
+    return;
+  }
+  // Full: overwrite the oldest.
+  ring[ring_next] = ev;
+  ring_next = (ring_next + 1) % ring.size();
+  ++dropped;
+}
+
+ThreadRec& self() {
+  if (WEFT_LIKELY(t_self.rec != nullptr)) return *t_self.rec;
+  auto* rec = new ThreadRec();
+  rec->ident = current_ident();
+  rec->epoch = g_epoch.load(std::memory_order_relaxed);
+  {
+    Registry& r = reg();
+    WordLockGuard guard(r.lock);
+    rec->tid = r.next_tid++;
+    if (rec->ident == g_main_ident) {
+      rec->name = "MainThread";
+    } else {
+      rec->name = "Dummy-" + std::to_string(rec->tid);
+    }
+    r.recs.push_back(rec);
+  }
+  t_self.rec = rec;
+  return *rec;
+}
+
+WordLock& registry_lock() noexcept { return reg().lock; }
+std::vector<ThreadRec*>& registry() noexcept { return reg().recs; }
+
+std::uint32_t flags() noexcept { return g_debug_flags.load(std::memory_order_relaxed); }
+
+Mode current_mode() noexcept { return static_cast<Mode>(g_mode.load(std::memory_order_relaxed)); }
+
+void emit_report(std::string_view kind, std::string_view text) {
+  debug::ReportHandler handler;
+  {
+    WordLockGuard guard(config().lock);
+    handler = config().handler;
+  }
+  if (handler) {
+    handler(kind, text);
+  } else {
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    std::fflush(stderr);
+  }
+}
+
+namespace {
+
+// Stats / trace for a finished wait or hold.
+void record_event(ThreadRec& me, EvType type, const void* obj, ObjKind kind,
+                  const NameRec* name, Nanos start, Nanos end, SourceLoc loc,
+                  std::uint64_t arg, std::uint64_t arg2, std::uint32_t tid) {
+  me.record(TraceEvent{start, end - start, name, obj, loc.file, arg, arg2, loc.line, tid, type,
+                       kind});
+}
+
+// Removes one level of obj from rec's held stack; true if found (hold time in *since).
+bool pop_held(ThreadRec& rec, const void* obj, Nanos* since, SourceLoc* loc) {
+  auto& held = rec.held_now();
+  for (auto it = held.rbegin(); it != held.rend(); ++it) {
+    if (it->obj != obj) continue;
+    *since = it->since;
+    *loc = it->loc;
+    if (--it->count == 0) held.erase(std::next(it).base());
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+}  // namespace dbg
 
 namespace hooks {
 
-void before_acquire(const void*, ObjKind, SourceLoc) {}
-void after_acquire(const void*, ObjKind, SourceLoc, bool) noexcept {}
-void after_release(const void*, ObjKind) noexcept {}
-void wait_begin(const WaitSite&) noexcept {}
-void wait_end(const WaitSite&, bool) noexcept {}
+using namespace dbg;
+
+void before_acquire(const void* obj, ObjKind kind, SourceLoc loc) {
+  ThreadRec& me = self();
+  const bool order = (flags() & kDebugLockOrder) != 0 && is_order_kind(kind);
+  std::vector<Held> held;
+  {
+    WordLockGuard guard(me.mu);
+    me.pending_obj = obj;
+    me.pending_since = now_ns();
+    if (order) {
+      for (const Held& h : me.held_now()) {
+        if (h.obj == obj) return;  // RLock re-entry (or a Lock relocked): no new order
+        if (is_order_kind(h.kind)) held.push_back(h);
+      }
+    }
+  }
+  if (!held.empty()) {
+    try {
+      order_check(me, obj, kind, loc, held);
+    } catch (...) {
+      WordLockGuard guard(me.mu);
+      me.pending_obj = nullptr;
+      throw;
+    }
+  }
+}
+
+void after_acquire(const void* obj, ObjKind kind, SourceLoc loc, bool contended) noexcept {
+  ThreadRec& me = self();
+  const Nanos now = now_ns();
+  Nanos waited = 0;
+  {
+    WordLockGuard guard(me.mu);
+    if (me.pending_obj == obj) waited = now - me.pending_since;
+    me.pending_obj = nullptr;
+    if (is_hold_traced(kind)) {
+      auto& held = me.held_now();
+      bool found = false;
+      if (kind == ObjKind::rlock) {
+        for (Held& h : held) {
+          if (h.obj == obj) {
+            ++h.count;
+            found = true;
+            break;
+          }
+        }
+      }
+      if (!found) {
+        try {
+          held.push_back(Held{obj, kind, loc, now, 1});
+        } catch (...) {
+        }
+      }
+    }
+  }
+  if ((flags() & kDebugStats) != 0) {
+    if (const NameRec* n = name_of(obj)) {
+      auto* s = const_cast<NameRec*>(n);
+      s->used.store(true, std::memory_order_relaxed);
+      s->acquisitions.fetch_add(1, std::memory_order_relaxed);
+      if (contended) {
+        s->contended.fetch_add(1, std::memory_order_relaxed);
+        s->waits.fetch_add(1, std::memory_order_relaxed);
+        s->wait_total.fetch_add(static_cast<std::uint64_t>(waited), std::memory_order_relaxed);
+        atomic_max(s->wait_max, static_cast<std::uint64_t>(waited));
+      }
+    }
+  }
+}
+
+void after_release(const void* obj, ObjKind kind) noexcept {
+  if (!is_hold_traced(kind)) return;
+  ThreadRec& me = self();
+  const Nanos now = now_ns();
+  Nanos since = 0;
+  SourceLoc loc{};
+  std::uint32_t holder_tid = me.tid;
+  bool found = false;
+  {
+    WordLockGuard guard(me.mu);
+    found = pop_held(me, obj, &since, &loc);
+  }
+  if (!found) {
+    // A Lock released by a thread other than the one that acquired it.
+    WordLockGuard reg_guard(registry_lock());
+    for (ThreadRec* rec : registry()) {
+      if (rec == &me) continue;
+      WordLockGuard guard(rec->mu);
+      if (pop_held(*rec, obj, &since, &loc)) {
+        holder_tid = rec->tid;
+        found = true;
+        break;
+      }
+    }
+  }
+  if (!found) return;  // acquired before the tools were on
+  const std::uint32_t f = flags();
+  if ((f & (kDebugStats | kDebugTrace)) == 0) return;
+  const NameRec* n = name_of(obj);
+  if (n == nullptr) return;  // holds are reported for named objects only
+  if ((f & kDebugStats) != 0) {
+    auto* s = const_cast<NameRec*>(n);
+    s->used.store(true, std::memory_order_relaxed);
+    atomic_max(s->hold_max, static_cast<std::uint64_t>(now - since));
+  }
+  if ((f & kDebugTrace) != 0) {
+    WordLockGuard guard(me.mu);
+    record_event(me, EvType::hold, obj, kind, n, since, now, loc, 0, 0, holder_tid);
+  }
+}
+
+void wait_begin(const WaitSite& site) noexcept {
+  ThreadRec& me = self();
+  WordLockGuard guard(me.mu);
+  me.waiting = true;
+  me.wait_site = site;
+  me.wait_since = now_ns();
+}
+
+void wait_end(const WaitSite& site, bool timed_out) noexcept {
+  ThreadRec& me = self();
+  const Nanos now = now_ns();
+  Nanos since = 0;
+  bool in_acquire = false;
+  {
+    WordLockGuard guard(me.mu);
+    since = me.wait_since;
+    me.waiting = false;
+    in_acquire = me.pending_obj == site.object;
+  }
+  const std::uint32_t f = flags();
+  if ((f & (kDebugStats | kDebugTrace)) == 0) return;
+  const NameRec* n = name_of(site.object);
+  if ((f & kDebugStats) != 0 && n != nullptr && !in_acquire) {
+    auto* s = const_cast<NameRec*>(n);
+    s->used.store(true, std::memory_order_relaxed);
+    s->waits.fetch_add(1, std::memory_order_relaxed);
+    s->wait_total.fetch_add(static_cast<std::uint64_t>(now - since), std::memory_order_relaxed);
+    atomic_max(s->wait_max, static_cast<std::uint64_t>(now - since));
+  }
+  if ((f & kDebugTrace) != 0) {
+    WordLockGuard guard(me.mu);
+    record_event(me, EvType::wait, site.object, site.kind, n, since, now, site.loc, 0,
+                 timed_out ? 1 : 0, me.tid);
+  }
+}
 
 void object_named(const void* obj, ObjKind kind, std::string_view name) {
-  Names& n = names();
-  WordLockGuard guard(n.lock);
-  n.names[obj] = {kind, std::string(name)};
+  const NameRec* rec = intern(kind, name);
+  NameShard& s = shard_of(obj);
+  WordLockGuard guard(s.lock);
+  s.names[obj] = rec;
 }
 
 void object_destroyed(const void* obj) noexcept {
-  Names& n = names();
-  WordLockGuard guard(n.lock);
-  n.names.erase(obj);
+  {
+    NameShard& s = shard_of(obj);
+    WordLockGuard guard(s.lock);
+    s.names.erase(obj);
+  }
+  order_forget(obj);  // also after lock-order checking was switched off
 }
 
-void queue_put(const void*, std::size_t, std::uint64_t) noexcept {}
-void queue_get(const void*, std::size_t, std::uint64_t) noexcept {}
-void task_begin(const void*, std::uint64_t) noexcept {}
-void task_end(const void*, std::uint64_t) noexcept {}
-void thread_started(std::string_view) noexcept {}
-void thread_finished() noexcept {}
+namespace {
+void queue_event(const void* queue, std::size_t depth, std::uint64_t seq, bool put) noexcept {
+  const std::uint32_t f = flags();
+  const NameRec* n = name_of(queue);
+  if ((f & kDebugStats) != 0 && n != nullptr) {
+    auto* s = const_cast<NameRec*>(n);
+    s->used.store(true, std::memory_order_relaxed);
+    (put ? s->puts : s->gets).fetch_add(1, std::memory_order_relaxed);
+    atomic_max(s->depth_max, depth);
+  }
+  if ((f & kDebugTrace) != 0) {
+    ThreadRec& me = self();
+    const Nanos now = now_ns();
+    WordLockGuard guard(me.mu);
+    record_event(me, put ? EvType::put : EvType::get, queue, ObjKind::queue, n, now, now,
+                 SourceLoc{}, seq, depth, me.tid);
+  }
+}
+
+struct Submits {
+  WordLock lock;
+  std::unordered_map<std::uint64_t, Nanos> when;  // key: executor ^ id mix
+};
+Submits& submits() {
+  static auto* s = new Submits();
+  return *s;
+}
+std::uint64_t task_key(const void* executor, std::uint64_t id) {
+  return (reinterpret_cast<std::uintptr_t>(executor) * 0x9E3779B97F4A7C15ull) ^ id;
+}
+}  // namespace
+
+void queue_put(const void* queue, std::size_t depth, std::uint64_t seq) noexcept {
+  queue_event(queue, depth, seq, true);
+}
+void queue_get(const void* queue, std::size_t depth, std::uint64_t seq) noexcept {
+  queue_event(queue, depth, seq, false);
+}
+
+void task_submitted(const void* executor, std::uint64_t task_id) noexcept {
+  if ((flags() & (kDebugStats | kDebugTrace)) == 0) return;
+  Submits& s = submits();
+  WordLockGuard guard(s.lock);
+  try {
+    s.when[task_key(executor, task_id)] = now_ns();
+  } catch (...) {
+  }
+}
+
+void task_begin(const void* executor, std::uint64_t task_id) noexcept {
+  const Nanos now = now_ns();
+  Nanos queued = -1;
+  {
+    Submits& s = submits();
+    WordLockGuard guard(s.lock);
+    auto it = s.when.find(task_key(executor, task_id));
+    if (it != s.when.end()) {
+      queued = now - it->second;
+      s.when.erase(it);
+    }
+  }
+  ThreadRec& me = self();
+  WordLockGuard guard(me.mu);
+  try {
+    me.tasks.push_back(ThreadRec::Task{executor, task_id, now, queued});
+  } catch (...) {
+  }
+}
+
+void task_end(const void* executor, std::uint64_t task_id) noexcept {
+  ThreadRec& me = self();
+  const Nanos now = now_ns();
+  ThreadRec::Task task{};
+  bool found = false;
+  {
+    WordLockGuard guard(me.mu);
+    for (auto it = me.tasks.rbegin(); it != me.tasks.rend(); ++it) {
+      if (it->executor == executor && it->id == task_id) {
+        task = *it;
+        me.tasks.erase(std::next(it).base());
+        found = true;
+        break;
+      }
+    }
+  }
+  if (!found) return;
+  const std::uint32_t f = flags();
+  const NameRec* n = name_of(executor);
+  if ((f & kDebugStats) != 0 && n != nullptr) {
+    auto* s = const_cast<NameRec*>(n);
+    s->used.store(true, std::memory_order_relaxed);
+    s->tasks.fetch_add(1, std::memory_order_relaxed);
+    s->run_total.fetch_add(static_cast<std::uint64_t>(now - task.start), std::memory_order_relaxed);
+    atomic_max(s->run_max, static_cast<std::uint64_t>(now - task.start));
+    if (task.queue_wait >= 0) {
+      s->qwait_total.fetch_add(static_cast<std::uint64_t>(task.queue_wait),
+                               std::memory_order_relaxed);
+      atomic_max(s->qwait_max, static_cast<std::uint64_t>(task.queue_wait));
+    }
+  }
+  if ((f & kDebugTrace) != 0) {
+    WordLockGuard guard(me.mu);
+    record_event(me, EvType::task, executor, ObjKind::executor, n, task.start, now, SourceLoc{},
+                 task_id, static_cast<std::uint64_t>(task.queue_wait), me.tid);
+  }
+}
+
+void thread_started(std::string_view name) noexcept {
+  ThreadRec& me = self();
+  WordLockGuard guard(me.mu);
+  try {
+    me.name = std::string(name);
+  } catch (...) {
+  }
+  me.weft_thread = true;
+}
+
+void thread_finished() noexcept {
+  ThreadRec& me = self();
+  WordLockGuard guard(me.mu);
+  me.alive = false;
+  me.held.clear();
+}
 
 }  // namespace hooks
+
+namespace dbg {
+namespace {
+
+void at_exit() {
+  const std::uint32_t f = flags();
+  if ((f & kDebugStats) != 0) print_stats(std::cerr);
+  if ((f & kDebugTrace) != 0) {
+    std::string path;
+    {
+      WordLockGuard guard(config().lock);
+      path = g_trace_path;
+    }
+    if (!path.empty() && !write_trace_file(path))
+      std::fprintf(stderr, "weft: could not write the trace to %s\n", path.c_str());
+  }
+}
+
+void apply(const debug::Options& opts) {
+  static std::atomic<bool> exit_registered{false};
+  if (!exit_registered.exchange(true)) std::atexit(at_exit);
+  std::uint32_t add = 0;
+  if (opts.lock_order) add |= kDebugLockOrder;
+  if (opts.deadlock) add |= kDebugDeadlock;
+  if (opts.stats) add |= kDebugStats;
+  if (!opts.trace_path.empty()) add |= kDebugTrace;
+  if (opts.lock_order) g_mode.store(static_cast<int>(opts.lock_order_mode));
+  g_trace_capacity.store(opts.trace_events_per_thread);
+  {
+    WordLockGuard guard(config().lock);
+    if (!opts.trace_path.empty()) g_trace_path = opts.trace_path;
+    config().interval = opts.watchdog_interval;
+  }
+  g_debug_flags.fetch_or(add);
+  if (opts.deadlock) watchdog_start(opts.watchdog_interval);
+}
+
+// Reads WEFT_DEBUG and WEFT_TRACE once, before main().
+struct StartUp {
+  StartUp() {
+    g_main_ident = current_ident();
+    const char* env = std::getenv("WEFT_DEBUG");
+    const char* trace = std::getenv("WEFT_TRACE");
+    debug::Options opts;
+    bool any = false;
+    if (env != nullptr && env[0] != '\0') {
+      std::string_view rest(env);
+      while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        std::string_view item = rest.substr(0, comma);
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+        std::string_view mode;
+        if (const auto colon = item.find(':'); colon != std::string_view::npos) {
+          mode = item.substr(colon + 1);
+          item = item.substr(0, colon);
+        }
+        if (item == "lock-order" || item == "all") {
+          opts.lock_order = true;
+          if (mode == "throw") {
+            opts.lock_order_mode = Mode::throw_error;
+          } else if (mode == "abort") {
+            opts.lock_order_mode = Mode::abort;
+          } else if (!mode.empty() && mode != "report") {
+            std::fprintf(stderr, "weft: WEFT_DEBUG: unknown lock-order mode '%.*s'\n",
+                         static_cast<int>(mode.size()), mode.data());
+          }
+        }
+        if (item == "deadlock" || item == "all") opts.deadlock = true;
+        if (item == "stats" || item == "all") opts.stats = true;
+        if (item != "lock-order" && item != "deadlock" && item != "stats" && item != "all" &&
+            !item.empty()) {
+          std::fprintf(stderr,
+                       "weft: WEFT_DEBUG: unknown tool '%.*s' (known: lock-order[:report|"
+                       ":throw|:abort], deadlock, stats, all)\n",
+                       static_cast<int>(item.size()), item.data());
+        }
+      }
+      any = opts.lock_order || opts.deadlock || opts.stats;
+    }
+    if (trace != nullptr && trace[0] != '\0') {
+      opts.trace_path = trace;
+      any = true;
+    }
+    if (any) apply(opts);
+  }
+};
+StartUp g_start_up;
+
+}  // namespace
+}  // namespace dbg
 }  // namespace weft::detail
+
+namespace weft::debug {
+
+using namespace weft::detail;
+
+void enable(const Options& opts) { dbg::apply(opts); }
+
+void disable() {
+  dbg::watchdog_stop();
+  g_debug_flags.store(0);
+  // Held stacks are no longer maintained: forget them all, lazily.
+  dbg::g_epoch.fetch_add(1);
+}
+
+Options current_options() {
+  Options o;
+  const std::uint32_t f = dbg::flags();
+  o.lock_order = (f & kDebugLockOrder) != 0;
+  o.deadlock = (f & kDebugDeadlock) != 0;
+  o.stats = (f & kDebugStats) != 0;
+  o.lock_order_mode = dbg::current_mode();
+  o.trace_events_per_thread = dbg::g_trace_capacity.load();
+  WordLockGuard guard(dbg::config().lock);
+  if ((f & kDebugTrace) != 0) o.trace_path = dbg::g_trace_path;
+  o.watchdog_interval = dbg::config().interval;
+  return o;
+}
+
+Mode set_lock_order_mode(Mode mode) {
+  return static_cast<Mode>(dbg::g_mode.exchange(static_cast<int>(mode)));
+}
+
+Mode lock_order_mode() { return dbg::current_mode(); }
+
+ReportHandler set_report_handler(ReportHandler handler) {
+  WordLockGuard guard(dbg::config().lock);
+  ReportHandler old = std::move(dbg::config().handler);
+  dbg::config().handler = std::move(handler);
+  return old;
+}
+
+void dump(std::ostream& out) { out << dbg::dump_text(true); }
+
+void report(std::ostream& out) { dbg::print_stats(out); }
+
+bool write_trace(const std::string& path) {
+  std::string p = path;
+  if (p.empty()) {
+    WordLockGuard guard(dbg::config().lock);
+    p = dbg::g_trace_path;
+  }
+  if (p.empty()) return false;
+  return dbg::write_trace_file(p);
+}
+
+}  // namespace weft::debug

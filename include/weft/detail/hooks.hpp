@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -59,6 +60,16 @@ WEFT_ALWAYS_INLINE bool debug_on() noexcept {
 
 namespace hooks {
 
+// Lock-like objects (Lock, RLock, Semaphore, the lock of a Condition) report:
+//   before_acquire  before a blocking or timed acquisition (not before a try);
+//   after_acquire   after every successful acquisition, tries included;
+//   after_release   after every release.
+// RLock: report only the outermost acquisition and the release that frees it (the one
+// that drops the count to zero, including release_save); re-entry is then invisible.
+// (A re-entrant after_acquire is tolerated and counted, but then every level must be
+// released through after_release.) Only Lock and RLock take part in lock-order
+// checking; other kinds are counted in statistics only.
+//
 // A blocking acquisition of `obj` is about to start (lock-order check happens here, so
 // an inversion is reported before it can deadlock). May throw LockOrderError.
 void before_acquire(const void* obj, ObjKind kind, SourceLoc loc);
@@ -81,7 +92,10 @@ void object_destroyed(const void* obj) noexcept;
 void queue_put(const void* queue, std::size_t depth, std::uint64_t seq) noexcept;
 void queue_get(const void* queue, std::size_t depth, std::uint64_t seq) noexcept;
 
-// Executors: a task starts / ends on the calling worker thread.
+// Executors: a task was queued (on the submitting thread); it starts / ends on the
+// calling worker thread. task_submitted is optional: without it the statistics have
+// no queue-wait time. Task ids are unique per executor.
+void task_submitted(const void* executor, std::uint64_t task_id) noexcept;
 void task_begin(const void* executor, std::uint64_t task_id) noexcept;
 void task_end(const void* executor, std::uint64_t task_id) noexcept;
 

@@ -1,0 +1,151 @@
+// OrderGraph: see graph.hpp. Invariant: for every edge a -> b, rank(a) < rank(b).
+#include "debug/graph.hpp"
+
+#include <algorithm>
+
+namespace weft::detail::dbg {
+
+OrderGraph::Id OrderGraph::id_of(const void* obj) {
+  auto [it, inserted] = ids_.try_emplace(obj, 0);
+  if (!inserted) return it->second;
+  Id id;
+  if (!free_.empty()) {
+    id = free_.back();
+    free_.pop_back();
+  } else {
+    id = static_cast<Id>(nodes_.size());
+    nodes_.emplace_back();
+  }
+  Node& n = nodes_[id];
+  n.obj = obj;
+  n.rank = next_rank_++;  // new nodes go last: edges into them need no search
+  it->second = id;
+  return id;
+}
+
+void OrderGraph::remove(const void* obj) {
+  auto it = ids_.find(obj);
+  if (it == ids_.end()) return;
+  const Id id = it->second;
+  ids_.erase(it);
+  Node& n = nodes_[id];
+  for (const auto& e : n.out) nodes_[e.first].in.erase(id);
+  for (Id u : n.in) nodes_[u].out.erase(id);
+  if (!suppressed_.empty()) {
+    for (auto s = suppressed_.begin(); s != suppressed_.end();) {
+      if ((*s >> 32) == id || (*s & 0xffffffffu) == id) {
+        s = suppressed_.erase(s);
+      } else {
+        ++s;
+      }
+    }
+  }
+  n = Node{};
+  free_.push_back(id);
+}
+
+const EdgeInfo* OrderGraph::edge(Id from, Id to) const {
+  const auto& out = nodes_[from].out;
+  auto it = out.find(to);
+  return it == out.end() ? nullptr : &it->second;
+}
+
+bool OrderGraph::insert(Id from, Id to, const EdgeInfo& info, std::vector<Id>* path) {
+  if (from == to) return true;
+  Node& f = nodes_[from];
+  if (f.out.count(to) != 0) return true;
+  const std::int64_t lower = nodes_[to].rank, upper = f.rank;
+  if (upper < lower) {  // already in order
+    f.out.emplace(to, info);
+    nodes_[to].in.insert(from);
+    return true;
+  }
+  if (!forward(to, from, path)) return false;
+  backward(from, lower);
+  reorder();
+  nodes_[from].out.emplace(to, info);
+  nodes_[to].in.insert(from);
+  return true;
+}
+
+// Depth-first from `to` over nodes ranked below `from`; false if `from` is reached.
+bool OrderGraph::forward(Id to, Id from, std::vector<Id>* path) {
+  const std::int64_t upper = nodes_[from].rank;
+  deltaf_.clear();
+  parent_.clear();
+  stack_.assign(1, to);
+  nodes_[to].visited = true;
+  deltaf_.push_back(to);
+  while (!stack_.empty()) {
+    const Id n = stack_.back();
+    stack_.pop_back();
+    for (const auto& e : nodes_[n].out) {
+      const Id w = e.first;
+      if (w == from) {
+        // Cycle: to -> ... -> n -> from.
+        if (path != nullptr) {
+          path->clear();
+          path->push_back(from);
+          for (Id c = n;; c = parent_[c]) {
+            path->push_back(c);
+            if (c == to) break;
+          }
+          std::reverse(path->begin(), path->end());
+        }
+        for (Id v : deltaf_) nodes_[v].visited = false;
+        return false;
+      }
+      Node& nw = nodes_[w];
+      if (!nw.visited && nw.rank < upper) {
+        nw.visited = true;
+        parent_[w] = n;
+        deltaf_.push_back(w);
+        stack_.push_back(w);
+      }
+    }
+  }
+  return true;
+}
+
+// Depth-first backwards from `from` over nodes ranked above `lower`.
+void OrderGraph::backward(Id from, std::int64_t lower) {
+  deltab_.clear();
+  stack_.assign(1, from);
+  nodes_[from].visited = true;
+  deltab_.push_back(from);
+  while (!stack_.empty()) {
+    const Id n = stack_.back();
+    stack_.pop_back();
+    for (Id u : nodes_[n].in) {
+      Node& nu = nodes_[u];
+      if (!nu.visited && nu.rank > lower) {
+        nu.visited = true;
+        deltab_.push_back(u);
+        stack_.push_back(u);
+      }
+    }
+  }
+}
+
+// Gives the backward set the lowest of the ranks involved, then the forward set.
+void OrderGraph::reorder() {
+  auto by_rank = [this](Id a, Id b) { return nodes_[a].rank < nodes_[b].rank; };
+  std::sort(deltab_.begin(), deltab_.end(), by_rank);
+  std::sort(deltaf_.begin(), deltaf_.end(), by_rank);
+  std::vector<std::int64_t> ranks;
+  ranks.reserve(deltab_.size() + deltaf_.size());
+  for (Id v : deltab_) ranks.push_back(nodes_[v].rank);
+  for (Id v : deltaf_) ranks.push_back(nodes_[v].rank);
+  std::sort(ranks.begin(), ranks.end());
+  std::size_t i = 0;
+  for (Id v : deltab_) {
+    nodes_[v].rank = ranks[i++];
+    nodes_[v].visited = false;
+  }
+  for (Id v : deltaf_) {
+    nodes_[v].rank = ranks[i++];
+    nodes_[v].visited = false;
+  }
+}
+
+}  // namespace weft::detail::dbg

@@ -1,0 +1,150 @@
+// Shared state of the debug tools (L5): object names, per-thread records, flags.
+//
+// Locking (never the instrumented primitives; WordLock only), in this order:
+//   registry lock -> graph lock -> a ThreadRec's mu -> a names shard / intern lock.
+// No lock is held while a report handler runs or an exception is thrown.
+// Everything here is allocated once and leaked: daemon threads may call hooks while
+// static destructors run.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <iosfwd>
+#include <string_view>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "weft/detail/config.hpp"  // before word_lock.hpp, which uses WEFT_LIKELY
+#include "park/word_lock.hpp"
+#include "weft/debug.hpp"
+#include "weft/detail/hooks.hpp"
+
+namespace weft::detail::dbg {
+
+using debug::Mode;
+
+using Nanos = std::int64_t;
+
+// Steady-clock nanoseconds since the process started (the trace's time base).
+Nanos now_ns() noexcept;
+Nanos to_ns(Deadline t) noexcept;
+
+void atomic_max(std::atomic<std::uint64_t>& a, std::uint64_t v) noexcept;
+
+// One per (kind, name): interned at object_named, never freed, so trace events and
+// statistics can keep a pointer after the object is gone. Counters are relaxed.
+struct NameRec {
+  ObjKind kind;
+  std::string name;
+  std::atomic<bool> used{false};  // some statistic was recorded
+  std::atomic<std::uint64_t> acquisitions{0}, contended{0}, waits{0}, wait_total{0},
+      wait_max{0}, hold_max{0}, puts{0}, gets{0}, depth_max{0}, tasks{0}, qwait_total{0},
+      qwait_max{0}, run_total{0}, run_max{0};
+};
+
+// Every interned name (for statistics).
+std::vector<const NameRec*> all_names();
+// The name of a live object, or nullptr when it has none.
+const NameRec* name_of(const void* obj) noexcept;
+// "Lock \"A\"" for a named object, "Lock 0x7f..." otherwise.
+std::string describe(const void* obj, ObjKind kind);
+std::string describe(const void* obj, ObjKind kind, const NameRec* name);
+// "dir/file.cpp:12" (the last two path components).
+std::string site_string(SourceLoc loc);
+
+bool is_order_kind(ObjKind kind) noexcept;  // Lock and RLock
+
+// A lock the thread holds.
+struct Held {
+  const void* obj;
+  ObjKind kind;
+  SourceLoc loc;
+  Nanos since;
+  std::uint32_t count;  // re-entrant levels reported
+};
+
+enum class EvType : std::uint8_t { wait, hold, task, put, get, meta_drop };
+
+// One trace event, recorded when a span ends (64 bytes).
+struct TraceEvent {
+  Nanos ts;
+  Nanos dur;
+  const NameRec* name;  // interned name of obj, or nullptr
+  const void* obj;
+  const char* file;
+  std::uint64_t arg;  // put/get: seq; task: task id
+  std::uint64_t arg2; // put/get: depth; wait: timed_out; task: queue wait ns
+  std::uint32_t line;
+  std::uint32_t tid;  // track: the holder's for holds
+  EvType type;
+  ObjKind kind;
+};
+
+struct ThreadRec {
+  WordLock mu;  // guards everything below that another thread may read
+  std::uint64_t ident = 0;
+  std::uint32_t tid = 0;  // small number: trace track, "Dummy-N"
+  std::string name;
+  bool alive = true;
+  bool weft_thread = false;  // announced by thread_started
+  std::uint64_t epoch = 0;   // held is valid only while epoch == g_epoch
+  std::vector<Held> held;
+  // The blocking acquisition in progress (between before_acquire and after_acquire).
+  const void* pending_obj = nullptr;
+  Nanos pending_since = 0;
+  // The park in progress.
+  bool waiting = false;
+  WaitSite wait_site{};
+  Nanos wait_since = 0;
+  // Tasks running on this thread (innermost last): id, executor, start, queue wait.
+  struct Task {
+    const void* executor;
+    std::uint64_t id;
+    Nanos start;
+    Nanos queue_wait;
+  };
+  std::vector<Task> tasks;
+  // Trace ring buffer.
+  std::vector<TraceEvent> ring;
+  std::size_t ring_next = 0;
+  std::uint64_t dropped = 0;
+
+  std::vector<Held>& held_now() noexcept;  // clears held first if the epoch moved on
+  void record(const TraceEvent& ev) noexcept;  // mu must be held
+};
+
+// The calling thread's record (created at its first hook).
+ThreadRec& self();
+// Every record (dead threads too), under the registry lock.
+WordLock& registry_lock() noexcept;
+std::vector<ThreadRec*>& registry() noexcept;  // registry lock must be held
+
+std::uint32_t flags() noexcept;
+extern std::atomic<std::uint64_t> g_epoch;
+extern std::atomic<std::size_t> g_trace_capacity;
+
+// Reports through the handler (default: stderr).
+void emit_report(std::string_view kind, std::string_view text);
+Mode current_mode() noexcept;
+
+// lock_order.cpp
+void order_check(ThreadRec& me, const void* obj, ObjKind kind, SourceLoc loc,
+                 const std::vector<Held>& held);
+void order_forget(const void* obj) noexcept;
+
+// watchdog.cpp
+void watchdog_start(std::chrono::milliseconds interval);
+void watchdog_stop();
+std::string dump_text(bool with_cycles);
+
+// stats.cpp
+void print_stats(std::ostream& out);
+
+// trace.cpp
+bool write_trace_file(const std::string& path);
+std::string json_escape(std::string_view s);
+extern std::string g_trace_path;  // guarded by config lock
+WordLock& config_lock() noexcept;
+
+}  // namespace weft::detail::dbg

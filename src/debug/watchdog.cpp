@@ -1,0 +1,253 @@
+// Thread dump and the deadlock watchdog.
+//
+// The wait-for graph is built from a snapshot: the parking lot says who is parked on
+// what (object, kind, site, since), the per-thread held stacks say who holds which lock.
+// A thread parked on a Lock or RLock waits for the thread holding it; a thread parked
+// joining a Thread waits for that thread (when the Thread is known to the tools). Each
+// blocked thread waits for at most one other, so a cycle is found by following the
+// chain from each thread.
+//
+// The watchdog is an internal std::thread that scans every interval. It reports a cycle
+// once it has seen the very same waits (same threads, objects and park times) in two
+// consecutive scans, so a wait that ends between the two reads of one snapshot is never
+// reported; each cycle (its threads and objects) is reported once.
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
+
+#include "debug/state.hpp"
+#include "weft/detail/parking_lot.hpp"
+#include "weft/detail/wait.hpp"
+
+namespace weft::detail::dbg {
+namespace {
+
+struct View {
+  std::uint64_t ident = 0;
+  std::string name;
+  bool known = false;        // has a ThreadRec
+  bool waiting = false;      // parked right now
+  ParkedThread park{};
+  std::vector<Held> held;
+  std::vector<ThreadRec::Task> tasks;
+  std::size_t waits_for = SIZE_MAX;  // index into the snapshot
+};
+
+struct Snapshot {
+  std::vector<View> threads;
+  Nanos taken = 0;
+};
+
+Snapshot take_snapshot() {
+  Snapshot s;
+  std::vector<ParkedThread> parked;
+  for_each_parked([&](const ParkedThread& t) { parked.push_back(t); });
+  s.taken = now_ns();
+  std::unordered_map<std::uint64_t, std::size_t> by_ident;
+  {
+    WordLockGuard reg_guard(registry_lock());
+    for (ThreadRec* rec : registry()) {
+      WordLockGuard guard(rec->mu);
+      if (!rec->alive) continue;
+      View v;
+      v.ident = rec->ident;
+      v.name = rec->name;
+      v.known = true;
+      v.held = rec->held_now();
+      v.tasks = rec->tasks;
+      by_ident[v.ident] = s.threads.size();
+      s.threads.push_back(std::move(v));
+    }
+  }
+  for (const ParkedThread& p : parked) {
+    auto it = by_ident.find(p.ident);
+    if (it == by_ident.end()) {
+      View v;
+      v.ident = p.ident;
+      v.name = "(thread " + std::to_string(p.ident) + ")";
+      by_ident[p.ident] = s.threads.size();
+      s.threads.push_back(std::move(v));
+      it = by_ident.find(p.ident);
+    }
+    View& v = s.threads[it->second];
+    v.waiting = true;
+    v.park = p;
+  }
+  // Wait-for edges.
+  std::unordered_map<const void*, std::size_t> owner;
+  for (std::size_t i = 0; i < s.threads.size(); ++i)
+    for (const Held& h : s.threads[i].held) owner[h.obj] = i;
+  for (View& v : s.threads) {
+    if (!v.waiting) continue;
+    const WaitSite& site = v.park.site;
+    if (is_order_kind(site.kind)) {
+      auto it = owner.find(site.object);
+      if (it != owner.end() && s.threads[it->second].ident != v.ident) v.waits_for = it->second;
+    }
+  }
+  return s;
+}
+
+std::string ms(Nanos ns) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.3f s", static_cast<double>(ns) / 1e9);
+  return buf;
+}
+
+std::string waiting_on(const View& v) {
+  const WaitSite& site = v.park.site;
+  return describe(site.object, site.kind);
+}
+
+// Each cycle as the list of snapshot indices, starting at its lowest ident.
+std::vector<std::vector<std::size_t>> find_cycles(const Snapshot& s) {
+  std::vector<std::vector<std::size_t>> cycles;
+  std::vector<int> color(s.threads.size(), 0);  // 0 new, 1 on current chain, 2 done
+  for (std::size_t start = 0; start < s.threads.size(); ++start) {
+    std::vector<std::size_t> chain;
+    std::size_t i = start;
+    while (i != SIZE_MAX && color[i] == 0) {
+      color[i] = 1;
+      chain.push_back(i);
+      i = s.threads[i].waits_for;
+    }
+    if (i != SIZE_MAX && color[i] == 1) {
+      auto pos = std::find(chain.begin(), chain.end(), i);
+      std::vector<std::size_t> cycle(pos, chain.end());
+      auto lowest = std::min_element(cycle.begin(), cycle.end(), [&](std::size_t a, std::size_t b) {
+        return s.threads[a].ident < s.threads[b].ident;
+      });
+      std::rotate(cycle.begin(), lowest, cycle.end());
+      cycles.push_back(std::move(cycle));
+    }
+    for (std::size_t c : chain) color[c] = 2;
+  }
+  return cycles;
+}
+
+std::string format_dump(const Snapshot& s, const std::vector<std::vector<std::size_t>>& cycles) {
+  std::ostringstream out;
+  out << "weft thread dump: " << s.threads.size() << " thread(s) at +" << ms(s.taken) << "\n";
+  for (const View& v : s.threads) {
+    out << "  \"" << v.name << "\" (ident " << v.ident << ")";
+    if (!v.waiting) out << " running";
+    out << "\n";
+    if (v.waiting) {
+      const Nanos since = to_ns(v.park.since);
+      out << "    waits on " << waiting_on(v) << " for " << ms(s.taken - since) << ", at "
+          << site_string(v.park.site.loc);
+      if (v.park.deadline == kForever) {
+        out << " (no timeout)";
+      } else {
+        out << " (times out in " << ms(to_ns(v.park.deadline) - s.taken) << ")";
+      }
+      if (v.waits_for != SIZE_MAX) out << ", held by \"" << s.threads[v.waits_for].name << "\"";
+      out << "\n";
+    }
+    for (const Held& h : v.held) {
+      out << "    holds " << describe(h.obj, h.kind) << " since " << ms(s.taken - h.since)
+          << ", acquired at " << site_string(h.loc);
+      if (h.count > 1) out << " (" << h.count << " levels)";
+      out << "\n";
+    }
+    for (const auto& t : v.tasks)
+      out << "    runs task #" << t.id << " of " << describe(t.executor, ObjKind::executor)
+          << " for " << ms(s.taken - t.start) << "\n";
+  }
+  for (const auto& cycle : cycles) {
+    out << "deadlock: a wait-for cycle of " << cycle.size() << " thread(s):\n";
+    for (std::size_t i : cycle) {
+      const View& v = s.threads[i];
+      out << "  \"" << v.name << "\" waits on " << waiting_on(v) << " at "
+          << site_string(v.park.site.loc) << ", held by \"" << s.threads[v.waits_for].name
+          << "\"\n";
+    }
+  }
+  return out.str();
+}
+
+// ---- the watchdog thread ----
+struct Watchdog {
+  WordLock lock;  // guards thread and running
+  std::thread* thread = nullptr;
+  std::atomic<std::uint32_t> stop{0};
+  std::atomic<std::int64_t> interval_ms{100};
+  // Only the watchdog thread touches these.
+  std::set<std::vector<std::pair<std::uint64_t, Nanos>>> seen_last;
+  std::set<std::vector<std::pair<std::uint64_t, const void*>>> reported;
+};
+Watchdog& wd() {
+  static auto* w = new Watchdog();
+  return *w;
+}
+
+void scan(Watchdog& w) {
+  const Snapshot s = take_snapshot();
+  const auto cycles = find_cycles(s);
+  std::set<std::vector<std::pair<std::uint64_t, Nanos>>> seen_now;
+  std::vector<std::vector<std::size_t>> confirmed;
+  for (const auto& cycle : cycles) {
+    std::vector<std::pair<std::uint64_t, Nanos>> key;
+    std::vector<std::pair<std::uint64_t, const void*>> id;
+    for (std::size_t i : cycle) {
+      key.emplace_back(s.threads[i].ident, to_ns(s.threads[i].park.since));
+      id.emplace_back(s.threads[i].ident, s.threads[i].park.site.object);
+    }
+    seen_now.insert(key);
+    if (w.seen_last.count(key) != 0 && w.reported.insert(id).second) confirmed.push_back(cycle);
+  }
+  w.seen_last = std::move(seen_now);
+  if (!confirmed.empty()) emit_report("deadlock", format_dump(s, confirmed));
+}
+
+void run(Watchdog& w) {
+  while (w.stop.load(std::memory_order_acquire) == 0) {
+    const auto deadline = Clock::now() + std::chrono::milliseconds(w.interval_ms.load());
+    while (w.stop.load(std::memory_order_acquire) == 0 && Clock::now() < deadline)
+      wait_on_address(w.stop, 0, deadline);
+    if (w.stop.load(std::memory_order_acquire) != 0) break;
+    if ((flags() & kDebugDeadlock) != 0) scan(w);
+  }
+}
+
+}  // namespace
+
+std::string dump_text(bool with_cycles) {
+  const Snapshot s = take_snapshot();
+  return format_dump(s, with_cycles ? find_cycles(s) : std::vector<std::vector<std::size_t>>{});
+}
+
+void watchdog_start(std::chrono::milliseconds interval) {
+  Watchdog& w = wd();
+  w.interval_ms.store(std::max<std::int64_t>(1, interval.count()));
+  WordLockGuard guard(w.lock);
+  if (w.thread != nullptr) return;
+  w.stop.store(0);
+  w.thread = new std::thread([&w] { run(w); });
+}
+
+void watchdog_stop() {
+  Watchdog& w = wd();
+  std::thread* t = nullptr;
+  {
+    WordLockGuard guard(w.lock);
+    t = w.thread;
+    w.thread = nullptr;
+  }
+  if (t == nullptr) return;
+  w.stop.store(1, std::memory_order_release);
+  wake_by_address(w.stop, true);
+  if (t->get_id() == std::this_thread::get_id()) {
+    t->detach();
+  } else {
+    t->join();
+  }
+  delete t;
+}
+
+}  // namespace weft::detail::dbg
