@@ -645,6 +645,19 @@ struct StartUp {
       }
       any = opts.lock_order || opts.deadlock || opts.stats;
     }
+    // WEFT_LOCK_ORDER_MODE=report|throw|abort overrides a mode given in WEFT_DEBUG.
+    if (const char* m = std::getenv("WEFT_LOCK_ORDER_MODE"); m != nullptr && m[0] != '\0') {
+      const std::string_view mode(m);
+      if (mode == "throw") {
+        opts.lock_order_mode = Mode::throw_error;
+      } else if (mode == "abort") {
+        opts.lock_order_mode = Mode::abort;
+      } else if (mode == "report") {
+        opts.lock_order_mode = Mode::report;
+      } else {
+        std::fprintf(stderr, "weft: WEFT_LOCK_ORDER_MODE: unknown mode '%s'\n", m);
+      }
+    }
     if (trace != nullptr && trace[0] != '\0') {
       opts.trace_path = trace;
       any = true;
