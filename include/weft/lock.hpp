@@ -42,6 +42,9 @@ class Condition;
 ///           All members may be called concurrently.
 /// Invalid:  release() of an unlocked lock throws RuntimeError. Relocking a Lock held
 ///           by the same thread blocks forever (it is not re-entrant; use RLock).
+/// TSan:     not annotated as a mutex: TSan's mutex annotations report a release by a
+///           thread other than the acquirer ("unlock by a wrong thread"), which Lock
+///           allows. Its acquire/release atomics already give TSan the happens-before.
 ///
 ///   weft::Lock lock;
 ///   { std::scoped_lock hold(lock); ++counter; }   // Python: with lock: counter += 1

@@ -1,0 +1,148 @@
+// weft/barrier.hpp: Barrier, a cyclic rendezvous of a fixed number of threads.
+//                                                              (Python: threading.Barrier)
+// Part of <weft/threading.hpp>. CPython's state machine (filling, draining, resetting,
+// broken) over a small internal lock and the parking lot. Slow paths:
+// src/threading/barrier.cpp.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
+
+#include "weft/detail/config.hpp"
+#include "weft/detail/deadline.hpp"
+#include "weft/detail/hooks.hpp"
+
+namespace weft {
+
+/// Barrier: `parties` threads each call wait(); all block until the last one arrives,
+/// then all continue together, and the barrier is ready for the next round.
+///                                                              (Python: threading.Barrier)
+///
+/// State:
+///   state \ event | last party arrives       | abort() / timeout / action throws | reset()
+///   filling       | action, then draining    | broken                            | resetting*
+///   draining      | (waiters leave; at 0: filling)                                |
+///   broken        | wait() throws at once    | broken                            | resetting* / filling
+///   (*resetting: the threads still waiting get BrokenBarrierError; once they left, filling)
+///
+/// Guarantees
+///   Memory:   for any threads X and Y of one round, everything X did before its wait()
+///             is visible to Y once Y's wait() of that round returns, and the action's
+///             effects are visible to every party of its round.
+///   Each round's wait() calls return the distinct indices 0..parties-1 (arrival order).
+///   The action runs once per round, in the last thread to arrive, before any party of
+///   the round is released. If it throws, that thread's wait() rethrows it, the barrier
+///   breaks and the other parties get BrokenBarrierError.
+/// Fairness: n/a: a round releases all its parties at once. A thread arriving while a
+///   round drains waits for the next round.
+/// Blocking: wait() blocks until the round completes, the barrier breaks, or the
+///   timeout (wait(timeout), else the constructor's, else none) expires; a timeout
+///   breaks the barrier, as in Python (zero or negative: breaks it unless the caller is
+///   the last party). reset() and abort() block only while an action runs in another
+///   thread. parties(), n_waiting(), broken() never block for long.
+/// Cost:     wait() takes an internal lock and parks; the last arrival wakes the round
+///           with one parking-lot call. sizeof(Barrier) is about 80 bytes.
+/// Lifetime: may be destroyed once no thread is inside a member. All members may be
+///           called concurrently; the action may call abort(), reset() and the getters
+///           (abort/reset from the action break the round it completes).
+/// Invalid:  Barrier(0) throws ValueError. wait() on a broken barrier throws
+///           BrokenBarrierError until reset().
+///
+///   weft::Barrier phase(3, [] { std::puts("round done"); });
+///   auto work = [&] { step1(); phase.wait(); step2(); };   // in 3 threads
+class Barrier {
+ public:
+  explicit Barrier(std::size_t parties, std::function<void()> action = {},
+                   std::optional<detail::Clock::duration> timeout = std::nullopt,
+                   std::string_view name = {});
+  // Any duration (saturated: one of years or more means "no timeout").
+  template <class Rep, class Period>
+  Barrier(std::size_t parties, std::function<void()> action,
+          std::chrono::duration<Rep, Period> timeout, std::string_view name = {})
+      : Barrier(parties, std::move(action), default_timeout(timeout), name) {}
+  template <class Rep, class Period>
+  Barrier(std::size_t parties, std::function<void()> action,
+          std::optional<std::chrono::duration<Rep, Period>> timeout, std::string_view name = {})
+      : Barrier(parties, std::move(action),
+                timeout ? default_timeout(*timeout) : std::optional<detail::Clock::duration>{},
+                name) {}
+  ~Barrier();
+  Barrier(const Barrier&) = delete;
+  Barrier& operator=(const Barrier&) = delete;
+
+  /// Waits for the round to complete, for at most the constructor's timeout, if any.
+  /// Returns: this thread's index in the round, 0..parties-1.
+  /// Throws: BrokenBarrierError if the barrier is or becomes broken, is reset, or the
+  /// timeout expires; whatever the action throws, in the thread that ran it.
+  std::size_t wait(detail::SourceLoc loc = detail::SourceLoc::current()) {
+    return wait_until(timeout_ ? deadline_of(*timeout_) : detail::kForever, loc);
+  }
+
+  /// As wait(), for at most `timeout` (zero or negative: no wait, see Blocking).
+  template <class Rep, class Period>
+  std::size_t wait(std::chrono::duration<Rep, Period> timeout,
+                   detail::SourceLoc loc = detail::SourceLoc::current()) {
+    return wait_until(deadline_of(timeout), loc);
+  }
+
+  /// Puts the barrier back to its initial state; threads waiting now get
+  /// BrokenBarrierError. A broken barrier becomes usable again.
+  void reset();
+  /// Breaks the barrier: current and future wait() calls throw BrokenBarrierError
+  /// until reset().
+  void abort();
+
+  std::size_t parties() const noexcept { return parties_; }
+  /// The number of threads waiting in the current round (a snapshot).
+  std::size_t n_waiting() const;
+  /// True if the barrier is broken (a snapshot).
+  bool broken() const;
+
+  /// Names the barrier in debug reports and traces (not concurrent with other members).
+  void set_name(std::string_view name);
+
+ private:
+  enum State : std::uint8_t { kFilling, kAction, kDraining, kResetting, kBroken };
+  static constexpr detail::Deadline kImmediate = detail::Deadline::min();
+
+  template <class Rep, class Period>
+  static detail::Deadline deadline_of(std::chrono::duration<Rep, Period> timeout) {
+    return timeout <= timeout.zero() ? kImmediate : detail::deadline_after(timeout);
+  }
+  template <class Rep, class Period>
+  static std::optional<detail::Clock::duration> default_timeout(
+      std::chrono::duration<Rep, Period> timeout) {
+    const long double seconds = static_cast<long double>(timeout.count()) * Period::num / Period::den;
+    if (seconds >= 1e9L) return std::nullopt;  // about 30 years: no timeout
+    if (timeout <= timeout.zero()) return detail::Clock::duration::zero();
+    return std::chrono::ceil<detail::Clock::duration>(
+        std::chrono::duration<long double, Period>(timeout.count()));
+  }
+
+  std::size_t wait_until(detail::Deadline deadline, detail::SourceLoc loc);
+  void release_round(detail::SourceLoc loc);
+  void wait_round(detail::Deadline deadline, detail::SourceLoc loc);
+  void leave();
+  void wait_out_action(detail::SourceLoc loc);
+  bool wait_change(detail::Deadline deadline, detail::SourceLoc loc);
+  void notify_change();
+  void break_barrier();
+  void lock_state(detail::SourceLoc loc) const;
+  void unlock_state() const;
+
+  const std::size_t parties_;
+  const std::function<void()> action_;
+  const std::optional<detail::Clock::duration> timeout_;
+  mutable std::atomic<std::uint8_t> mu_{0};  // internal lock over the fields below
+  State state_ = kFilling;
+  std::size_t count_ = 0;             // threads inside wait() for this round
+  std::uint64_t action_thread_ = 0;   // ident of the thread running the action
+  std::uint8_t flags_ = 0;            // 1: named
+};
+
+}  // namespace weft

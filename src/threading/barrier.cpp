@@ -1,0 +1,211 @@
+// Barrier: CPython's algorithm (Lib/threading.py) with the action run outside the lock.
+//
+// mu_ is a minimal parking lock (kLocked / kParked, as Lock but without debug hooks:
+// it is never held while user code runs, so it is no lock-order edge). It guards
+// state_, count_ and action_thread_.
+//   (B1) wait_change() parks on &state_ and releases mu_ in before_sleep, after it is
+//        queued; every state change is followed by notify_change() with mu_ held, so a
+//        waiter cannot miss one (Condition's (C1)).
+//   (B2) while the last party runs the action (kAction, mu_ released), arriving threads
+//        wait as during draining, the round's parties keep waiting (their timeouts
+//        cannot break the round), and abort()/reset() from other threads wait for it.
+#include "weft/barrier.hpp"
+
+#include <exception>
+#include <utility>
+
+#include "weft/detail/backoff.hpp"
+#include "weft/detail/parking_lot.hpp"
+#include "weft/errors.hpp"
+
+namespace weft {
+namespace {
+constexpr std::uint8_t kLocked = 1;
+constexpr std::uint8_t kParked = 2;
+}  // namespace
+
+Barrier::Barrier(std::size_t parties, std::function<void()> action,
+                 std::optional<detail::Clock::duration> timeout, std::string_view name)
+    : parties_(parties), action_(std::move(action)), timeout_(timeout) {
+  if (parties == 0) throw ValueError("Barrier parties must be >= 1");
+  if (!name.empty()) set_name(name);
+}
+
+Barrier::~Barrier() {
+  if (flags_ != 0 || detail::debug_on()) detail::hooks::object_destroyed(this);
+}
+
+void Barrier::set_name(std::string_view name) {
+  flags_ = 1;
+  detail::hooks::object_named(this, detail::ObjKind::barrier, name);
+}
+
+void Barrier::lock_state(detail::SourceLoc loc) const {
+  std::uint8_t s = 0;
+  if (mu_.compare_exchange_strong(s, kLocked, std::memory_order_acquire, std::memory_order_relaxed))
+    return;
+  detail::Backoff backoff;
+  for (;;) {
+    s = mu_.load(std::memory_order_relaxed);
+    if ((s & kLocked) == 0) {
+      if (mu_.compare_exchange_weak(s, static_cast<std::uint8_t>(s | kLocked),
+                                    std::memory_order_acquire, std::memory_order_relaxed))
+        return;
+      continue;
+    }
+    if ((s & kParked) == 0) {
+      if (backoff.spin()) continue;
+      if (!mu_.compare_exchange_weak(s, kLocked | kParked, std::memory_order_relaxed,
+                                     std::memory_order_relaxed))
+        continue;
+    }
+    detail::park(
+        &mu_, [&] { return mu_.load(std::memory_order_relaxed) == (kLocked | kParked); },
+        detail::kForever, detail::WaitSite{this, detail::ObjKind::barrier, loc});
+    backoff.reset();
+  }
+}
+
+void Barrier::unlock_state() const {
+  std::uint8_t s = kLocked;
+  if (mu_.compare_exchange_strong(s, 0, std::memory_order_release, std::memory_order_relaxed))
+    return;
+  detail::unpark_one(&mu_, [&](detail::UnparkResult r) -> detail::ParkToken {
+    mu_.store(r.have_more ? kParked : 0, std::memory_order_release);
+    return 0;
+  });
+}
+
+bool Barrier::wait_change(detail::Deadline deadline, detail::SourceLoc loc) {
+  const detail::ParkResult r = detail::park(
+      &state_, [] { return true; }, [&] { unlock_state(); },  // (B1)
+      [](const void*, bool) {}, deadline, detail::WaitSite{this, detail::ObjKind::barrier, loc});
+  lock_state(loc);
+  return r.status != detail::ParkStatus::kTimedOut;
+}
+
+void Barrier::notify_change() { detail::unpark_all(&state_); }  // (B1), mu_ held
+
+void Barrier::break_barrier() {
+  state_ = kBroken;
+  notify_change();
+}
+
+void Barrier::wait_out_action(detail::SourceLoc loc) {
+  // (B2) abort()/reset() from another thread wait for the action; from the action's own
+  // thread they apply at once.
+  while (state_ == kAction && action_thread_ != detail::current_ident())
+    wait_change(detail::kForever, loc);
+}
+
+std::size_t Barrier::wait_until(detail::Deadline deadline, detail::SourceLoc loc) {
+  lock_state(loc);
+  // Block while the previous round drains or resets, or its action runs (B2).
+  while (state_ == kDraining || state_ == kResetting || state_ == kAction)
+    wait_change(detail::kForever, loc);
+  if (state_ == kBroken) {
+    unlock_state();
+    throw BrokenBarrierError("barrier is broken");
+  }
+  const std::size_t index = count_++;
+  try {
+    if (index + 1 == parties_) {
+      release_round(loc);
+    } else {
+      wait_round(deadline, loc);
+    }
+  } catch (...) {
+    leave();
+    unlock_state();
+    throw;
+  }
+  leave();
+  unlock_state();
+  return index;
+}
+
+void Barrier::release_round(detail::SourceLoc loc) {
+  if (action_) {
+    state_ = kAction;  // (B2)
+    action_thread_ = detail::current_ident();
+    unlock_state();
+    std::exception_ptr error;
+    try {
+      action_();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    lock_state(loc);
+    action_thread_ = 0;
+    if (error) {
+      break_barrier();
+      std::rethrow_exception(error);
+    }
+    if (state_ != kAction) {
+      // The action called abort() or reset(): this round does not complete.
+      notify_change();
+      throw BrokenBarrierError("barrier was aborted or reset by its action");
+    }
+  }
+  state_ = kDraining;
+  notify_change();
+}
+
+void Barrier::wait_round(detail::Deadline deadline, detail::SourceLoc loc) {
+  for (;;) {
+    if (state_ != kFilling && state_ != kAction) break;
+    if (state_ == kAction) {  // (B2) the round is completing: wait for the action
+      wait_change(detail::kForever, loc);
+      continue;
+    }
+    if (deadline != detail::kForever && detail::Clock::now() >= deadline) {
+      break_barrier();
+      throw BrokenBarrierError("barrier wait timed out");
+    }
+    wait_change(deadline, loc);
+  }
+  if (state_ == kBroken || state_ == kResetting)
+    throw BrokenBarrierError(state_ == kBroken ? "barrier is broken" : "barrier was reset");
+}
+
+void Barrier::leave() {
+  if (--count_ == 0 && (state_ == kResetting || state_ == kDraining)) {
+    state_ = kFilling;
+    notify_change();
+  }
+}
+
+void Barrier::reset() {
+  lock_state(detail::SourceLoc::current());
+  wait_out_action(detail::SourceLoc::current());
+  if (count_ > 0) {
+    if (state_ == kFilling || state_ == kBroken || state_ == kAction) state_ = kResetting;
+  } else {
+    state_ = kFilling;
+  }
+  notify_change();
+  unlock_state();
+}
+
+void Barrier::abort() {
+  lock_state(detail::SourceLoc::current());
+  wait_out_action(detail::SourceLoc::current());
+  break_barrier();
+  unlock_state();
+}
+
+std::size_t Barrier::n_waiting() const {
+  lock_state(detail::SourceLoc::current());
+  const std::size_t n = (state_ == kFilling || state_ == kAction) ? count_ : 0;
+  unlock_state();
+  return n;
+}
+
+bool Barrier::broken() const {
+  lock_state(detail::SourceLoc::current());
+  const bool b = state_ == kBroken;
+  unlock_state();
+  return b;
+}
+
+}  // namespace weft
