@@ -1,0 +1,64 @@
+// Python's shutdown: when the process exits (std::exit, or main returning), weft joins
+// the non-daemon threads still running and abandons the daemon ones. Each scenario
+// runs in a child process (a gtest death test) and reports through stderr.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "support/blocking.hpp"
+#include "weft/lock.hpp"
+#include "weft/thread.hpp"
+
+namespace {
+
+void say(const char* text) { (void)!::write(2, text, std::strlen(text)); }
+
+// In the child: a daemon blocked forever, and a non-daemon thread that finishes its
+// work only once the exiting thread is parked joining it.
+[[noreturn]] void exit_with_threads_running(weft::Thread*& keep_daemon, weft::Thread*& keep_worker) {
+  static weft::Lock never;  // never released: the daemon blocks for good
+  never.acquire();
+  const std::uint64_t exiting = weft::get_ident();
+  keep_daemon = new weft::Thread(weft::ThreadOptions{"daemon", true}, [] {
+    say("daemon started\n");
+    never.acquire();
+    say("daemon finished\n");
+  });
+  keep_daemon->start();
+  keep_worker = new weft::Thread(weft::ThreadOptions{"worker", false}, [exiting] {
+    // The exiting thread parks only inside weft's at-exit join: wait for that, so the
+    // work below provably happens after std::exit began and before the process ends.
+    if (!weft::testing::wait_until_parked(exiting)) say("exit did not wait\n");
+    say("worker finished\n");
+  });
+  keep_worker->start();
+  say("exiting\n");
+  std::exit(3);
+}
+
+TEST(ExitDeathTest, ExitJoinsNonDaemonThreadsAndAbandonsDaemons) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  weft::Thread* d = nullptr;
+  weft::Thread* w = nullptr;
+  EXPECT_EXIT(exit_with_threads_running(d, w), ::testing::ExitedWithCode(3),
+              "daemon started\n(.|\n)*exiting\n(.|\n)*worker finished\n$");
+}
+
+[[noreturn]] void exit_from_a_worker() {
+  weft::Thread* worker = new weft::Thread([] {
+    say("worker calls exit\n");
+    std::exit(4);  // the exiting thread must not try to join itself
+  });
+  worker->start();
+  worker->join();  // never returns: the process exits first
+  std::abort();
+}
+
+TEST(ExitDeathTest, ExitCalledFromAWeftThreadDoesNotJoinItself) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(exit_from_a_worker(), ::testing::ExitedWithCode(4), "worker calls exit");
+}
+
+}  // namespace
