@@ -1,0 +1,227 @@
+// weft/detail/future_state.hpp: the shared state behind Future<R> (L4 internals).
+//
+// One heap object per task holds the status word, the result or exception, the
+// listeners and, for executor tasks, the callable itself (TaskState), so submit()
+// allocates once. Handles (Future<R>) and the executor's queue hold intrusive
+// references; the last release deletes it.
+//
+// Status word (status_): phase in bits 0-1 plus flags.
+//   kPending -> kRunning -> kFinished, or kPending -> kCancelled. "done" is bit 1.
+//   (F1) try_claim(): CAS kPending -> kRunning (acq_rel). Exactly one of run / cancel
+//        wins, so every task runs once or is cancelled, never both.
+//   (F2) finish(): fetch_or(kDoneBit) (acq_rel) after the value or exception is stored,
+//        publishing it. Pairs with the acquire load in done() / phase().
+//   (F3) a waiter sets kParked before it parks on &status_ and validates "not done"
+//        under the bucket lock; finish() reads kParked in the value its RMW returned
+//        and then unparks everyone: no lost wake-up.
+//   (F4) kListeners is set, under lock_, before a listener or callback is stored;
+//        finish() takes lock_ only when it saw kListeners, and the adder re-reads the
+//        phase from its own RMW, so a callback either sees "done" and runs at once or
+//        is stored before finish() looks.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "weft/detail/deadline.hpp"
+#include "weft/detail/function_ref.hpp"
+#include "weft/detail/hooks.hpp"
+#include "weft/lock.hpp"
+
+namespace weft::detail {
+
+class FutureStateBase;
+
+// Something that runs tasks and can help a waiting worker (ThreadPoolExecutor's core).
+class ExecutorCore {
+ public:
+  // Called by result() on one of this executor's own workers: runs queued tasks while
+  // `s` is not done, up to the deadline. Returns s->done().
+  virtual bool help_until(FutureStateBase* s, Deadline deadline, SourceLoc loc) = 0;
+
+ protected:
+  ~ExecutorCore() = default;
+};
+
+// The executor whose worker the calling thread is (null on other threads).
+ExecutorCore*& current_executor() noexcept;
+
+// An internal listener used by wait() and as_completed(); notified under the future's
+// lock, so it must not block and must stay alive until removed.
+class FutureListener {
+ public:
+  virtual void on_done(FutureStateBase* s) noexcept = 0;
+
+ protected:
+  ~FutureListener() = default;
+};
+
+class FutureStateBase {
+ public:
+  static constexpr std::uint32_t kPending = 0, kRunning = 1, kCancelled = 2, kFinished = 3;
+  static constexpr std::uint32_t kPhaseMask = 3, kDoneBit = 2;
+  static constexpr std::uint32_t kParked = 4, kListeners = 8;
+
+  using Callback = std::function<void(FutureStateBase*)>;
+
+  FutureStateBase() noexcept = default;
+  FutureStateBase(const FutureStateBase&) = delete;
+  FutureStateBase& operator=(const FutureStateBase&) = delete;
+
+  void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  std::uint32_t phase() const noexcept {
+    return status_.load(std::memory_order_acquire) & kPhaseMask;
+  }
+  bool done() const noexcept { return (status_.load(std::memory_order_acquire) & kDoneBit) != 0; }
+
+  // (F1) kPending -> kRunning. False if cancelled or already claimed.
+  bool try_claim() noexcept {
+    std::uint32_t s = status_.load(std::memory_order_relaxed);
+    while ((s & kPhaseMask) == kPending) {
+      if (status_.compare_exchange_weak(s, s | kRunning, std::memory_order_acq_rel,
+                                        std::memory_order_relaxed))
+        return true;
+    }
+    return false;
+  }
+
+  // kPending -> kCancelled and notify. True if cancelled now or before.
+  bool cancel();
+
+  // Stores an exception and finishes; the caller has claimed the state.
+  void finish_with(std::exception_ptr e) noexcept {
+    exc_ = std::move(e);
+    finish();
+  }
+  // (F2) Marks a claimed state finished and notifies waiters, listeners, callbacks.
+  void finish() noexcept {
+    const std::uint32_t old = status_.fetch_or(kDoneBit, std::memory_order_acq_rel);
+    if ((old & (kParked | kListeners)) != 0) notify_slow(old);
+  }
+
+  // Blocks until done or the deadline; true when done. On a worker of the executor
+  // that owns this task, runs queued tasks meanwhile (no pool deadlock).
+  bool wait_until(Deadline deadline, SourceLoc loc);
+  // One park on &status_ while not done and extra() holds (for help_until).
+  void park_once(Deadline deadline, SourceLoc loc, FunctionRef<bool()> extra);
+
+  // The stored exception (null if none). Valid once done() and not cancelled.
+  const std::exception_ptr& stored_exception() const noexcept { return exc_; }
+
+  // Throws CancelledError if cancelled; otherwise rethrows the stored exception if any.
+  void check_result() const;
+
+  // Runs fn now (in this thread) if done, else stores it; each callback runs once.
+  void add_callback(Callback fn);
+  // Listeners for wait()/as_completed(). add_listener returns false (not added) if done.
+  bool add_listener(FutureListener* l);
+  void remove_listener(FutureListener* l);
+
+  // The parking key of this future's waiters.
+  const void* park_key() const noexcept { return &status_; }
+
+  // Runs the task (TaskState); plain futures have nothing to run.
+  virtual void run() noexcept {}
+
+  ExecutorCore* owner_ = nullptr;      // executor that will run it, if any
+  FutureStateBase* next_ = nullptr;    // intrusive link of the executor queue
+  std::uint64_t task_id_ = 0;          // for the debug hooks
+
+ protected:
+  virtual ~FutureStateBase();
+
+ private:
+  struct Listeners {
+    std::vector<FutureListener*> listeners;
+    std::vector<Callback> callbacks;
+  };
+  WEFT_NOINLINE void notify_slow(std::uint32_t old) noexcept;
+
+  std::atomic<std::uint32_t> refs_{1};
+  std::atomic<std::uint32_t> status_{kPending};
+  Lock lock_;                      // guards extra_
+  Listeners* extra_ = nullptr;     // allocated on first callback / listener
+  std::exception_ptr exc_;
+};
+
+// Runs user callbacks; one that throws is reported on stderr and the others still run.
+void run_callback(const FutureStateBase::Callback& cb, FutureStateBase* s) noexcept;
+
+// "TypeName: what()" of the exception being handled (demangled type; for reports).
+std::string describe_current_exception();
+// The demangled name of the exception being handled ("unknown" if none).
+std::string current_exception_type_name();
+
+template <class R>
+class FutureState : public FutureStateBase {
+  static_assert(!std::is_reference_v<R>,
+                "weft::Future<R&> is not supported: return by value, a pointer or a "
+                "std::reference_wrapper");
+
+ public:
+  template <class... A>
+  void set_value(A&&... a) {
+    value_.emplace(std::forward<A>(a)...);
+  }
+  // A copy when R is copyable (every result() call sees the value); else moved out once.
+  R get() {
+    if constexpr (std::is_copy_constructible_v<R>) {
+      return *value_;
+    } else {
+      return std::move(*value_);
+    }
+  }
+
+ private:
+  std::optional<R> value_;
+};
+
+template <>
+class FutureState<void> : public FutureStateBase {
+ public:
+  void set_value() noexcept {}
+  void get() noexcept {}
+};
+
+// A queued task: the future's state plus the callable that produces its result.
+template <class R, class Fn>
+class TaskState final : public FutureState<R> {
+ public:
+  explicit TaskState(Fn&& fn) : fn_(std::move(fn)) {}
+
+  void run() noexcept override {
+    if (!this->try_claim()) return;
+    const bool debug = debug_on();
+    if (debug) hooks::task_begin(this->owner_, this->task_id_);
+    try {
+      if constexpr (std::is_void_v<R>) {
+        (*fn_)();
+      } else {
+        this->set_value((*fn_)());
+      }
+      fn_.reset();  // drop captured arguments as soon as the task is over
+      if (debug) hooks::task_end(this->owner_, this->task_id_);
+      this->finish();
+    } catch (...) {
+      fn_.reset();
+      if (debug) hooks::task_end(this->owner_, this->task_id_);
+      this->finish_with(std::current_exception());
+    }
+  }
+
+ private:
+  std::optional<Fn> fn_;
+};
+
+}  // namespace weft::detail

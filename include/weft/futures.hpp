@@ -1,0 +1,595 @@
+// weft/futures.hpp: Future, ThreadPoolExecutor, wait, as_completed.
+//                                                      (Python: concurrent.futures)
+//
+// Design: docs/design.md (L4 executors). The shared state is in
+// weft/detail/future_state.hpp; the pool's out-of-line core in src/futures/.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "weft/detail/config.hpp"
+#include "weft/detail/deadline.hpp"
+#include "weft/detail/future_state.hpp"
+#include "weft/errors.hpp"
+
+namespace weft {
+
+template <class R>
+class Future;
+
+namespace detail {
+template <class R>
+Future<R> adopt_future(FutureState<R>* s) noexcept;  // takes over one reference
+template <class R>
+FutureState<R>* future_state(const Future<R>& f) noexcept;
+
+template <class D>
+Deadline deadline_from(std::optional<D> timeout) noexcept {
+  return timeout ? deadline_after(*timeout) : kForever;
+}
+}  // namespace detail
+
+/// Future<R>: a copyable handle to the result of one asynchronous call.
+///                                                 (Python: concurrent.futures.Future)
+///
+/// State: pending -> running -> finished (a value or an exception), or
+/// pending -> cancelled. done() is true when finished or cancelled.
+///
+///   state \ call | cancel()              | result()
+///   pending      | -> cancelled, true    | blocks
+///   running      | false                 | blocks
+///   finished     | false                 | the value, or rethrows the task's exception
+///   cancelled    | true                  | CancelledError
+///
+/// Guarantees
+///   Memory:  for any threads X and Y, everything the task did (on X) before it
+///            finished is visible to Y once Y's done() returns true or Y's result() /
+///            exception() returns.
+///   Each done callback runs exactly once, in registration order, on the thread that
+///   completed the future, or at once on the adding thread if it is already done.
+///   Exactly one of "the task ran" and "cancel() returned true" happens.
+/// Fairness: n/a: completion wakes every waiter.
+/// Blocking: result() and exception() block until done; the timed forms wait at least
+///   the timeout, then throw TimeoutError (zero or negative: check once). On a worker of
+///   the ThreadPoolExecutor that runs the task, result() runs queued tasks while it
+///   waits, so tasks that wait for tasks of the same pool cannot starve it (Python
+///   documents a deadlock there).
+/// Cost:     done(), cancelled(), running() are one acquire load; completion with no
+///           waiter and no callback is one atomic RMW and no system call.
+/// Lifetime: handles may outlive the executor; the state is freed with the last
+///           handle. All members may be called concurrently.
+/// Invalid:  set_result()/set_exception() on a done future throw RuntimeError (Python:
+///           InvalidStateError). A default-constructed Future is a fresh pending
+///           future (Python's Future()); moved-from handles may only be assigned to.
+///
+///   weft::ThreadPoolExecutor pool(4);
+///   weft::Future<int> f = pool.submit([](int x) { return x * x; }, 7);
+///   f.add_done_callback([](weft::Future<int> g) { std::printf("%d\n", g.result()); });
+///   int v = f.result();                       // 49
+template <class R>
+class Future {
+ public:
+  /// A new pending future, completed with set_result / set_exception.
+  Future() : s_(new detail::FutureState<R>()) {}
+  Future(const Future& o) noexcept : s_(o.s_) {
+    if (s_ != nullptr) s_->add_ref();
+  }
+  Future(Future&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  Future& operator=(Future o) noexcept {
+    std::swap(s_, o.s_);
+    return *this;
+  }
+  ~Future() {
+    if (s_ != nullptr) s_->release();
+  }
+
+  /// Waits for the result. Throws: the task's exception (same type); CancelledError.
+  R result(detail::SourceLoc loc = detail::SourceLoc::current()) {
+    s_->wait_until(detail::kForever, loc);
+    s_->check_result();
+    return s_->get();
+  }
+  /// Waits at most `timeout`. Throws: TimeoutError when still not done.
+  template <class Rep, class Period>
+  R result(std::chrono::duration<Rep, Period> timeout,
+           detail::SourceLoc loc = detail::SourceLoc::current()) {
+    if (!s_->wait_until(detail::deadline_after(timeout), loc)) throw TimeoutError("future timed out");
+    s_->check_result();
+    return s_->get();
+  }
+
+  /// The task's exception, or null if it returned normally. Throws: CancelledError.
+  std::exception_ptr exception(detail::SourceLoc loc = detail::SourceLoc::current()) {
+    s_->wait_until(detail::kForever, loc);
+    return checked_exception();
+  }
+  template <class Rep, class Period>
+  std::exception_ptr exception(std::chrono::duration<Rep, Period> timeout,
+                               detail::SourceLoc loc = detail::SourceLoc::current()) {
+    if (!s_->wait_until(detail::deadline_after(timeout), loc)) throw TimeoutError("future timed out");
+    return checked_exception();
+  }
+
+  /// Cancels a pending future. Returns: true if it is (now or already) cancelled,
+  /// false if it is running or finished. Wakes: waiters; runs the callbacks.
+  bool cancel() { return s_->cancel(); }
+  bool cancelled() const noexcept { return s_->phase() == detail::FutureStateBase::kCancelled; }
+  bool running() const noexcept { return s_->phase() == detail::FutureStateBase::kRunning; }
+  bool done() const noexcept { return s_->done(); }
+
+  /// Calls fn(*this) once the future is done (at once, on this thread, if it is).
+  /// An exception fn throws is reported on stderr; the other callbacks still run.
+  void add_done_callback(std::function<void(Future<R>)> fn) {
+    s_->add_callback([fn = std::move(fn)](detail::FutureStateBase* s) {
+      s->add_ref();
+      fn(detail::adopt_future(static_cast<detail::FutureState<R>*>(s)));
+    });
+  }
+
+  // For executors and tests (Python keeps these for Executor implementers).
+  /// pending -> running; false (and nothing changes) if it was cancelled.
+  /// Throws RuntimeError if it is already running or done.
+  bool set_running_or_notify_cancel() {
+    if (s_->try_claim()) return true;
+    if (cancelled()) return false;
+    throw RuntimeError("Future in unexpected state");
+  }
+  /// Finishes with a value. Throws RuntimeError if already done.
+  template <class... A>
+  void set_result(A&&... value) {
+    claim_for_set();
+    try {
+      s_->set_value(std::forward<A>(value)...);
+    } catch (...) {
+      s_->finish_with(std::current_exception());
+      throw;
+    }
+    s_->finish();
+  }
+  /// Finishes with an exception. Throws RuntimeError if already done.
+  void set_exception(std::exception_ptr e) {
+    claim_for_set();
+    s_->finish_with(std::move(e));
+  }
+
+  friend bool operator==(const Future& a, const Future& b) noexcept { return a.s_ == b.s_; }
+
+ private:
+  template <class T>
+  friend Future<T> detail::adopt_future(detail::FutureState<T>*) noexcept;
+  template <class T>
+  friend detail::FutureState<T>* detail::future_state(const Future<T>&) noexcept;
+  struct Adopt {};
+  Future(Adopt, detail::FutureState<R>* s) noexcept : s_(s) {}
+
+  void claim_for_set() {
+    if (s_->try_claim()) return;
+    if (s_->phase() == detail::FutureStateBase::kRunning) return;  // set by its runner
+    throw RuntimeError("InvalidStateError: future is already done");
+  }
+  std::exception_ptr checked_exception() const {
+    if (cancelled()) throw CancelledError("future was cancelled");
+    return s_->stored_exception();
+  }
+
+  detail::FutureState<R>* s_;
+};
+
+namespace detail {
+template <class R>
+Future<R> adopt_future(FutureState<R>* s) noexcept {
+  return Future<R>(typename Future<R>::Adopt{}, s);
+}
+template <class R>
+FutureState<R>* future_state(const Future<R>& f) noexcept {
+  return f.s_;
+}
+
+// The out-of-line core of ThreadPoolExecutor (src/futures/thread_pool.cpp).
+class ThreadPoolCore;
+ThreadPoolCore* make_thread_pool(std::size_t max_workers, std::string prefix,
+                                 std::function<void()> initializer);
+void destroy_thread_pool(ThreadPoolCore* core) noexcept;
+ExecutorCore* as_executor(ThreadPoolCore* core) noexcept;
+// Queues a task (takes over one reference). Throws RuntimeError after shutdown,
+// BrokenExecutor when broken. With a pending bound: blocks until there is room, or
+// returns false at the deadline (the reference is then still the caller's).
+bool pool_submit(ThreadPoolCore* core, FutureStateBase* task, Deadline deadline);
+void pool_shutdown(ThreadPoolCore* core, bool wait, bool cancel_futures);
+void pool_set_max_pending(ThreadPoolCore* core, std::size_t n) noexcept;
+
+// The results of map(): an input range over futures, in order, with one deadline.
+template <class R>
+class MapResults {
+ public:
+  using value_type = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
+
+  MapResults(std::vector<Future<R>> fs, Deadline deadline)
+      : fs_(std::move(fs)), deadline_(deadline) {}
+  MapResults(MapResults&&) noexcept = default;
+  MapResults& operator=(MapResults&&) noexcept = default;
+  // Python cancels the calls not yet consumed when the generator is dropped.
+  ~MapResults() {
+    for (std::size_t i = next_; i < fs_.size(); ++i) fs_[i].cancel();
+  }
+
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = MapResults::value_type;
+    using difference_type = std::ptrdiff_t;
+    using pointer = value_type*;
+    using reference = value_type&;
+
+    iterator() = default;
+    reference operator*() const { return *r_->current_; }
+    pointer operator->() const { return &*r_->current_; }
+    iterator& operator++() {
+      r_->advance();
+      return *this;
+    }
+    void operator++(int) { r_->advance(); }
+    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
+      return it.r_ == nullptr || !it.r_->current_.has_value();
+    }
+
+   private:
+    friend class MapResults;
+    explicit iterator(MapResults* r) : r_(r) {}
+    MapResults* r_ = nullptr;
+  };
+
+  /// Blocks for the first result. Throws: the task's exception, TimeoutError.
+  iterator begin() {
+    if (!started_) {
+      started_ = true;
+      advance();
+    }
+    return iterator(this);
+  }
+  std::default_sentinel_t end() const noexcept { return {}; }
+  std::size_t size() const noexcept { return fs_.size(); }
+
+ private:
+  void advance() {
+    current_.reset();
+    if (next_ >= fs_.size()) return;
+    Future<R>& f = fs_[next_++];
+    if (deadline_ != kForever) {
+      auto left = deadline_ - Clock::now();
+      if constexpr (std::is_void_v<R>) {
+        f.result(left);
+        current_.emplace();
+      } else {
+        current_.emplace(f.result(left));
+      }
+    } else if constexpr (std::is_void_v<R>) {
+      f.result();
+      current_.emplace();
+    } else {
+      current_.emplace(f.result());
+    }
+  }
+
+  std::vector<Future<R>> fs_;
+  Deadline deadline_;
+  std::size_t next_ = 0;
+  bool started_ = false;
+  std::optional<value_type> current_;
+};
+}  // namespace detail
+
+/// ThreadPoolExecutor: runs calls on a pool of weft threads.
+///                                   (Python: concurrent.futures.ThreadPoolExecutor)
+///
+/// State: running -> shut down (shutdown() or the destructor), or broken when an
+/// initializer throws (every queued and later task fails with BrokenExecutor).
+/// Workers start lazily, one per submit() that finds no idle worker, up to
+/// max_workers, and are weft::Threads named PREFIX_N (N from 0; the default prefix is
+/// "ThreadPoolExecutor-K", K counting pools from 0, as in Python).
+///
+/// Guarantees
+///   Memory:  everything a thread did before submit() is visible to the task.
+///   Tasks start in submission order (FIFO queue); each runs at most once.
+///   shutdown(cancel_futures = true) loses nothing: each submitted task either runs to
+///   completion or its future reports cancelled.
+/// Fairness: FIFO dispatch; no priorities.
+/// Blocking: submit() blocks only when a pending bound is set (set_max_pending) and
+///   the queue is full; from one of the pool's own workers it runs queued tasks
+///   instead. try_submit(timeout, ...) gives up after the timeout. shutdown(true) and
+///   the destructor block until every queued task has run (or been cancelled).
+/// Cost:     submit is one allocation (state and callable together), one short
+///           critical section, and a wake-up only when a worker sleeps.
+/// Lifetime: the destructor is shutdown(true). Futures may outlive the executor.
+///           All members may be called concurrently.
+/// Invalid:  submit after shutdown throws RuntimeError("cannot schedule new futures
+///           after shutdown"). Destroying the executor from one of its own tasks is
+///           undefined (shutdown(true) from a task does not join its own thread).
+///
+///   weft::ThreadPoolExecutor pool(4, "fetch");
+///   auto f = pool.submit([] { return std::string("done"); });
+///   for (int sq : pool.map([](int x) { return x * x; }, std::vector{1, 2, 3})) use(sq);
+class ThreadPoolExecutor {
+ public:
+  explicit ThreadPoolExecutor(std::size_t max_workers = 0, std::string thread_name_prefix = {},
+                              std::function<void()> initializer = {})
+      : core_(detail::make_thread_pool(max_workers, std::move(thread_name_prefix),
+                                       std::move(initializer))) {}
+  ~ThreadPoolExecutor() { detail::destroy_thread_pool(core_); }
+  ThreadPoolExecutor(const ThreadPoolExecutor&) = delete;
+  ThreadPoolExecutor& operator=(const ThreadPoolExecutor&) = delete;
+
+  /// Schedules fn(args...) (both decay-copied). Returns its Future.
+  /// Throws: RuntimeError after shutdown; BrokenExecutor when broken.
+  template <class F, class... Args>
+  auto submit(F&& fn, Args&&... args) -> Future<std::invoke_result_t<F, Args...>> {
+    using R = std::invoke_result_t<F, Args...>;
+    auto* t = make_task<R>(std::forward<F>(fn), std::forward<Args>(args)...);
+    try {
+      detail::pool_submit(core_, t, detail::kForever);
+    } catch (...) {
+      t->release();
+      t->release();
+      throw;
+    }
+    return detail::adopt_future<R>(t);
+  }
+
+  /// Backpressure (beyond Python): like submit, but when a pending bound is set and the
+  /// queue stays full for `timeout`, returns nullopt and schedules nothing.
+  template <class Rep, class Period, class F, class... Args>
+  auto try_submit(std::chrono::duration<Rep, Period> timeout, F&& fn, Args&&... args)
+      -> std::optional<Future<std::invoke_result_t<F, Args...>>> {
+    using R = std::invoke_result_t<F, Args...>;
+    auto* t = make_task<R>(std::forward<F>(fn), std::forward<Args>(args)...);
+    bool queued = false;
+    try {
+      queued = detail::pool_submit(core_, t, detail::deadline_after(timeout));
+    } catch (...) {
+      t->release();
+      t->release();
+      throw;
+    }
+    if (!queued) {
+      t->release();
+      t->release();
+      return std::nullopt;
+    }
+    return detail::adopt_future<R>(t);
+  }
+
+  /// Bounds the tasks queued but not started (0: unbounded, the default). While the
+  /// bound is reached, submit() blocks and try_submit() waits at most its timeout.
+  void set_max_pending(std::size_t n) noexcept { detail::pool_set_max_pending(core_, n); }
+
+  /// Submits fn(x) for every x of `inputs` now; returns a range of the results in input
+  /// order that blocks as needed and rethrows a task's exception at its element.
+  /// Dropping the range cancels the calls whose results were not reached.
+  template <class F, class Range>
+  auto map(F&& fn, Range&& inputs) {
+    return detail::MapResults<result_of_map<F, Range>>(submit_all(fn, inputs), detail::kForever);
+  }
+  /// As map(fn, inputs), with one deadline for the whole iteration: reaching an element
+  /// after the deadline without its result throws TimeoutError.
+  template <class F, class Range, class D>
+  auto map(F&& fn, Range&& inputs, D timeout) {
+    const detail::Deadline deadline = detail::deadline_after(timeout);
+    return detail::MapResults<result_of_map<F, Range>>(submit_all(fn, inputs), deadline);
+  }
+
+  /// Stops accepting work. cancel_futures: cancels every task not started yet.
+  /// wait: blocks until all running and queued tasks are done and the workers exit.
+  void shutdown(bool wait = true, bool cancel_futures = false) {
+    detail::pool_shutdown(core_, wait, cancel_futures);
+  }
+
+ private:
+  template <class F, class Range>
+  using result_of_map =
+      std::invoke_result_t<F&, decltype(*std::begin(std::declval<Range&>()))>;
+
+  template <class F, class Range>
+  auto submit_all(F& fn, Range& inputs) {
+    std::vector<Future<result_of_map<F, Range>>> fs;
+    if constexpr (requires { std::size(inputs); }) fs.reserve(std::size(inputs));
+    try {
+      for (auto&& x : inputs) fs.push_back(submit(fn, x));
+    } catch (...) {
+      for (auto& f : fs) f.cancel();
+      throw;
+    }
+    return fs;
+  }
+
+  template <class R, class F, class... Args>
+  detail::FutureStateBase* make_task(F&& fn, Args&&... args) {
+    auto call = [fn = std::forward<F>(fn),
+                 tup = std::make_tuple(std::forward<Args>(args)...)]() mutable -> R {
+      return std::apply(fn, std::move(tup));
+    };
+    auto* t = new detail::TaskState<R, decltype(call)>(std::move(call));
+    t->owner_ = detail::as_executor(core_);
+    t->add_ref();  // one for the queue, one for the Future
+    return t;
+  }
+
+  detail::ThreadPoolCore* core_;
+};
+
+enum class ReturnWhen { FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED };
+
+template <class R>
+struct DoneAndNotDone {
+  std::vector<Future<R>> done, not_done;
+};
+
+namespace detail {
+// Blocks until `pred(count_done, saw_exception)` or the deadline; out-of-line core of
+// wait(). states: distinct, non-null.
+void wait_for_states(const std::vector<FutureStateBase*>& states, ReturnWhen when,
+                     Deadline deadline, SourceLoc loc);
+
+// A listener that queues futures as they complete, for as_completed().
+class CompletionQueue final : public FutureListener {
+ public:
+  CompletionQueue() = default;
+  void on_done(FutureStateBase* s) noexcept override;
+  // Next completed state, or null at the deadline.
+  FutureStateBase* pop(Deadline deadline, SourceLoc loc);
+  void push(FutureStateBase* s);
+  // Room for n entries, so that on_done() never allocates.
+  void reserve(std::size_t n) { ready_.reserve(n); }
+
+ private:
+  std::atomic<std::uint32_t> seq_{0};
+  Lock lock_;
+  std::vector<FutureStateBase*> ready_;
+  std::size_t head_ = 0;
+};
+
+// fs without duplicates (same shared state), first occurrence kept, input order.
+template <class R>
+std::vector<Future<R>> unique_futures(const std::vector<Future<R>>& fs) {
+  std::vector<std::size_t> idx(fs.size());
+  for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  auto key = [&](std::size_t i) { return static_cast<const void*>(future_state(fs[i])); };
+  std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
+    return std::less<const void*>()(key(a), key(b));
+  });
+  std::vector<bool> keep(fs.size(), true);
+  for (std::size_t i = 1; i < idx.size(); ++i)
+    if (key(idx[i]) == key(idx[i - 1])) keep[idx[i]] = false;
+  std::vector<Future<R>> out;
+  out.reserve(fs.size());
+  for (std::size_t i = 0; i < fs.size(); ++i)
+    if (keep[i]) out.push_back(fs[i]);
+  return out;
+}
+
+// The range as_completed() returns.
+template <class R>
+class AsCompleted {
+ public:
+  AsCompleted(const std::vector<Future<R>>& fs, Deadline deadline, SourceLoc loc)
+      : q_(std::make_unique<CompletionQueue>()), deadline_(deadline), loc_(loc) {
+    pending_ = unique_futures(fs);
+    total_ = pending_.size();
+    q_->reserve(total_);
+    // Done ones first, in input order; the others are delivered by the listener.
+    for (auto& f : pending_) {
+      FutureStateBase* s = future_state(f);
+      if (!s->add_listener(q_.get())) q_->push(s);
+    }
+  }
+  AsCompleted(AsCompleted&&) noexcept = default;
+  AsCompleted& operator=(AsCompleted&&) noexcept = default;
+  ~AsCompleted() {
+    if (q_ == nullptr) return;
+    for (auto& f : pending_) future_state(f)->remove_listener(q_.get());
+  }
+
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Future<R>;
+    using difference_type = std::ptrdiff_t;
+    using pointer = Future<R>*;
+    using reference = Future<R>&;
+
+    iterator() = default;
+    reference operator*() const { return *r_->current_; }
+    pointer operator->() const { return &*r_->current_; }
+    iterator& operator++() {
+      r_->advance();
+      return *this;
+    }
+    void operator++(int) { r_->advance(); }
+    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
+      return it.r_ == nullptr || !it.r_->current_.has_value();
+    }
+
+   private:
+    friend class AsCompleted;
+    explicit iterator(AsCompleted* r) : r_(r) {}
+    AsCompleted* r_ = nullptr;
+  };
+
+  /// Blocks for the first completed future. Throws: TimeoutError.
+  iterator begin() {
+    if (!started_) {
+      started_ = true;
+      advance();
+    }
+    return iterator(this);
+  }
+  std::default_sentinel_t end() const noexcept { return {}; }
+
+ private:
+  void advance() {
+    current_.reset();
+    if (yielded_ == total_) return;
+    FutureStateBase* s = q_->pop(deadline_, loc_);
+    if (s == nullptr)
+      throw TimeoutError(std::to_string(total_ - yielded_) + " (of " + std::to_string(total_) +
+                         ") futures unfinished");
+    ++yielded_;
+    s->add_ref();
+    current_.emplace(adopt_future(static_cast<FutureState<R>*>(s)));
+  }
+
+  std::unique_ptr<CompletionQueue> q_;
+  std::vector<Future<R>> pending_;  // keeps the states alive while listening
+  std::size_t total_ = 0;
+  std::size_t yielded_ = 0;
+  Deadline deadline_;
+  SourceLoc loc_;
+  bool started_ = false;
+  std::optional<Future<R>> current_;
+};
+}  // namespace detail
+
+/// Waits until `return_when` holds for `fs` or the timeout passes; never throws on
+/// timeout (the not_done set says what is left). Cancelled futures count as done.
+/// FIRST_EXCEPTION returns when a future finishes with an exception, else acts as
+/// ALL_COMPLETED. Duplicates in fs are reported once.     (Python: futures.wait)
+template <class R>
+DoneAndNotDone<R> wait(const std::vector<Future<R>>& fs,
+                       std::optional<std::chrono::nanoseconds> timeout = {},
+                       ReturnWhen return_when = ReturnWhen::ALL_COMPLETED,
+                       detail::SourceLoc loc = detail::SourceLoc::current()) {
+  std::vector<Future<R>> uniq = detail::unique_futures(fs);
+  std::vector<detail::FutureStateBase*> states;
+  states.reserve(uniq.size());
+  for (auto& f : uniq) states.push_back(detail::future_state(f));
+  detail::wait_for_states(states, return_when, detail::deadline_from(timeout), loc);
+  DoneAndNotDone<R> out;
+  for (auto& f : uniq) (f.done() ? out.done : out.not_done).push_back(f);
+  return out;
+}
+
+/// Yields the futures of fs as they complete (those already done first, in input
+/// order); duplicates once. The timeout counts from this call; when it runs out before
+/// all are yielded, the iteration throws TimeoutError.  (Python: futures.as_completed)
+template <class R>
+detail::AsCompleted<R> as_completed(const std::vector<Future<R>>& fs,
+                                    std::optional<std::chrono::nanoseconds> timeout = {},
+                                    detail::SourceLoc loc = detail::SourceLoc::current()) {
+  return detail::AsCompleted<R>(fs, detail::deadline_from(timeout), loc);
+}
+
+}  // namespace weft

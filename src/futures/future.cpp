@@ -1,0 +1,241 @@
+// Future shared state slow paths: waiting, notification, callbacks, wait(), as_completed().
+//
+// The protocol on status_ ((F1)-(F4)) is described in weft/detail/future_state.hpp.
+#include <cxxabi.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <typeinfo>
+
+#include "weft/detail/parking_lot.hpp"
+#include "weft/errors.hpp"
+#include "weft/futures.hpp"
+
+namespace weft::detail {
+
+ExecutorCore*& current_executor() noexcept {
+  thread_local ExecutorCore* current = nullptr;
+  return current;
+}
+
+FutureStateBase::~FutureStateBase() { delete extra_; }
+
+bool FutureStateBase::cancel() {
+  std::uint32_t s = status_.load(std::memory_order_relaxed);
+  for (;;) {
+    const std::uint32_t phase = s & kPhaseMask;
+    if (phase == kCancelled) return true;
+    if (phase != kPending) return false;
+    // (F1) the same race as try_claim(): exactly one of run and cancel wins.
+    if (status_.compare_exchange_weak(s, (s & ~kPhaseMask) | kCancelled,
+                                      std::memory_order_acq_rel, std::memory_order_relaxed))
+      break;
+  }
+  if ((s & (kParked | kListeners)) != 0) notify_slow(s);
+  return true;
+}
+
+void FutureStateBase::notify_slow(std::uint32_t old) noexcept {
+  if ((old & kParked) != 0) unpark_all(&status_);  // (F3)
+  if ((old & kListeners) == 0) return;
+  std::vector<Callback> callbacks;
+  {
+    std::scoped_lock hold(lock_);  // (F4)
+    if (extra_ != nullptr) {
+      // Internal listeners run under the lock so that remove_listener() after it
+      // returns guarantees no further call.
+      for (FutureListener* l : extra_->listeners) l->on_done(this);
+      extra_->listeners.clear();
+      callbacks.swap(extra_->callbacks);
+    }
+  }
+  for (const Callback& cb : callbacks) run_callback(cb, this);
+}
+
+void FutureStateBase::park_once(Deadline deadline, SourceLoc loc, FunctionRef<bool()> extra) {
+  status_.fetch_or(kParked, std::memory_order_acq_rel);  // (F3)
+  park(
+      &status_,
+      [&] { return (status_.load(std::memory_order_relaxed) & kDoneBit) == 0 && extra(); },
+      deadline, WaitSite{this, ObjKind::future, loc});
+}
+
+bool FutureStateBase::wait_until(Deadline deadline, SourceLoc loc) {
+  if (done()) return true;
+  ExecutorCore* ex = owner_;
+  if (ex != nullptr && current_executor() == ex) return ex->help_until(this, deadline, loc);
+  for (;;) {
+    if (done()) return true;
+    if (deadline != kForever && Clock::now() >= deadline) return false;
+    park_once(deadline, loc, [] { return true; });
+  }
+}
+
+void FutureStateBase::check_result() const {
+  if (phase() == kCancelled) throw CancelledError("future was cancelled");
+  if (exc_) std::rethrow_exception(exc_);
+}
+
+void FutureStateBase::add_callback(Callback fn) {
+  {
+    std::unique_lock hold(lock_);
+    // (F4) the flag and the phase in one RMW, under the lock.
+    const std::uint32_t old = status_.fetch_or(kListeners, std::memory_order_acq_rel);
+    if ((old & kDoneBit) == 0) {
+      if (extra_ == nullptr) extra_ = new Listeners;
+      extra_->callbacks.push_back(std::move(fn));
+      return;
+    }
+  }
+  run_callback(fn, this);
+}
+
+bool FutureStateBase::add_listener(FutureListener* l) {
+  std::scoped_lock hold(lock_);
+  const std::uint32_t old = status_.fetch_or(kListeners, std::memory_order_acq_rel);
+  if ((old & kDoneBit) != 0) return false;
+  if (extra_ == nullptr) extra_ = new Listeners;
+  extra_->listeners.push_back(l);
+  return true;
+}
+
+void FutureStateBase::remove_listener(FutureListener* l) {
+  std::scoped_lock hold(lock_);
+  if (extra_ == nullptr) return;
+  auto& v = extra_->listeners;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == l) {
+      v.erase(v.begin() + static_cast<std::ptrdiff_t>(i));
+      return;
+    }
+  }
+}
+
+std::string current_exception_type_name() {
+  const std::type_info* t = abi::__cxa_current_exception_type();
+  if (t == nullptr) return "unknown";
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> name(
+      abi::__cxa_demangle(t->name(), nullptr, nullptr, &status), std::free);
+  return status == 0 && name ? std::string(name.get()) : std::string(t->name());
+}
+
+std::string describe_current_exception() {
+  std::string type = current_exception_type_name();
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return type + ": " + e.what();
+  } catch (...) {
+    return type;
+  }
+}
+
+void run_callback(const FutureStateBase::Callback& cb, FutureStateBase* s) noexcept {
+  try {
+    cb(s);
+  } catch (...) {
+    // Python logs "exception calling callback for <Future>" and goes on.
+    try {
+      const std::string what = describe_current_exception();
+      std::fprintf(stderr, "exception calling callback for future %p: %s\n",
+                   static_cast<const void*>(s), what.c_str());
+    } catch (...) {
+      std::fputs("exception calling callback for a future\n", stderr);
+    }
+  }
+}
+
+// ---- wait() ----
+
+namespace {
+// Counts completions for wait(); notified under each future's lock.
+class CountingListener final : public FutureListener {
+ public:
+  void on_done(FutureStateBase* s) noexcept override {
+    if (s->phase() == FutureStateBase::kFinished && s->stored_exception()) saw_exception_ = true;
+    done_.fetch_add(1, std::memory_order_release);
+    // (W1) pairs with the seq_ check in the waiter's validate.
+    seq_.fetch_add(1, std::memory_order_release);
+    unpark_all(&seq_);
+  }
+  std::atomic<std::size_t> done_{0};
+  std::atomic<bool> saw_exception_{false};
+  std::atomic<std::uint32_t> seq_{0};
+};
+}  // namespace
+
+void wait_for_states(const std::vector<FutureStateBase*>& states, ReturnWhen when,
+                     Deadline deadline, SourceLoc loc) {
+  const std::size_t n = states.size();
+  CountingListener l;
+  std::vector<FutureStateBase*> added;
+  added.reserve(n);
+  std::size_t done_before = 0;
+  // A state either was done when we looked (counted here) or gets on_done once later.
+  for (FutureStateBase* s : states) {
+    if (s->add_listener(&l)) {
+      added.push_back(s);
+    } else {
+      ++done_before;
+      if (s->phase() == FutureStateBase::kFinished && s->stored_exception())
+        l.saw_exception_ = true;
+    }
+  }
+  auto satisfied = [&] {
+    const std::size_t done = done_before + l.done_.load(std::memory_order_acquire);
+    switch (when) {
+      case ReturnWhen::FIRST_COMPLETED:
+        return done > 0 || n == 0;
+      case ReturnWhen::FIRST_EXCEPTION:
+        return l.saw_exception_.load(std::memory_order_acquire) || done == n;
+      case ReturnWhen::ALL_COMPLETED:
+        break;
+    }
+    return done == n;
+  };
+  const void* site_obj = n != 0 ? static_cast<const void*>(states.front()) : nullptr;
+  for (;;) {
+    const std::uint32_t e = l.seq_.load(std::memory_order_acquire);
+    if (satisfied()) break;
+    if (deadline != kForever && Clock::now() >= deadline) break;
+    park(
+        &l.seq_, [&] { return l.seq_.load(std::memory_order_relaxed) == e; }, deadline,
+        WaitSite{site_obj, ObjKind::future, loc});
+  }
+  for (FutureStateBase* s : added) s->remove_listener(&l);
+}
+
+// ---- as_completed() ----
+
+void CompletionQueue::on_done(FutureStateBase* s) noexcept {
+  push(s);  // reserve() made room: no allocation here
+}
+
+void CompletionQueue::push(FutureStateBase* s) {
+  {
+    std::scoped_lock hold(lock_);
+    ready_.push_back(s);
+  }
+  seq_.fetch_add(1, std::memory_order_release);  // (W1) as in CountingListener
+  unpark_all(&seq_);
+}
+
+FutureStateBase* CompletionQueue::pop(Deadline deadline, SourceLoc loc) {
+  for (;;) {
+    const std::uint32_t e = seq_.load(std::memory_order_acquire);
+    {
+      std::scoped_lock hold(lock_);
+      if (head_ < ready_.size()) return ready_[head_++];
+    }
+    if (deadline != kForever && Clock::now() >= deadline) return nullptr;
+    park(
+        &seq_, [&] { return seq_.load(std::memory_order_relaxed) == e; }, deadline,
+        WaitSite{this, ObjKind::future, loc});
+  }
+}
+
+}  // namespace weft::detail

@@ -1,0 +1,319 @@
+// ThreadPoolExecutor's core: an intrusive FIFO of task states under one Lock, lazily
+// started workers, idle workers parked on epoch_, and helping waits.
+//
+// Sleep / wake protocol (no lost wake-up, no wake-up when nobody sleeps):
+//   (E1) a worker about to sleep increments sleepers_ (seq_cst), reads epoch_, re-reads
+//        queued_ and parks on &epoch_ validating that epoch_ is unchanged.
+//   (E2) submit() increments queued_ (seq_cst, under lock_) and then reads sleepers_ /
+//        helpers_; if any, it bumps epoch_ and unparks. By (E1)/(E2) either the worker
+//        sees the new item or submit sees the sleeper (store-load on seq_cst atomics).
+//   (E3) a worker waiting in Future::result() for a task of its own pool ("helper")
+//        registers in helping_ and helpers_ first, then parks on that future's key
+//        validating both "not done" and "epoch_ unchanged"; submit unparks helpers on
+//        their futures' keys, so a helper runs new work instead of sleeping through it.
+//   (E4) backpressure: submitters blocked on a full queue park on &space_epoch_; every
+//        pop that sees space_waiters_ bumps it and unparks one.
+#include <pthread.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "weft/detail/backoff.hpp"
+#include "weft/detail/parking_lot.hpp"
+#include "weft/errors.hpp"
+#include "weft/futures.hpp"
+
+namespace weft::detail {
+
+class ThreadPoolCore final : public ExecutorCore {
+ public:
+  ThreadPoolCore(std::size_t max_workers, std::string prefix, std::function<void()> init)
+      : max_workers_(max_workers != 0 ? max_workers : default_workers()),
+        prefix_(prefix.empty() ? default_prefix() : std::move(prefix)),
+        init_(std::move(init)) {}
+
+  ~ThreadPoolCore() { shutdown(true, false); }
+
+  bool submit(FutureStateBase* t, Deadline deadline) {
+    if (max_pending_.load(std::memory_order_relaxed) != 0 && !wait_for_space(deadline))
+      return false;
+    if (debug_on()) t->task_id_ = next_task_id_.fetch_add(1, std::memory_order_relaxed) + 1;
+    {
+      std::unique_lock hold(lock_);
+      if (shutdown_.load(std::memory_order_relaxed))
+        throw RuntimeError("cannot schedule new futures after shutdown");
+      if (broken_) throw BrokenExecutor(kBrokenMessage);
+      t->next_ = nullptr;
+      if (tail_ != nullptr) {
+        tail_->next_ = t;
+      } else {
+        head_ = t;
+      }
+      tail_ = t;
+      queued_.fetch_add(1, std::memory_order_seq_cst);  // (E2)
+      // Python's rule: reuse an idle worker, else start one while below max_workers.
+      std::uint32_t idle = idle_.load(std::memory_order_relaxed);
+      bool took = false;
+      while (idle != 0 && !(took = idle_.compare_exchange_weak(idle, idle - 1,
+                                                                std::memory_order_relaxed))) {
+      }
+      if (!took && threads_.size() < max_workers_) start_worker_locked();
+    }
+    wake_for_new_work();
+    return true;
+  }
+
+  void shutdown(bool wait, bool cancel_futures) {
+    FutureStateBase* drained = nullptr;
+    {
+      std::scoped_lock hold(lock_);
+      shutdown_.store(true, std::memory_order_seq_cst);
+      if (cancel_futures) drained = take_all_locked();
+    }
+    // Tasks that were queued: each is cancelled here unless a helper already claimed it.
+    while (drained != nullptr) {
+      FutureStateBase* next = drained->next_;
+      drained->cancel();
+      drained->release();
+      drained = next;
+    }
+    wake_everyone();
+    if (!wait) return;
+    std::scoped_lock joining(join_lock_);
+    std::size_t n;
+    {
+      std::scoped_lock hold(lock_);
+      n = threads_.size();
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      std::thread& th = threads_[i];
+      if (th.joinable() && th.get_id() != std::this_thread::get_id()) th.join();
+    }
+  }
+
+  bool help_until(FutureStateBase* s, Deadline deadline, SourceLoc loc) override {
+    // The awaited task is still queued: run it here (its queue entry becomes a no-op).
+    if (s->phase() == FutureStateBase::kPending) s->run();
+    if (s->done()) return true;
+    {
+      std::scoped_lock hold(lock_);
+      helping_.push_back(s);
+      helpers_.fetch_add(1, std::memory_order_seq_cst);  // (E3)
+    }
+    for (;;) {
+      if (s->done()) break;
+      if (FutureStateBase* t = pop()) {
+        run_task(t);
+        continue;
+      }
+      if (deadline != kForever && Clock::now() >= deadline) break;
+      const std::uint32_t e = epoch_.load(std::memory_order_seq_cst);
+      if (queued_.load(std::memory_order_seq_cst) != 0) continue;
+      s->park_once(deadline, loc, [&] { return epoch_.load(std::memory_order_relaxed) == e; });
+    }
+    {
+      std::scoped_lock hold(lock_);
+      helping_.erase(std::find(helping_.begin(), helping_.end(), s));
+      helpers_.fetch_sub(1, std::memory_order_relaxed);
+    }
+    return s->done();
+  }
+
+  void set_max_pending(std::size_t n) noexcept {
+    max_pending_.store(n, std::memory_order_relaxed);
+    space_epoch_.fetch_add(1, std::memory_order_seq_cst);
+    unpark_all(&space_epoch_);
+  }
+
+ private:
+  static constexpr const char* kBrokenMessage =
+      "A thread initializer failed, the thread pool is not usable anymore";
+
+  static std::size_t default_workers() {
+    const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+    return std::min<std::size_t>(32, cores + 4);
+  }
+  static std::string default_prefix() {
+    static std::atomic<unsigned> counter{0};
+    return "ThreadPoolExecutor-" + std::to_string(counter.fetch_add(1));
+  }
+
+  // Under lock_: detaches the whole queue and returns its head.
+  FutureStateBase* take_all_locked() noexcept {
+    FutureStateBase* h = head_;
+    head_ = tail_ = nullptr;
+    queued_.store(0, std::memory_order_seq_cst);
+    return h;
+  }
+
+  // One queued task, or null. Wakes a blocked submitter when there is room (E4).
+  FutureStateBase* pop() {
+    FutureStateBase* t;
+    {
+      std::scoped_lock hold(lock_);
+      t = head_;
+      if (t == nullptr) return nullptr;
+      head_ = t->next_;
+      if (head_ == nullptr) tail_ = nullptr;
+      queued_.fetch_sub(1, std::memory_order_seq_cst);
+    }
+    if (space_waiters_.load(std::memory_order_seq_cst) != 0) {
+      space_epoch_.fetch_add(1, std::memory_order_seq_cst);
+      unpark_one(&space_epoch_);
+    }
+    return t;
+  }
+
+  static void run_task(FutureStateBase* t) noexcept {
+    t->run();
+    t->release();
+  }
+
+  bool wait_for_space(Deadline deadline) {
+    for (;;) {
+      const std::size_t limit = max_pending_.load(std::memory_order_relaxed);
+      if (limit == 0 || queued_.load(std::memory_order_seq_cst) < limit) return true;
+      if (shutdown_.load(std::memory_order_seq_cst) || broken_) return true;  // submit throws
+      if (current_executor() == this) {
+        // A worker of this pool must not block on its own queue: work instead.
+        if (FutureStateBase* t = pop()) run_task(t);
+        continue;
+      }
+      if (Clock::now() >= deadline) return false;
+      space_waiters_.fetch_add(1, std::memory_order_seq_cst);  // (E4)
+      const std::uint32_t e = space_epoch_.load(std::memory_order_seq_cst);
+      if (queued_.load(std::memory_order_seq_cst) >= limit &&
+          !shutdown_.load(std::memory_order_seq_cst)) {
+        park(
+            &space_epoch_,
+            [&] { return space_epoch_.load(std::memory_order_relaxed) == e; }, deadline,
+            WaitSite{this, ObjKind::executor, SourceLoc{}});
+      }
+      space_waiters_.fetch_sub(1, std::memory_order_seq_cst);
+    }
+  }
+
+  void wake_for_new_work() {
+    const bool sleepers = sleepers_.load(std::memory_order_seq_cst) != 0;  // (E2)
+    const bool helpers = helpers_.load(std::memory_order_seq_cst) != 0;
+    if (!sleepers && !helpers) return;
+    epoch_.fetch_add(1, std::memory_order_seq_cst);
+    if (sleepers) unpark_one(&epoch_);
+    if (helpers) {
+      std::scoped_lock hold(lock_);
+      for (FutureStateBase* s : helping_) unpark_all(s->park_key());
+    }
+  }
+
+  void wake_everyone() {
+    epoch_.fetch_add(1, std::memory_order_seq_cst);
+    unpark_all(&epoch_);
+    space_epoch_.fetch_add(1, std::memory_order_seq_cst);
+    unpark_all(&space_epoch_);
+  }
+
+  void start_worker_locked() {
+    const std::size_t index = threads_.size();
+    std::string name = prefix_ + "_" + std::to_string(index);
+    threads_.emplace_back([this, name] { worker_main(name); });
+  }
+
+  // Next task for a worker, sleeping while the queue is empty; null: time to exit.
+  FutureStateBase* next_task() {
+    for (;;) {
+      if (FutureStateBase* t = pop()) return t;
+      if (shutdown_.load(std::memory_order_seq_cst) || broken_) return nullptr;
+      idle_.fetch_add(1, std::memory_order_relaxed);
+      Backoff backoff;
+      while (queued_.load(std::memory_order_relaxed) == 0 && backoff.spin()) {
+      }
+      if (queued_.load(std::memory_order_relaxed) != 0) continue;
+      sleepers_.fetch_add(1, std::memory_order_seq_cst);  // (E1)
+      const std::uint32_t e = epoch_.load(std::memory_order_seq_cst);
+      if (queued_.load(std::memory_order_seq_cst) == 0 &&
+          !shutdown_.load(std::memory_order_seq_cst) && !broken_) {
+        park(
+            &epoch_, [&] { return epoch_.load(std::memory_order_relaxed) == e; }, kForever,
+            WaitSite{this, ObjKind::executor, SourceLoc{}});
+      }
+      sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+    }
+  }
+
+  void worker_main(const std::string& name) {
+    pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+    current_executor() = this;
+    if (init_) {
+      try {
+        init_();
+      } catch (...) {
+        const std::string what = describe_current_exception();
+        std::fprintf(stderr, "Exception in initializer: %s\n", what.c_str());
+        break_pool();
+        return;
+      }
+    }
+    while (FutureStateBase* t = next_task()) run_task(t);
+  }
+
+  // An initializer failed: every queued task and every later submit fail.
+  void break_pool() {
+    FutureStateBase* drained;
+    {
+      std::scoped_lock hold(lock_);
+      broken_ = true;
+      drained = take_all_locked();
+    }
+    while (drained != nullptr) {
+      FutureStateBase* next = drained->next_;
+      if (drained->try_claim())
+        drained->finish_with(std::make_exception_ptr(BrokenExecutor(kBrokenMessage)));
+      drained->release();
+      drained = next;
+    }
+    wake_everyone();
+  }
+
+  const std::size_t max_workers_;
+  const std::string prefix_;
+  const std::function<void()> init_;
+
+  Lock lock_;                               // guards the queue, threads_, helping_
+  FutureStateBase* head_ = nullptr;
+  FutureStateBase* tail_ = nullptr;
+  std::vector<std::thread> threads_;
+  std::vector<FutureStateBase*> helping_;
+  std::atomic<bool> broken_{false};
+  std::atomic<bool> shutdown_{false};
+
+  std::atomic<std::size_t> queued_{0};
+  std::atomic<std::uint32_t> epoch_{0};
+  std::atomic<std::uint32_t> sleepers_{0};
+  std::atomic<std::uint32_t> helpers_{0};
+  std::atomic<std::uint32_t> idle_{0};
+  std::atomic<std::size_t> max_pending_{0};
+  std::atomic<std::uint32_t> space_epoch_{0};
+  std::atomic<std::uint32_t> space_waiters_{0};
+  std::atomic<std::uint64_t> next_task_id_{0};
+  Lock join_lock_;
+};
+
+ThreadPoolCore* make_thread_pool(std::size_t max_workers, std::string prefix,
+                                 std::function<void()> initializer) {
+  return new ThreadPoolCore(max_workers, std::move(prefix), std::move(initializer));
+}
+void destroy_thread_pool(ThreadPoolCore* core) noexcept { delete core; }
+ExecutorCore* as_executor(ThreadPoolCore* core) noexcept { return core; }
+bool pool_submit(ThreadPoolCore* core, FutureStateBase* task, Deadline deadline) {
+  return core->submit(task, deadline);
+}
+void pool_shutdown(ThreadPoolCore* core, bool wait, bool cancel_futures) {
+  core->shutdown(wait, cancel_futures);
+}
+void pool_set_max_pending(ThreadPoolCore* core, std::size_t n) noexcept {
+  core->set_max_pending(n);
+}
+
+}  // namespace weft::detail
