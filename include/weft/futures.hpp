@@ -245,12 +245,13 @@ class MapResults {
     }
     void operator++(int) { r_->advance(); }
     friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
-      return it.r_ == nullptr || !it.r_->current_.has_value();
+      return it.at_end();
     }
 
    private:
     friend class MapResults;
     explicit iterator(MapResults* r) : r_(r) {}
+    bool at_end() const noexcept { return r_ == nullptr || !r_->current_.has_value(); }
     MapResults* r_ = nullptr;
   };
 
@@ -417,7 +418,7 @@ class ThreadPoolExecutor {
   }
 
   template <class R, class F, class... Args>
-  detail::FutureStateBase* make_task(F&& fn, Args&&... args) {
+  detail::FutureState<R>* make_task(F&& fn, Args&&... args) {
     auto call = [fn = std::forward<F>(fn),
                  tup = std::make_tuple(std::forward<Args>(args)...)]() mutable -> R {
       return std::apply(fn, std::move(tup));
@@ -520,12 +521,13 @@ class AsCompleted {
     }
     void operator++(int) { r_->advance(); }
     friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
-      return it.r_ == nullptr || !it.r_->current_.has_value();
+      return it.at_end();
     }
 
    private:
     friend class AsCompleted;
     explicit iterator(AsCompleted* r) : r_(r) {}
+    bool at_end() const noexcept { return r_ == nullptr || !r_->current_.has_value(); }
     AsCompleted* r_ = nullptr;
   };
 

@@ -221,11 +221,18 @@ class ThreadPoolCore final : public ExecutorCore {
   }
 
   // Next task for a worker, sleeping while the queue is empty; null: time to exit.
-  FutureStateBase* next_task() {
+  // `announced`: this worker already gave an idle token (see worker_main).
+  FutureStateBase* next_task(bool& announced) {
     for (;;) {
-      if (FutureStateBase* t = pop()) return t;
+      if (FutureStateBase* t = pop()) {
+        announced = false;
+        return t;
+      }
       if (shutdown_.load(std::memory_order_seq_cst) || broken_) return nullptr;
-      idle_.fetch_add(1, std::memory_order_relaxed);
+      if (!announced) {
+        idle_.fetch_add(1, std::memory_order_relaxed);
+        announced = true;
+      }
       Backoff backoff;
       while (queued_.load(std::memory_order_relaxed) == 0 && backoff.spin()) {
       }
@@ -255,7 +262,20 @@ class ThreadPoolCore final : public ExecutorCore {
         return;
       }
     }
-    while (FutureStateBase* t = next_task()) run_task(t);
+    // Idle tokens (Python's idle semaphore): a worker that finds the queue empty when
+    // a task ends gives one *before* completing the future, so a caller that waited for
+    // that result and submits again reuses this worker instead of starting another.
+    bool announced = false;
+    while (FutureStateBase* t = next_task(announced)) {
+      if (t->execute()) {
+        if (queued_.load(std::memory_order_relaxed) == 0) {
+          idle_.fetch_add(1, std::memory_order_relaxed);
+          announced = true;
+        }
+        t->finish();
+      }
+      t->release();
+    }
   }
 
   // An initializer failed: every queued task and every later submit fail.

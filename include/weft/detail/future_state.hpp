@@ -104,6 +104,7 @@ class FutureStateBase {
     exc_ = std::move(e);
     finish();
   }
+  void store_exception(std::exception_ptr e) noexcept { exc_ = std::move(e); }
   // (F2) Marks a claimed state finished and notifies waiters, listeners, callbacks.
   void finish() noexcept {
     const std::uint32_t old = status_.fetch_or(kDoneBit, std::memory_order_acq_rel);
@@ -131,8 +132,14 @@ class FutureStateBase {
   // The parking key of this future's waiters.
   const void* park_key() const noexcept { return &status_; }
 
-  // Runs the task (TaskState); plain futures have nothing to run.
-  virtual void run() noexcept {}
+  // Claims and runs the task (TaskState), storing its value or exception without
+  // finishing; false if it was not claimed (cancelled or run elsewhere). Plain futures
+  // have nothing to run.
+  virtual bool execute() noexcept { return false; }
+  // execute() then finish().
+  void run() noexcept {
+    if (execute()) finish();
+  }
 
   ExecutorCore* owner_ = nullptr;      // executor that will run it, if any
   FutureStateBase* next_ = nullptr;    // intrusive link of the executor queue
@@ -200,8 +207,8 @@ class TaskState final : public FutureState<R> {
  public:
   explicit TaskState(Fn&& fn) : fn_(std::move(fn)) {}
 
-  void run() noexcept override {
-    if (!this->try_claim()) return;
+  bool execute() noexcept override {
+    if (!this->try_claim()) return false;
     const bool debug = debug_on();
     if (debug) hooks::task_begin(this->owner_, this->task_id_);
     try {
@@ -210,14 +217,12 @@ class TaskState final : public FutureState<R> {
       } else {
         this->set_value((*fn_)());
       }
-      fn_.reset();  // drop captured arguments as soon as the task is over
-      if (debug) hooks::task_end(this->owner_, this->task_id_);
-      this->finish();
     } catch (...) {
-      fn_.reset();
-      if (debug) hooks::task_end(this->owner_, this->task_id_);
-      this->finish_with(std::current_exception());
+      this->store_exception(std::current_exception());
     }
+    fn_.reset();  // drop captured arguments as soon as the task is over
+    if (debug) hooks::task_end(this->owner_, this->task_id_);
+    return true;
   }
 
  private:

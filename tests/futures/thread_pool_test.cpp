@@ -1,0 +1,305 @@
+// ThreadPoolExecutor: submit, map, workers, initializer, backpressure, nested result().
+// Ports, in our own words, the ThreadPoolExecutor and Executor tests of CPython's
+// test_concurrent_futures, plus weft's additions.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/blocking.hpp"
+#include "weft/event.hpp"
+#include "weft/futures.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using weft::Future;
+using weft::ThreadPoolExecutor;
+
+struct TaskError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+int square(int x) { return x * x; }
+
+TEST(ThreadPool, SubmitReturnsTheResult) {
+  ThreadPoolExecutor pool(2);
+  Future<int> f = pool.submit(square, 8);
+  EXPECT_EQ(f.result(), 64);
+  auto g = pool.submit([](int a, const std::string& b) { return b + std::to_string(a); }, 3,
+                       std::string("x"));
+  EXPECT_EQ(g.result(), "x3");
+}
+
+TEST(ThreadPool, SubmitVoidAndKeywordLikeArguments) {
+  ThreadPoolExecutor pool(1);
+  std::atomic<int> hit{0};
+  Future<void> f = pool.submit([&hit](int by) { hit += by; }, 5);
+  f.result();
+  EXPECT_EQ(hit.load(), 5);
+}
+
+TEST(ThreadPool, TaskExceptionIsRethrownWithItsType) {
+  ThreadPoolExecutor pool(1);
+  auto f = pool.submit([]() -> int { throw TaskError("bad task"); });
+  try {
+    f.result();
+    FAIL() << "no exception";
+  } catch (const TaskError& e) {
+    EXPECT_STREQ(e.what(), "bad task");
+  }
+  EXPECT_NE(f.exception(), nullptr);
+}
+
+TEST(ThreadPool, ArgumentsAreCopiedAtSubmit) {
+  ThreadPoolExecutor pool(1);
+  std::string s = "before";
+  auto f = pool.submit([](std::string v) { return v; }, s);
+  s = "after";
+  EXPECT_EQ(f.result(), "before");
+}
+
+TEST(ThreadPool, SubmitAfterShutdownThrowsRuntimeError) {
+  ThreadPoolExecutor pool(1);
+  pool.shutdown();
+  try {
+    pool.submit(square, 1);
+    FAIL() << "no exception";
+  } catch (const weft::RuntimeError& e) {
+    EXPECT_STREQ(e.what(), "cannot schedule new futures after shutdown");
+  }
+}
+
+TEST(ThreadPool, WorkersAreNamedWithThePrefix) {
+  ThreadPoolExecutor pool(1, "SpecialPool");
+  auto name = pool.submit([] {
+    char buf[16] = {};
+    pthread_getname_np(pthread_self(), buf, sizeof buf);
+    return std::string(buf);
+  });
+  EXPECT_EQ(name.result(), "SpecialPool_0");
+}
+
+TEST(ThreadPool, DefaultPrefixFollowsPython) {
+  ThreadPoolExecutor pool(1);
+  auto name = pool.submit([] {
+    char buf[16] = {};
+    pthread_getname_np(pthread_self(), buf, sizeof buf);
+    return std::string(buf);
+  });
+  EXPECT_EQ(name.result().rfind("ThreadPoolExec", 0), 0u) << name.result();
+}
+
+TEST(ThreadPool, WorkersStartLazilyAndAreReused) {
+  ThreadPoolExecutor pool(8);
+  std::set<std::thread::id> ids;
+  for (int i = 0; i < 20; ++i) {
+    ids.insert(pool.submit([] { return std::this_thread::get_id(); }).result());
+  }
+  // One task at a time, each waited for: an idle worker exists for each later submit.
+  EXPECT_LE(ids.size(), 2u);
+}
+
+TEST(ThreadPool, NeverMoreThanMaxWorkers) {
+  constexpr int kWorkers = 3;
+  ThreadPoolExecutor pool(kWorkers);
+  weft::Event gate;
+  std::atomic<int> running{0}, peak{0};
+  std::vector<Future<void>> fs;
+  for (int i = 0; i < 12; ++i) {
+    fs.push_back(pool.submit([&] {
+      int now = ++running;
+      int p = peak.load();
+      while (now > p && !peak.compare_exchange_weak(p, now)) {
+      }
+      gate.wait();
+      --running;
+    }));
+  }
+  gate.set();
+  for (auto& f : fs) f.result();
+  EXPECT_LE(peak.load(), kWorkers);
+  EXPECT_GE(peak.load(), 1);
+}
+
+TEST(ThreadPool, InitializerRunsInEveryWorker) {
+  std::atomic<int> inits{0};
+  {
+    ThreadPoolExecutor pool(2, "init", [&] { ++inits; });
+    weft::Event gate;
+    auto a = pool.submit([&] { gate.wait(); });
+    auto b = pool.submit([&] { gate.wait(); });
+    gate.set();
+    a.result();
+    b.result();
+  }
+  EXPECT_EQ(inits.load(), 2);
+}
+
+TEST(ThreadPool, ThrowingInitializerBreaksTheExecutor) {
+  ThreadPoolExecutor pool(2, "broken", [] { throw TaskError("init failed"); });
+  ::testing::internal::CaptureStderr();
+  auto f = pool.submit(square, 2);
+  EXPECT_THROW(f.result(), weft::BrokenExecutor);
+  pool.shutdown();
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("init failed"), std::string::npos) << err;
+  // Once broken, submit fails at once (after shutdown it is RuntimeError, also an Error).
+  ThreadPoolExecutor pool2(1, "broken2", [] { throw TaskError("again"); });
+  ::testing::internal::CaptureStderr();
+  auto g = pool2.submit(square, 3);
+  EXPECT_THROW(g.result(), weft::BrokenExecutor);
+  EXPECT_THROW(pool2.submit(square, 4), weft::BrokenExecutor);
+  pool2.shutdown();
+  ::testing::internal::GetCapturedStderr();
+}
+
+TEST(ThreadPoolMap, ResultsInInputOrder) {
+  ThreadPoolExecutor pool(4);
+  std::vector<int> in{5, 3, 9, 1, 0, 7};
+  std::vector<int> out;
+  for (int v : pool.map(square, in)) out.push_back(v);
+  EXPECT_EQ(out, (std::vector<int>{25, 9, 81, 1, 0, 49}));
+}
+
+TEST(ThreadPoolMap, EmptyInput) {
+  ThreadPoolExecutor pool(1);
+  int n = 0;
+  for (int v : pool.map(square, std::vector<int>{})) n += v + 1;
+  EXPECT_EQ(n, 0);
+}
+
+TEST(ThreadPoolMap, RethrowsAtTheFailingElement) {
+  ThreadPoolExecutor pool(2);
+  std::vector<int> got;
+  auto results = pool.map(
+      [](int x) {
+        if (x == 3) throw TaskError("three");
+        return x;
+      },
+      std::vector<int>{1, 2, 3, 4});
+  auto it = results.begin();
+  got.push_back(*it);
+  ++it;
+  got.push_back(*it);
+  EXPECT_THROW(++it, TaskError);
+  EXPECT_EQ(got, (std::vector<int>{1, 2}));
+}
+
+TEST(ThreadPoolMap, OneDeadlineForTheWholeCall) {
+  ThreadPoolExecutor pool(2);
+  weft::Event gate;
+  auto results = pool.map(
+      [&](int x) {
+        if (x == 2) gate.wait();
+        return x;
+      },
+      std::vector<int>{1, 2}, 50ms);
+  const auto start = std::chrono::steady_clock::now();
+  auto it = results.begin();
+  EXPECT_EQ(*it, 1);
+  EXPECT_THROW(++it, weft::TimeoutError);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 40ms);
+  gate.set();
+}
+
+TEST(ThreadPoolMap, VoidFunction) {
+  ThreadPoolExecutor pool(2);
+  std::atomic<int> sum{0};
+  int n = 0;
+  for (auto v : pool.map([&](int x) { sum += x; }, std::vector<int>{1, 2, 3})) {
+    (void)v;
+    ++n;
+  }
+  EXPECT_EQ(n, 3);
+  EXPECT_EQ(sum.load(), 6);
+}
+
+TEST(ThreadPoolNested, ResultInsideAOneWorkerPoolDoesNotDeadlock) {
+  // Python documents this as a deadlock; weft runs the inner task on the waiting worker.
+  ThreadPoolExecutor pool(1);
+  auto outer = pool.submit([&pool] {
+    auto inner = pool.submit(square, 6);
+    return inner.result() + 1;
+  });
+  EXPECT_EQ(outer.result(), 37);
+}
+
+TEST(ThreadPoolNested, DeepRecursionThroughThePool) {
+  ThreadPoolExecutor pool(2);
+  std::function<long(int)> fib = [&](int n) -> long {
+    if (n < 2) return n;
+    auto a = pool.submit(fib, n - 1);
+    auto b = pool.submit(fib, n - 2);
+    return a.result() + b.result();
+  };
+  EXPECT_EQ(pool.submit(fib, 12).result(), 144);
+}
+
+TEST(ThreadPoolNested, WaitingWorkerRunsLaterSubmittedWork) {
+  // Worker 1 waits on a task that itself waits on a task submitted afterwards; with
+  // every worker busy, only helping gets it done.
+  ThreadPoolExecutor pool(2);
+  weft::Event started;
+  auto a = pool.submit([&] {
+    started.wait();
+    auto c = pool.submit(square, 4);
+    return c.result();
+  });
+  auto b = pool.submit([&] {
+    started.set();
+    return a.result() + 1;
+  });
+  EXPECT_EQ(b.result(), 17);
+}
+
+TEST(ThreadPoolBackpressure, SubmitBlocksWhileTheQueueIsFull) {
+  ThreadPoolExecutor pool(1);
+  pool.set_max_pending(1);
+  weft::Event gate;
+  auto running = pool.submit([&] { gate.wait(); });
+  // Wait until the worker took it, so the queue is empty.
+  while (!running.running()) std::this_thread::yield();
+  auto queued = pool.submit(square, 2);
+  auto third = weft::testing::expect_blocks_until([&] { return pool.submit(square, 3); },
+                                                  [&] { gate.set(); });
+  EXPECT_EQ(queued.result(), 4);
+  EXPECT_EQ(third.result(), 9);
+}
+
+TEST(ThreadPoolBackpressure, TimedSubmitGivesUp) {
+  ThreadPoolExecutor pool(1);
+  pool.set_max_pending(1);
+  weft::Event gate;
+  auto running = pool.submit([&] { gate.wait(); });
+  while (!running.running()) std::this_thread::yield();
+  auto queued = pool.try_submit(1s, square, 2);
+  ASSERT_TRUE(queued.has_value());
+  const auto start = std::chrono::steady_clock::now();
+  auto refused = pool.try_submit(30ms, square, 3);
+  EXPECT_FALSE(refused.has_value());
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 30ms);
+  EXPECT_FALSE(pool.try_submit(0s, square, 3).has_value());
+  gate.set();
+  EXPECT_EQ(queued->result(), 4);
+}
+
+TEST(ThreadPoolBackpressure, WorkerSubmittingToAFullQueueHelpsInstead) {
+  ThreadPoolExecutor pool(1);
+  pool.set_max_pending(1);
+  auto f = pool.submit([&pool] {
+    std::vector<Future<int>> fs;
+    for (int i = 0; i < 10; ++i) fs.push_back(pool.submit(square, i));
+    int s = 0;
+    for (auto& g : fs) s += g.result();
+    return s;
+  });
+  EXPECT_EQ(f.result(), 285);
+}
+
+}  // namespace
