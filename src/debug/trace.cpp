@@ -22,6 +22,7 @@
 #include <sstream>
 
 #include "debug/state.hpp"
+#include "weft/detail/thread_registry.hpp"
 
 namespace weft::detail::dbg {
 
@@ -131,11 +132,20 @@ bool write_trace_file(const std::string& path) {
     std::uint64_t dropped;
   };
   std::vector<ThreadCopy> copies;
+  // Threads alive now take their current Thread name (set_name may have renamed them).
+  std::map<std::uint64_t, std::string> current_names;
+  for_each_thread([&](const ThreadInfo& t) {
+    if (t.alive && t.ident != 0) current_names[t.ident] = std::string(t.name);
+  });
   {
     WordLockGuard reg_guard(registry_lock());
     for (ThreadRec* rec : registry()) {
       WordLockGuard guard(rec->mu);
       ThreadCopy c{rec->tid, rec->name, {}, rec->dropped};
+      if (rec->alive) {
+        auto it = current_names.find(rec->ident);
+        if (it != current_names.end()) c.name = it->second;
+      }
       c.events.reserve(rec->ring.size());
       // Oldest first: the ring starts at ring_next once it has wrapped.
       for (std::size_t k = 0; k < rec->ring.size(); ++k)

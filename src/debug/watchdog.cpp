@@ -22,6 +22,7 @@
 
 #include "debug/state.hpp"
 #include "weft/detail/parking_lot.hpp"
+#include "weft/detail/thread_registry.hpp"
 #include "weft/detail/wait.hpp"
 
 namespace weft::detail::dbg {
@@ -31,6 +32,7 @@ struct View {
   std::uint64_t ident = 0;
   std::string name;
   bool known = false;        // has a ThreadRec
+  bool daemon = false;
   bool waiting = false;      // parked right now
   ParkedThread park{};
   std::vector<Held> held;
@@ -43,8 +45,21 @@ struct Snapshot {
   Nanos taken = 0;
 };
 
+struct WeftThread {
+  std::uint64_t ident;
+  std::string name;
+  bool daemon;
+  const void* object;
+};
+
 Snapshot take_snapshot() {
   Snapshot s;
+  // Every weft Thread (and the main and dummy threads) from the threading registry.
+  std::vector<WeftThread> weft_threads;
+  for_each_thread([&](const ThreadInfo& t) {
+    if (t.alive && t.ident != 0)
+      weft_threads.push_back(WeftThread{t.ident, std::string(t.name), t.daemon, t.object});
+  });
   std::vector<ParkedThread> parked;
   for_each_parked([&](const ParkedThread& t) { parked.push_back(t); });
   s.taken = now_ns();
@@ -63,6 +78,21 @@ Snapshot take_snapshot() {
       by_ident[v.ident] = s.threads.size();
       s.threads.push_back(std::move(v));
     }
+  }
+  std::unordered_map<const void*, std::uint64_t> thread_object;  // Thread object -> ident
+  for (const WeftThread& t : weft_threads) {
+    thread_object[t.object] = t.ident;
+    auto it = by_ident.find(t.ident);
+    if (it == by_ident.end()) {
+      View v;
+      v.ident = t.ident;
+      by_ident[t.ident] = s.threads.size();
+      s.threads.push_back(std::move(v));
+      it = by_ident.find(t.ident);
+    }
+    View& v = s.threads[it->second];
+    v.name = t.name;  // the Thread's current name wins
+    v.daemon = t.daemon;
   }
   for (const ParkedThread& p : parked) {
     auto it = by_ident.find(p.ident);
@@ -88,6 +118,12 @@ Snapshot take_snapshot() {
     if (is_order_kind(site.kind)) {
       auto it = owner.find(site.object);
       if (it != owner.end() && s.threads[it->second].ident != v.ident) v.waits_for = it->second;
+    } else if (site.kind == ObjKind::thread) {  // join(): waits for that thread to end
+      auto t = thread_object.find(site.object);
+      if (t != thread_object.end() && t->second != v.ident) {
+        auto it = by_ident.find(t->second);
+        if (it != by_ident.end()) v.waits_for = it->second;
+      }
     }
   }
   return s;
@@ -97,6 +133,11 @@ std::string ms(Nanos ns) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "%.3f s", static_cast<double>(ns) / 1e9);
   return buf;
+}
+
+// Why v waits for the thread it waits for.
+const char* blocker(const View& v) {
+  return v.park.site.kind == ObjKind::thread ? "which is the thread" : "held by";
 }
 
 std::string waiting_on(const View& v) {
@@ -134,7 +175,7 @@ std::string format_dump(const Snapshot& s, const std::vector<std::vector<std::si
   std::ostringstream out;
   out << "weft thread dump: " << s.threads.size() << " thread(s) at +" << ms(s.taken) << "\n";
   for (const View& v : s.threads) {
-    out << "  \"" << v.name << "\" (ident " << v.ident << ")";
+    out << "  \"" << v.name << "\" (ident " << v.ident << (v.daemon ? ", daemon" : "") << ")";
     if (!v.waiting) out << " running";
     out << "\n";
     if (v.waiting) {
@@ -146,7 +187,8 @@ std::string format_dump(const Snapshot& s, const std::vector<std::vector<std::si
       } else {
         out << " (times out in " << ms(to_ns(v.park.deadline) - s.taken) << ")";
       }
-      if (v.waits_for != SIZE_MAX) out << ", held by \"" << s.threads[v.waits_for].name << "\"";
+      if (v.waits_for != SIZE_MAX)
+        out << ", " << blocker(v) << " \"" << s.threads[v.waits_for].name << "\"";
       out << "\n";
     }
     for (const Held& h : v.held) {
@@ -164,8 +206,8 @@ std::string format_dump(const Snapshot& s, const std::vector<std::vector<std::si
     for (std::size_t i : cycle) {
       const View& v = s.threads[i];
       out << "  \"" << v.name << "\" waits on " << waiting_on(v) << " at "
-          << site_string(v.park.site.loc) << ", held by \"" << s.threads[v.waits_for].name
-          << "\"\n";
+          << site_string(v.park.site.loc) << ", " << blocker(v) << " \""
+          << s.threads[v.waits_for].name << "\"\n";
     }
   }
   return out.str();
