@@ -13,8 +13,6 @@
 //        their futures' keys, so a helper runs new work instead of sleeping through it.
 //   (E4) backpressure: submitters blocked on a full queue park on &space_epoch_; every
 //        pop that sees space_waiters_ bumps it and unparks one.
-#include <pthread.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <mutex>
@@ -24,6 +22,7 @@
 #include "weft/detail/parking_lot.hpp"
 #include "weft/errors.hpp"
 #include "weft/futures.hpp"
+#include "weft/thread.hpp"
 
 namespace weft::detail {
 
@@ -87,9 +86,10 @@ class ThreadPoolCore final : public ExecutorCore {
       std::scoped_lock hold(lock_);
       n = threads_.size();
     }
+    Thread* self = &current_thread();
     for (std::size_t i = 0; i < n; ++i) {
-      std::thread& th = threads_[i];
-      if (th.joinable() && th.get_id() != std::this_thread::get_id()) th.join();
+      Thread* th = threads_[i].get();
+      if (th != self) th->join();  // finished ones return at once
     }
   }
 
@@ -214,10 +214,14 @@ class ThreadPoolCore final : public ExecutorCore {
     unpark_all(&space_epoch_);
   }
 
+  // Workers are daemon weft::Threads: an executor that is never destroyed does not
+  // keep the program from exiting (Python joins them at exit instead).
   void start_worker_locked() {
     const std::size_t index = threads_.size();
-    std::string name = prefix_ + "_" + std::to_string(index);
-    threads_.emplace_back([this, name] { worker_main(name); });
+    auto th = std::make_unique<Thread>(ThreadOptions{prefix_ + "_" + std::to_string(index), true},
+                                       [this] { worker_main(); });
+    th->start();  // returns once the thread runs; it takes lock_ only inside run()
+    threads_.push_back(std::move(th));
   }
 
   // Next task for a worker, sleeping while the queue is empty; null: time to exit.
@@ -249,8 +253,7 @@ class ThreadPoolCore final : public ExecutorCore {
     }
   }
 
-  void worker_main(const std::string& name) {
-    pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+  void worker_main() {
     current_executor() = this;
     if (init_) {
       try {
@@ -303,7 +306,7 @@ class ThreadPoolCore final : public ExecutorCore {
   Lock lock_;                               // guards the queue, threads_, helping_
   FutureStateBase* head_ = nullptr;
   FutureStateBase* tail_ = nullptr;
-  std::vector<std::thread> threads_;
+  std::vector<std::unique_ptr<Thread>> threads_;
   std::vector<FutureStateBase*> helping_;
   std::atomic<bool> broken_{false};
   std::atomic<bool> shutdown_{false};

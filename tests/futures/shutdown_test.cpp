@@ -39,7 +39,7 @@ TEST(Shutdown, DestructorWaits) {
   for (auto& f : fs) EXPECT_FALSE(f.cancelled());
 }
 
-TEST(Shutdown, DISABLED_WaitBlocksUntilTheRunningTaskEnds) {
+TEST(Shutdown, WaitBlocksUntilTheRunningTaskEnds) {
   ThreadPoolExecutor pool(1);
   weft::Event gate;
   auto f = pool.submit([&] { gate.wait(); });

@@ -14,6 +14,7 @@
 #include "support/blocking.hpp"
 #include "weft/event.hpp"
 #include "weft/futures.hpp"
+#include "weft/thread.hpp"
 
 namespace {
 
@@ -77,22 +78,37 @@ TEST(ThreadPool, SubmitAfterShutdownThrowsRuntimeError) {
 
 TEST(ThreadPool, WorkersAreNamedWithThePrefix) {
   ThreadPoolExecutor pool(1, "SpecialPool");
-  auto name = pool.submit([] {
-    char buf[16] = {};
-    pthread_getname_np(pthread_self(), buf, sizeof buf);
-    return std::string(buf);
-  });
+  auto name = pool.submit([] { return weft::current_thread().name(); });
   EXPECT_EQ(name.result(), "SpecialPool_0");
 }
 
 TEST(ThreadPool, DefaultPrefixFollowsPython) {
   ThreadPoolExecutor pool(1);
-  auto name = pool.submit([] {
-    char buf[16] = {};
-    pthread_getname_np(pthread_self(), buf, sizeof buf);
-    return std::string(buf);
+  ThreadPoolExecutor second(1);
+  auto name = pool.submit([] { return weft::current_thread().name(); });
+  auto name2 = second.submit([] { return weft::current_thread().name(); });
+  // "ThreadPoolExecutor-K_0", K counting the pools created without a prefix.
+  const std::string n1 = name.result(), n2 = name2.result();
+  ASSERT_EQ(n1.rfind("ThreadPoolExecutor-", 0), 0u) << n1;
+  ASSERT_EQ(n1.substr(n1.size() - 2), "_0") << n1;
+  const int k1 = std::stoi(n1.substr(19)), k2 = std::stoi(n2.substr(19));
+  EXPECT_EQ(k2, k1 + 1);
+}
+
+TEST(ThreadPool, WorkersAreWeftThreadsNamedInOrder) {
+  ThreadPoolExecutor pool(2, "w");
+  weft::Event gate;
+  auto a = pool.submit([&] {
+    gate.wait();
+    return weft::current_thread().name();
   });
-  EXPECT_EQ(name.result().rfind("ThreadPoolExec", 0), 0u) << name.result();
+  auto b = pool.submit([&] {
+    gate.wait();
+    return weft::current_thread().name();
+  });
+  gate.set();
+  std::set<std::string> names{a.result(), b.result()};
+  EXPECT_EQ(names, (std::set<std::string>{"w_0", "w_1"}));
 }
 
 TEST(ThreadPool, WorkersStartLazilyAndAreReused) {
