@@ -96,17 +96,18 @@ TEST(ThreadPool, DefaultPrefixFollowsPython) {
 }
 
 TEST(ThreadPool, WorkersAreWeftThreadsNamedInOrder) {
+  // Both tasks must run at the same time (each waits for the other), so the second
+  // submit, finding no idle worker, starts w_1.
   ThreadPoolExecutor pool(2, "w");
   weft::Event gate;
-  auto a = pool.submit([&] {
+  std::atomic<int> arrived{0};
+  auto meet = [&] {
+    if (++arrived == 2) gate.set();
     gate.wait();
     return weft::current_thread().name();
-  });
-  auto b = pool.submit([&] {
-    gate.wait();
-    return weft::current_thread().name();
-  });
-  gate.set();
+  };
+  auto a = pool.submit(meet);
+  auto b = pool.submit(meet);
   std::set<std::string> names{a.result(), b.result()};
   EXPECT_EQ(names, (std::set<std::string>{"w_0", "w_1"}));
 }
