@@ -294,12 +294,13 @@ class BasicQueue : public QueueBase {
     const bool others = getters_waiting_ != 0 || putters_waiting_ != 0;
     if (selectors_ != nullptr) notify_selectors();
     const std::uint64_t first_seq = get_seq_ - drained.size();
-    lock_.release();
-    if (others || joiners) wake_everyone(joiners);
+    // Under lock_, so that the trace orders each put before the get that took its item.
     if (debug_on() && Store::kFifo) {
       for (std::size_t i = 0; i < drained.size(); ++i)
         hooks::queue_get(this, drained.size() - i - 1, first_seq + i + 1);
     }
+    lock_.release();
+    if (others || joiners) wake_everyone(joiners);
     return drained;
   }
   /// True once shutdown() was called (a snapshot).
@@ -368,12 +369,13 @@ class BasicQueue : public QueueBase {
     const std::uint64_t last_seq = put_seq_;
     const std::uint32_t getters = getters_waiting_;
     if (WEFT_UNLIKELY(selectors_ != nullptr)) notify_selectors();
-    lock_.release();
-    if (getters != 0) wake_getters(std::min<std::size_t>(getters, count));
+    // Under lock_, so that the trace orders each put before the get that took its item.
     if (debug_on()) {
       for (std::size_t i = 0; i < count; ++i)
         hooks::queue_put(this, depth - count + i + 1, Store::kFifo ? last_seq - count + i + 1 : 0);
     }
+    lock_.release();
+    if (getters != 0) wake_getters(std::min<std::size_t>(getters, count));
   }
 
   // Moves one item into `out` (empty on entry) when it returns ok.
@@ -417,12 +419,12 @@ class BasicQueue : public QueueBase {
     get_seq_ += count;
     const std::uint64_t last_seq = get_seq_;
     const std::uint32_t putters = putters_waiting_;
-    lock_.release();
-    if (putters != 0) wake_putters(std::min<std::size_t>(putters, count));
-    if (debug_on()) {
+    if (debug_on()) {  // under lock_: see finish_put
       for (std::size_t i = 0; i < count; ++i)
         hooks::queue_get(this, depth + count - i - 1, Store::kFifo ? last_seq - count + i + 1 : 0);
     }
+    lock_.release();
+    if (putters != 0) wake_putters(std::min<std::size_t>(putters, count));
   }
 
   std::size_t put_many_core(std::span<T> items, Deadline deadline, SourceLoc loc) {

@@ -584,6 +584,29 @@ void at_exit() {
   }
 }
 
+// A trace switched on starts empty (buffers left from an earlier trace are dropped).
+void clear_traces() {
+  WordLockGuard reg_guard(registry_lock());
+  for (ThreadRec* rec : registry()) {
+    WordLockGuard guard(rec->mu);
+    std::vector<TraceEvent>().swap(rec->ring);
+    rec->ring_next = 0;
+    rec->dropped = 0;
+  }
+}
+
+// Statistics switched on start from zero.
+void clear_stats() {
+  for (const NameRec* c : all_names()) {
+    auto* n = const_cast<NameRec*>(c);
+    n->used.store(false, std::memory_order_relaxed);
+    for (auto* a : {&n->acquisitions, &n->contended, &n->waits, &n->wait_total, &n->wait_max,
+                    &n->hold_max, &n->puts, &n->gets, &n->depth_max, &n->tasks, &n->qwait_total,
+                    &n->qwait_max, &n->run_total, &n->run_max})
+      a->store(0, std::memory_order_relaxed);
+  }
+}
+
 void apply(const debug::Options& opts) {
   static std::atomic<bool> exit_registered{false};
   if (!exit_registered.exchange(true)) std::atexit(at_exit);
@@ -599,7 +622,9 @@ void apply(const debug::Options& opts) {
     if (!opts.trace_path.empty()) g_trace_path = opts.trace_path;
     config().interval = opts.watchdog_interval;
   }
-  g_debug_flags.fetch_or(add);
+  const std::uint32_t before = g_debug_flags.fetch_or(add);
+  if ((add & kDebugTrace) != 0 && (before & kDebugTrace) == 0) clear_traces();
+  if ((add & kDebugStats) != 0 && (before & kDebugStats) == 0) clear_stats();
   if (opts.deadlock) watchdog_start(opts.watchdog_interval);
 }
 

@@ -18,7 +18,6 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <set>
 #include <sstream>
 
 #include "debug/state.hpp"
@@ -109,12 +108,6 @@ std::string object_label(const TraceEvent& ev) {
   return describe(ev.obj, ev.kind, ev.name);
 }
 
-std::uint64_t flow_id(const void* queue, std::uint64_t seq) {
-  std::uint64_t h = reinterpret_cast<std::uintptr_t>(queue) * 0x9E3779B97F4A7C15ull;
-  h ^= seq + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-  return h & ((std::uint64_t{1} << 53) - 1);  // exact in a JavaScript number
-}
-
 struct Line {
   Nanos ts;
   int order;   // at equal ts: longer spans (parents) first
@@ -153,13 +146,27 @@ bool write_trace_file(const std::string& path) {
       copies.push_back(std::move(c));
     }
   }
-  // Flows: only pairs whose both ends are still in the buffers.
-  std::set<std::pair<const void*, std::uint64_t>> puts, gets;
+  // Flows: the k-th put of an item (queue, seq) pairs with the k-th get of it, in time
+  // order (a queue at a reused address restarts its seq). Unpaired ends are left out.
+  std::map<std::pair<const void*, std::uint64_t>,
+           std::pair<std::vector<std::pair<Nanos, const TraceEvent*>>,
+                     std::vector<std::pair<Nanos, const TraceEvent*>>>>
+      ends;
   for (const auto& c : copies) {
     for (const auto& ev : c.events) {
-      if (ev.arg == 0) continue;
-      if (ev.type == EvType::put) puts.insert({ev.obj, ev.arg});
-      if (ev.type == EvType::get) gets.insert({ev.obj, ev.arg});
+      if (ev.arg == 0 || (ev.type != EvType::put && ev.type != EvType::get)) continue;
+      auto& e = ends[{ev.obj, ev.arg}];
+      (ev.type == EvType::put ? e.first : e.second).emplace_back(ev.ts, &ev);
+    }
+  }
+  std::map<const TraceEvent*, std::uint64_t> flow_of;
+  std::uint64_t next_flow = 0;
+  for (auto& [key, e] : ends) {
+    std::sort(e.first.begin(), e.first.end());
+    std::sort(e.second.begin(), e.second.end());
+    for (std::size_t k = 0; k < std::min(e.first.size(), e.second.size()); ++k) {
+      flow_of[e.first[k].second] = ++next_flow;
+      flow_of[e.second[k].second] = next_flow;
     }
   }
   const int pid = static_cast<int>(::getpid());
@@ -221,13 +228,11 @@ bool write_trace_file(const std::string& path) {
                          "{\"ph\":\"C\",\"name\":" + q("depth " + obj) + pt +
                              ",\"ts\":" + us(ev.ts) + ",\"args\":{\"depth\":" +
                              std::to_string(ev.arg2) + "}}"});
-          const std::pair<const void*, std::uint64_t> key{ev.obj, ev.arg};
-          if (ev.arg != 0 && puts.count(key) != 0 && gets.count(key) != 0) {
+          if (auto f = flow_of.find(&ev); f != flow_of.end()) {
             out.push_back({ev.ts, 3, 0,
                            std::string("{\"ph\":\"") + (put ? "s" : "f") +
                                "\",\"cat\":\"flow\",\"name\":\"item\"" + pt +
-                               ",\"ts\":" + us(ev.ts) + ",\"id\":" +
-                               std::to_string(flow_id(ev.obj, ev.arg)) +
+                               ",\"ts\":" + us(ev.ts) + ",\"id\":" + std::to_string(f->second) +
                                (put ? "" : ",\"bp\":\"e\"") + "}"});
           }
           break;

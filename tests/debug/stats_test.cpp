@@ -1,0 +1,108 @@
+// Statistics per named object: locks, queues, executors; printed by report().
+#include <sstream>
+
+#include "debug_fixture.hpp"
+#include "support/blocking.hpp"
+#include "weft/lock.hpp"
+#include "weft/queue.hpp"
+#include "weft/thread.hpp"
+
+namespace weft::testing {
+namespace {
+
+using Stats = DebugTest;
+
+const debug::ObjectStats* find(const std::vector<debug::ObjectStats>& all, const std::string& kind,
+                               const std::string& name) {
+  for (const auto& s : all)
+    if (s.kind == kind && s.name == name) return &s;
+  return nullptr;
+}
+
+void enable_stats() {
+  debug::Options o;
+  o.stats = true;
+  debug::disable();  // start from an empty trace and zero counts, whatever WEFT_* said
+  debug::enable(o);
+}
+
+TEST_F(Stats, CountsAcquisitionsContentionWaitAndHold) {
+  enable_stats();
+  Lock lock("stats-lock");
+  lock.acquire();
+  Thread worker(ThreadOptions{"worker"}, [&] {
+    lock.acquire();  // blocks until main releases
+    lock.release();
+  });
+  worker.start();
+  ASSERT_TRUE(wait_until_parked(*worker.ident()));
+  lock.release();
+  worker.join();
+  const auto all = debug::stats();
+  const auto* s = find(all, "Lock", "stats-lock");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->acquisitions, 2u);
+  EXPECT_EQ(s->contended, 1u);
+  EXPECT_EQ(s->waits, 1u);
+  EXPECT_GT(s->max_wait.count(), 0);
+  EXPECT_GE(s->total_wait, s->max_wait);
+  EXPECT_GE(s->max_hold, s->max_wait) << "main held the lock while the worker waited";
+  std::ostringstream out;
+  debug::report(out);
+  EXPECT_NE(out.str().find("Lock \"stats-lock\""), std::string::npos) << out.str();
+}
+
+TEST_F(Stats, QueuesCountPutsGetsDepthAndWaits) {
+  enable_stats();
+  Queue<int> q(0, "jobs");
+  for (int i = 0; i < 3; ++i) q.put(i);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(q.get(), i);
+  expect_blocks_until([&] { return q.get(); }, [&] { q.put(7); });
+  const auto all = debug::stats();
+  const auto* s = find(all, "Queue", "jobs");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->puts, 4u);
+  EXPECT_EQ(s->gets, 4u);
+  EXPECT_EQ(s->max_depth, 3u);
+  EXPECT_GE(s->waits, 1u);
+  EXPECT_GT(s->total_wait.count(), 0);
+  std::ostringstream out;
+  debug::report(out);
+  EXPECT_NE(out.str().find("Queue \"jobs\""), std::string::npos) << out.str();
+}
+
+TEST_F(Stats, ExecutorsCountQueueWaitAndRunTime) {
+  enable_stats();
+  int executor = 0;  // stands for an executor object
+  namespace hooks = detail::hooks;
+  hooks::object_named(&executor, detail::ObjKind::executor, "pool");
+  hooks::task_submitted(&executor, 1);
+  hooks::task_submitted(&executor, 2);
+  std::thread([&] {
+    for (std::uint64_t id : {1u, 2u}) {
+      hooks::task_begin(&executor, id);
+      hooks::task_end(&executor, id);
+    }
+  }).join();
+  hooks::task_begin(&executor, 3);  // never submitted through the hook: no queue wait
+  hooks::task_end(&executor, 3);
+  const auto all = debug::stats();
+  const auto* s = find(all, "Executor", "pool");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->tasks, 3u);
+  EXPECT_GT(s->total_queue_wait.count(), 0);
+  EXPECT_GE(s->total_queue_wait, s->max_queue_wait);
+  EXPECT_GE(s->total_run, s->max_run);
+  hooks::object_destroyed(&executor);
+}
+
+TEST_F(Stats, UnnamedObjectsAreNotListed) {
+  enable_stats();
+  Lock unnamed;
+  unnamed.acquire();
+  unnamed.release();
+  for (const auto& s : debug::stats()) EXPECT_FALSE(s.name.empty()) << s.kind;
+}
+
+}  // namespace
+}  // namespace weft::testing
