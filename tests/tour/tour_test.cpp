@@ -1,0 +1,150 @@
+// Runs every lesson of weft-demo in --quick mode and checks what it promises, from its
+// output and exit status. Speed-ups are printed by the lessons, never asserted here.
+// Skips (with a message) when weft-demo is not built (WEFT_BUILD_TOOLS=OFF).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "run_process.hpp"
+
+namespace {
+
+using tour_test::quote;
+using tour_test::run;
+
+std::string demo_path() {
+#ifdef WEFT_DEMO_PATH
+  if (std::filesystem::exists(WEFT_DEMO_PATH)) return WEFT_DEMO_PATH;
+#endif
+  return {};
+}
+
+#define REQUIRE_DEMO()                                                          \
+  const std::string demo = demo_path();                                         \
+  if (demo.empty()) GTEST_SKIP() << "weft-demo is not built (WEFT_BUILD_TOOLS=OFF)"
+
+std::string scratch_dir() {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("weft-tour-test-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+// Every lesson, in the tour's order.
+const std::vector<std::string> kLessons = {
+    "race",          "lock",        "queue",           "event",
+    "condition",     "semaphore",   "task-done",       "bounded-queue",
+    "event-signal",  "race-two",    "acquire-release", "with-lock",
+    "condition-notify", "semaphore-resource", "daemon", "rlock",
+    "barrier",       "timer",       "pool",            "process-pool",
+    "food-delivery", "traffic-signal", "bank-transfer", "printer",
+    "gil",           "http"};
+
+// What each lesson must print, besides its [held] lines (a regular expression each).
+std::vector<std::string> expected_output(const std::string& lesson) {
+  if (lesson == "race") return {R"(Counter: \d+)", R"(\d+ runs: \d+ updates lost)", "ThreadSanitizer"};
+  if (lesson == "race-two") return {R"(\n  \d+ )", "ThreadSanitizer"};
+  if (lesson == "lock") return {"Counter: 500000"};
+  if (lesson == "acquire-release") return {R"(  200000 )"};
+  if (lesson == "queue") return {"Consumed: 4", "Done!"};
+  if (lesson == "event") return {"Waiting for event...", "Setting event", "Event received!"};
+  if (lesson == "condition") return {"Waiting for data...", "Data produced", "Data consumed"};
+  if (lesson == "semaphore") return {"most inside at once: 2", "All threads complete!"};
+  if (lesson == "semaphore-resource") return {"most inside at once: [12]"};
+  if (lesson == "bounded-queue") return {R"(\n  2 )"};
+  if (lesson == "daemon") return {"Running...", "main: returning", "worker \\(not daemon\\): finished"};
+  if (lesson == "gil") return {"=== CPU-bound Task Test ===", R"(Speedup: [0-9.]+x)", "SVG chart: ",
+                               R"(cores)", "I/O-bound, 4 threads"};
+  if (lesson == "http") return {R"(Speedup: [0-9.]+x)", R"(sequential \(50 URLs\))"};
+  if (lesson == "pool") return {"done: 0.2"};
+  return {};
+}
+
+class Lesson : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Lesson, RunsQuickAndKeepsEveryPromise) {
+  REQUIRE_DEMO();
+  const std::string dir = scratch_dir();
+  const auto r = run(quote(demo) + " --quick --out-dir " + quote(dir) + " " + GetParam());
+  if (r.out.find("not built in this weft-demo") != std::string::npos)
+    GTEST_SKIP() << GetParam() << ": its part of weft is not in this build";
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("Lessons run: 1 of 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Result: every promise held"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("[FAILED]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[held]"), std::string::npos) << "a lesson checks at least one promise\n"
+                                                      << r.out;
+  EXPECT_NE(r.out.find("Python, as the guide says"), std::string::npos) << r.out;
+  for (const auto& pattern : expected_output(GetParam()))
+    EXPECT_TRUE(std::regex_search(r.out, std::regex(pattern))) << "missing /" << pattern
+                                                               << "/ in\n" << r.out;
+  if (GetParam() == "gil") {
+    EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(dir) / "weft-gil.svg"));
+    // Each measured speed-up is printed with its bar; the values come from the run.
+    EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(CPU-bound, 4 threads, emulated GIL +\S* ?[0-9.]+x)")))
+        << r.out;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(Tour, Lesson, ::testing::ValuesIn(kLessons),
+                         [](const auto& param_info) {
+                           std::string name = param_info.param;
+                           for (auto& c : name)
+                             if (c == '-') c = '_';
+                           return name;
+                         });
+
+TEST(Tour, ListNamesEveryLessonInOrder) {
+  REQUIRE_DEMO();
+  const auto r = run(quote(demo) + " --list");
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::size_t at = 0;
+  for (const auto& lesson : kLessons) {
+    const auto found = r.out.find("\n" + lesson + " ", at == 0 ? 0 : at);
+    const bool first = r.out.rfind(lesson + " ", 0) == 0;
+    ASSERT_TRUE(first || found != std::string::npos) << lesson << " missing or out of order\n"
+                                                      << r.out;
+    at = first ? 1 : found + 1;
+  }
+}
+
+TEST(Tour, UnknownLessonIsAUsageError) {
+  REQUIRE_DEMO();
+  const auto r = run(quote(demo) + " no-such-lesson");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("no lesson named 'no-such-lesson'"), std::string::npos) << r.out;
+}
+
+TEST(Tour, AFailedPromiseGivesANonZeroExitStatus) {
+  REQUIRE_DEMO();
+  const auto r = run("WEFT_DEMO_INJECT_FAILURE=1 " + quote(demo) + " --quick with-lock");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("[FAILED]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Result: SOME PROMISES FAILED"), std::string::npos) << r.out;
+}
+
+TEST(Tour, SummaryCountsLessonsAndPromises) {
+  REQUIRE_DEMO();
+  const auto r = run(quote(demo) + " --quick lock with-lock bank-transfer");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("Lessons run: 3 of 3"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(Promises held: (\d+) of \1\n)"))) << r.out;
+}
+
+TEST(Tour, DaemonChildExitsAndJoinsItsNonDaemonThread) {
+  REQUIRE_DEMO();
+  const auto r = run(quote(demo) + " daemon-child --quick");
+  EXPECT_EQ(r.status, 0) << r.out;
+  const auto returned = r.out.find("main: returning");
+  const auto finished = r.out.find("worker (not daemon): finished");
+  ASSERT_NE(returned, std::string::npos) << r.out;
+  ASSERT_NE(finished, std::string::npos) << r.out;
+  EXPECT_LT(returned, finished) << r.out;
+}
+
+}  // namespace
