@@ -123,6 +123,8 @@ TEST(Tour, UnknownLessonIsAUsageError) {
 TEST(Tour, AFailedPromiseGivesANonZeroExitStatus) {
   REQUIRE_DEMO();
   const auto r = run("WEFT_DEMO_INJECT_FAILURE=1 " + quote(demo) + " --quick with-lock");
+  if (r.out.find("not built in this weft-demo") != std::string::npos)
+    GTEST_SKIP() << "the with-lock lesson is not in this weft-demo";
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_NE(r.out.find("[FAILED]"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Result: SOME PROMISES FAILED"), std::string::npos) << r.out;
@@ -131,6 +133,8 @@ TEST(Tour, AFailedPromiseGivesANonZeroExitStatus) {
 TEST(Tour, SummaryCountsLessonsAndPromises) {
   REQUIRE_DEMO();
   const auto r = run(quote(demo) + " --quick lock with-lock bank-transfer");
+  if (r.out.find("not built in this weft-demo") != std::string::npos)
+    GTEST_SKIP() << "these lessons are not in this weft-demo";
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("Lessons run: 3 of 3"), std::string::npos) << r.out;
   EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(Promises held: (\d+) of \1\n)"))) << r.out;
