@@ -53,7 +53,9 @@ const Clock::time_point g_start = Clock::now();
 constexpr std::size_t kShards = 16;
 struct alignas(64) NameShard {
   WordLock lock;
-  std::unordered_map<const void*, const NameRec*> names;
+  // An object and its first member share an address (a Queue and its Lock): names are
+  // per (address, kind).
+  std::unordered_map<const void*, std::vector<const NameRec*>> names;
 };
 struct Names {
   NameShard shards[kShards];
@@ -140,11 +142,14 @@ void atomic_max(std::atomic<std::uint64_t>& a, std::uint64_t v) noexcept {
 
 bool is_order_kind(ObjKind kind) noexcept { return kind == ObjKind::lock || kind == ObjKind::rlock; }
 
-const NameRec* name_of(const void* obj) noexcept {
+const NameRec* name_of(const void* obj, ObjKind kind) noexcept {
   NameShard& s = shard_of(obj);
   WordLockGuard guard(s.lock);
   auto it = s.names.find(obj);
-  return it == s.names.end() ? nullptr : it->second;
+  if (it == s.names.end()) return nullptr;
+  for (const NameRec* n : it->second)
+    if (n->kind == kind) return n;
+  return nullptr;
 }
 
 std::vector<const NameRec*> all_names() {
@@ -168,7 +173,7 @@ std::string describe(const void* obj, ObjKind kind, const NameRec* name) {
   return out;
 }
 
-std::string describe(const void* obj, ObjKind kind) { return describe(obj, kind, name_of(obj)); }
+std::string describe(const void* obj, ObjKind kind) { return describe(obj, kind, name_of(obj, kind)); }
 
 std::string site_string(SourceLoc loc) {
   if (loc.file == nullptr || loc.file[0] == '\0') return "?";
@@ -334,7 +339,7 @@ void after_acquire(const void* obj, ObjKind kind, SourceLoc loc, bool contended)
     }
   }
   if ((flags() & kDebugStats) != 0) {
-    if (const NameRec* n = name_of(obj)) {
+    if (const NameRec* n = name_of(obj, kind)) {
       auto* s = const_cast<NameRec*>(n);
       s->used.store(true, std::memory_order_relaxed);
       s->acquisitions.fetch_add(1, std::memory_order_relaxed);
@@ -376,7 +381,7 @@ void after_release(const void* obj, ObjKind kind) noexcept {
   if (!found) return;  // acquired before the tools were on
   const std::uint32_t f = flags();
   if ((f & (kDebugStats | kDebugTrace)) == 0) return;
-  const NameRec* n = name_of(obj);
+  const NameRec* n = name_of(obj, kind);
   if (n == nullptr) return;  // holds are reported for named objects only
   if ((f & kDebugStats) != 0) {
     auto* s = const_cast<NameRec*>(n);
@@ -410,7 +415,7 @@ void wait_end(const WaitSite& site, bool timed_out) noexcept {
   }
   const std::uint32_t f = flags();
   if ((f & (kDebugStats | kDebugTrace)) == 0) return;
-  const NameRec* n = name_of(site.object);
+  const NameRec* n = name_of(site.object, site.kind);
   if ((f & kDebugStats) != 0 && n != nullptr && !in_acquire) {
     auto* s = const_cast<NameRec*>(n);
     s->used.store(true, std::memory_order_relaxed);
@@ -429,7 +434,14 @@ void object_named(const void* obj, ObjKind kind, std::string_view name) {
   const NameRec* rec = intern(kind, name);
   NameShard& s = shard_of(obj);
   WordLockGuard guard(s.lock);
-  s.names[obj] = rec;
+  auto& list = s.names[obj];
+  for (const NameRec*& n : list) {
+    if (n->kind == kind) {
+      n = rec;
+      return;
+    }
+  }
+  list.push_back(rec);
 }
 
 void object_destroyed(const void* obj) noexcept {
@@ -444,7 +456,7 @@ void object_destroyed(const void* obj) noexcept {
 namespace {
 void queue_event(const void* queue, std::size_t depth, std::uint64_t seq, bool put) noexcept {
   const std::uint32_t f = flags();
-  const NameRec* n = name_of(queue);
+  const NameRec* n = name_of(queue, ObjKind::queue);
   if ((f & kDebugStats) != 0 && n != nullptr) {
     auto* s = const_cast<NameRec*>(n);
     s->used.store(true, std::memory_order_relaxed);
@@ -528,7 +540,7 @@ void task_end(const void* executor, std::uint64_t task_id) noexcept {
   }
   if (!found) return;
   const std::uint32_t f = flags();
-  const NameRec* n = name_of(executor);
+  const NameRec* n = name_of(executor, ObjKind::executor);
   if ((f & kDebugStats) != 0 && n != nullptr) {
     auto* s = const_cast<NameRec*>(n);
     s->used.store(true, std::memory_order_relaxed);

@@ -46,7 +46,7 @@ struct NameRec {
 // Every interned name (for statistics).
 std::vector<const NameRec*> all_names();
 // The name of a live object, or nullptr when it has none.
-const NameRec* name_of(const void* obj) noexcept;
+const NameRec* name_of(const void* obj, ObjKind kind) noexcept;
 // "Lock \"A\"" for a named object, "Lock 0x7f..." otherwise.
 std::string describe(const void* obj, ObjKind kind);
 std::string describe(const void* obj, ObjKind kind, const NameRec* name);

@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "debug/state.hpp"
@@ -246,7 +247,11 @@ bool write_trace_file(const std::string& path) {
   js << "{\"traceEvents\":[\n";
   js << "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" << pid
      << ",\"tid\":0,\"args\":{\"name\":\"weft\"}}";
+  std::set<std::uint32_t> tracks;  // threads with events (holds may sit on another's track)
+  for (const auto& c : copies)
+    for (const auto& ev : c.events) tracks.insert(ev.tid);
   for (const auto& c : copies) {
+    if (tracks.count(c.tid) == 0) continue;
     js << ",\n{\"ph\":\"M\",\"name\":\"thread_name\"" << pidtid_prefix << c.tid
        << ",\"args\":{\"name\":" << q(c.name) << "}}";
     js << ",\n{\"ph\":\"M\",\"name\":\"thread_sort_index\"" << pidtid_prefix << c.tid
