@@ -37,7 +37,8 @@ namespace weft {
 ///   Each round's wait() calls return the distinct indices 0..parties-1 (arrival order).
 ///   The action runs once per round, in the last thread to arrive, before any party of
 ///   the round is released. If it throws, that thread's wait() rethrows it, the barrier
-///   breaks and the other parties get BrokenBarrierError.
+///   breaks and the other parties get BrokenBarrierError. Once a round completed, its
+///   parties return normally even if the barrier is aborted before they wake.
 /// Fairness: n/a: a round releases all its parties at once. A thread arriving while a
 ///   round drains waits for the next round.
 /// Blocking: wait() blocks until the round completes, the barrier breaks, or the
@@ -126,7 +127,7 @@ class Barrier {
 
   std::size_t wait_until(detail::Deadline deadline, detail::SourceLoc loc);
   void release_round(detail::SourceLoc loc);
-  void wait_round(detail::Deadline deadline, detail::SourceLoc loc);
+  void wait_round(std::uint64_t round, detail::Deadline deadline, detail::SourceLoc loc);
   void leave();
   void wait_out_action(detail::SourceLoc loc);
   bool wait_change(detail::Deadline deadline, detail::SourceLoc loc);
@@ -142,6 +143,7 @@ class Barrier {
   State state_ = kFilling;
   std::size_t count_ = 0;             // threads inside wait() for this round
   std::uint64_t action_thread_ = 0;   // ident of the thread running the action
+  std::uint64_t round_ = 0;           // rounds completed
   std::uint8_t flags_ = 0;            // 1: named
 };
 

@@ -9,6 +9,9 @@
 //   (B2) while the last party runs the action (kAction, mu_ released), arriving threads
 //        wait as during draining, the round's parties keep waiting (their timeouts
 //        cannot break the round), and abort()/reset() from other threads wait for it.
+//   (B3) round_ counts completed rounds. A party whose round completed returns its index
+//        even if abort() broke the barrier before it woke (CPython would raise
+//        BrokenBarrierError in that window).
 #include "weft/barrier.hpp"
 
 #include <exception>
@@ -112,7 +115,7 @@ std::size_t Barrier::wait_until(detail::Deadline deadline, detail::SourceLoc loc
     if (index + 1 == parties_) {
       release_round(loc);
     } else {
-      wait_round(deadline, loc);
+      wait_round(round_, deadline, loc);
     }
   } catch (...) {
     leave();
@@ -147,12 +150,14 @@ void Barrier::release_round(detail::SourceLoc loc) {
       throw BrokenBarrierError("barrier was aborted or reset by its action");
     }
   }
+  ++round_;  // (B3)
   state_ = kDraining;
   notify_change();
 }
 
-void Barrier::wait_round(detail::Deadline deadline, detail::SourceLoc loc) {
+void Barrier::wait_round(std::uint64_t round, detail::Deadline deadline, detail::SourceLoc loc) {
   for (;;) {
+    if (round_ != round) return;  // (B3) our round completed
     if (state_ != kFilling && state_ != kAction) break;
     if (state_ == kAction) {  // (B2) the round is completing: wait for the action
       wait_change(detail::kForever, loc);
