@@ -11,7 +11,7 @@ function(run)
   message(STATUS "${out}")
 endfunction()
 
-run(${CMAKE_COMMAND} --install ${WEFT_BINARY_DIR} --prefix ${prefix})
+run(${CMAKE_COMMAND} --install ${WEFT_BINARY_DIR} --prefix ${prefix} --component weft)
 run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${SCRATCH_DIR}/build
     -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_CXX_COMPILER=${CXX_COMPILER})
 run(${CMAKE_COMMAND} --build ${SCRATCH_DIR}/build)
