@@ -14,6 +14,9 @@
 #include "weft/detail/hooks.hpp"
 
 namespace weft {
+namespace detail {
+struct SelectAccess;
+}
 
 /// Event: a flag that threads can wait to become true.           (Python: threading.Event)
 ///
@@ -55,7 +58,7 @@ class Event {
   void set() {
     // (E1) release: publishes what the setter did. Pairs with (E2).
     const std::uint32_t old = state_.fetch_or(kSet, std::memory_order_acq_rel);
-    if (WEFT_UNLIKELY((old & kWaiters) != 0)) wake_all();
+    if (WEFT_UNLIKELY((old & (kWaiters | kSelect)) != 0)) wake_all();
   }
 
   /// Clears the flag; later wait() calls block until the next set().
@@ -83,6 +86,8 @@ class Event {
  private:
   static constexpr std::uint32_t kSet = 1;      // the flag
   static constexpr std::uint32_t kWaiters = 2;  // threads may be parked on &state_
+  static constexpr std::uint32_t kSelect = 4;   // a weft::select may watch this event
+  friend struct detail::SelectAccess;           // sets kSelect (see detail/queue_select.hpp)
   WEFT_NOINLINE bool wait_slow(detail::Deadline deadline, detail::SourceLoc loc);
   WEFT_NOINLINE void wake_all();
 

@@ -28,8 +28,10 @@
 #include "weft/detail/hooks.hpp"
 #include "weft/detail/parking_lot.hpp"
 #include "weft/detail/queue_core.hpp"
+#include "weft/detail/queue_select.hpp"
 #include "weft/detail/queue_store.hpp"
 #include "weft/errors.hpp"
+#include "weft/event.hpp"
 
 namespace weft {
 namespace detail {
@@ -636,6 +638,8 @@ namespace detail {
 template <class T, class S, bool K>
 std::type_identity<T> select_probe(BasicQueue<T, S, K>&);
 
+std::type_identity<Event*> select_probe(Event&);
+
 template <class Src>
 using select_item_t = typename decltype(select_probe(std::declval<Src&>()))::type;
 
@@ -643,19 +647,44 @@ template <class Src>
 concept Selectable = requires(Src& s) { select_probe(s); };
 
 struct SelectAccess {
+  // Queue sources: take an item, or link `node` (if given) and report empty / shutdown.
   template <class T, class S, bool K>
   static QStatus poll(BasicQueue<T, S, K>& q, std::optional<T>& out, SelectNode* node,
-                      SourceLoc loc) {
+                      bool /*fired*/, SourceLoc loc) {
     return q.select_poll(out, node, loc);
   }
   template <class T, class S, bool K>
-  static void unlink(BasicQueue<T, S, K>& q, SelectNode& node, SourceLoc loc) {
+  static bool unlink(BasicQueue<T, S, K>& q, SelectNode& node, SourceLoc loc) {
     q.select_unlink(node, loc);
+    return false;
   }
   template <class T, class S, bool K>
-  static const void* object(BasicQueue<T, S, K>& q) {
-    return static_cast<const QueueBase*>(&q);
+  static WaitSite site(BasicQueue<T, S, K>& q, SourceLoc loc) {
+    return WaitSite{static_cast<const QueueBase*>(&q), ObjKind::queue, loc};
   }
+
+  // Event sources: ready while set, or if a set() fired while the select was linked
+  // (then it is reported even if cleared since, as Event::wait would return true).
+  static QStatus poll(Event& e, std::optional<Event*>& out, SelectNode* node, bool fired,
+                      SourceLoc) {
+    if (fired || e.is_set()) {
+      out = &e;
+      return QStatus::ok;
+    }
+    if (node == nullptr) return QStatus::empty;
+    node->key = &e;
+    event_select_link(*node);
+    // (V1) after the link: a set() that reads this bit notifies the node.
+    const std::uint32_t old = e.state_.fetch_or(Event::kSelect, std::memory_order_acq_rel);
+    if ((old & Event::kSet) != 0) {
+      (void)event_select_unlink(*node);
+      out = &e;
+      return QStatus::ok;
+    }
+    return QStatus::empty;
+  }
+  static bool unlink(Event&, SelectNode& node, SourceLoc) { return event_select_unlink(node); }
+  static WaitSite site(Event& e, SourceLoc loc) { return WaitSite{&e, ObjKind::event, loc}; }
 };
 
 template <std::size_t N, class F>
@@ -676,15 +705,18 @@ std::optional<Selected<select_item_t<Srcs>...>> select_impl(Deadline deadline, b
   SelectWaiter waiter;
   std::array<SelectNode, N> nodes{};
   std::array<bool, N> linked{};
+  std::array<bool, N> fired{};  // Event sources set while this call was parked
   for (SelectNode& n : nodes) n.waiter = &waiter;
   std::optional<Result> result;
   std::size_t start = select_rotation() % N;
-  const void* first = SelectAccess::object(std::get<0>(refs));
+  const WaitSite site = SelectAccess::site(std::get<0>(refs), loc);
 
   auto unlink_all = [&] {
     for (std::size_t i = 0; i < N; ++i) {
       if (!linked[i]) continue;
-      with_index<N>(i, [&](auto I) { SelectAccess::unlink(std::get<I>(refs), nodes[I], loc); });
+      with_index<N>(i, [&](auto I) {
+        fired[I] = SelectAccess::unlink(std::get<I>(refs), nodes[I], loc) || fired[I];
+      });
       linked[i] = false;
     }
   };
@@ -698,8 +730,9 @@ std::optional<Selected<select_item_t<Srcs>...>> select_impl(Deadline deadline, b
       with_index<N>(i, [&](auto I) {
         using Item = select_item_t<std::tuple_element_t<I, std::tuple<Srcs...>>>;
         std::optional<Item> item;
-        const QStatus s =
-            SelectAccess::poll(std::get<I>(refs), item, registering ? &nodes[I] : nullptr, loc);
+        const QStatus s = SelectAccess::poll(std::get<I>(refs), item,
+                                             registering ? &nodes[I] : nullptr, fired[I], loc);
+        fired[I] = false;
         if (s == QStatus::ok) {
           result.emplace(Result{I, std::variant<select_item_t<Srcs>...>(
                                        std::in_place_index<I>, std::move(*item))});
@@ -718,7 +751,7 @@ std::optional<Selected<select_item_t<Srcs>...>> select_impl(Deadline deadline, b
     const ParkResult r = park(
         &waiter.notified,
         [&] { return waiter.notified.load(std::memory_order_relaxed) == 0; }, deadline,
-        WaitSite{first, ObjKind::queue, loc});
+        site);
     unlink_all();
     if (r.status == ParkStatus::kTimedOut || (deadline != kForever && Clock::now() >= deadline))
       deadline = kImmediate;  // one last poll, then report the timeout
@@ -728,27 +761,33 @@ std::optional<Selected<select_item_t<Srcs>...>> select_impl(Deadline deadline, b
 
 }  // namespace detail
 
-/// select: waits on several queues at once and takes exactly one item. (weft extension)
+/// select: waits on several queues and Events at once and takes exactly one ready
+/// source.                                                                (weft extension)
 ///
-///   weft::Queue<int> jobs;  weft::Queue<std::string> control;
-///   auto got = weft::select(jobs, control);            // blocks
-///   if (got.index == 0) run(got.get<0>()); else handle(got.get<1>());
+///   weft::Queue<int> jobs;  weft::Queue<std::string> control;  weft::Event stop;
+///   auto got = weft::select(jobs, control, stop);          // blocks
+///   if (got.index == 0) run(got.get<0>()); else if (got.index == 1) handle(got.get<1>());
 ///
-/// Sources: any Queue, LifoQueue, PriorityQueue or SimpleQueue (the same queue may not
-/// appear twice). Exactly one ready source is taken, with a get under that queue's
-/// lock: an item is never taken and then dropped; the other sources are untouched.
+/// Sources: any Queue, LifoQueue, PriorityQueue or SimpleQueue (the value is the item
+/// taken, with a get under that queue's lock: an item is never taken and then dropped)
+/// and any weft::Event (the value is the Event*; ready while set, and also when a set()
+/// happened while this select was parked even if clear() followed, as Event::wait; the
+/// event is not cleared). Exactly one source is taken; the others are untouched. A
+/// source may appear only once.
 /// Fairness: sources are polled in a rotating order (one step per call on each thread),
 ///   so a source that stays ready is taken within N consecutive calls of a thread.
 ///   Against plain get() callers on the same queue, select barges like any getter.
-/// Blocking: select(srcs...) blocks until one source gives an item; select(timeout,
-///   srcs...) waits at most `timeout` (zero or negative: one poll) and throws Empty;
+/// Blocking: select(srcs...) blocks until a source is ready; select(timeout, srcs...)
+///   waits at most `timeout` (zero or negative: one poll) and throws Empty;
 ///   try_select(...) returns nullopt instead of throwing Empty. Puts on watched queues
-///   wake the select; it never spins.
+///   and set() on watched events wake the select; it never spins.
 /// Shut down: a queue that is shut down and drained is never ready again; once every
-///   source is, select throws ShutDown (try_select returns nullopt).
-/// Memory: as get(): the put of the returned item happens-before select returns.
-/// Cost: one lock acquisition per source per poll; while parked, every put on a watched
-///   queue also unparks this select (under that queue's lock).
+///   source is such a queue, select throws ShutDown (try_select returns nullopt). A
+///   select with an Event source never throws ShutDown.
+/// Memory: as get() for queues; for an Event, as Event::wait (set() happens-before).
+/// Cost: one lock acquisition per queue per poll (one atomic RMW and a registry lock per
+///   Event); while parked, every put on a watched queue and every set() of a watched
+///   event unparks this select. Events with no select watching pay nothing.
 template <class... Srcs>
   requires(sizeof...(Srcs) > 0 && (detail::Selectable<Srcs> && ...))
 Selected<detail::select_item_t<Srcs>...> select(Srcs&... srcs) {

@@ -8,10 +8,13 @@
 //   (E4) wake_all() clears kWaiters, then unparks everyone with token kWoken: a woken
 //        waiter returns true whatever the flag is by then (issue 13502).
 //   (E5) the parking lot orders the unparker's writes before the woken thread's return.
+//   (E6) kSelect: a weft::select watches this event; set() then calls wake_all(), which
+//        notifies it (protocol (V1)/(V2) in weft/detail/queue_select.hpp).
 #include "weft/event.hpp"
 
 #include "weft/detail/backoff.hpp"
 #include "weft/detail/parking_lot.hpp"
+#include "weft/detail/queue_select.hpp"
 
 namespace weft {
 namespace {
@@ -44,7 +47,8 @@ bool Event::wait_slow(detail::Deadline deadline, detail::SourceLoc loc) {
         continue;
     }
     const detail::ParkResult r = detail::park(
-        &state_, [&] { return state_.load(std::memory_order_relaxed) == kWaiters; }, [] {},
+        &state_, [&] { return (state_.load(std::memory_order_relaxed) & ~kSelect) == kWaiters; },
+        [] {},
         [&](const void*, bool was_last) {
           if (was_last) state_.fetch_and(~kWaiters, std::memory_order_relaxed);
         },
@@ -55,8 +59,9 @@ bool Event::wait_slow(detail::Deadline deadline, detail::SourceLoc loc) {
 }
 
 void Event::wake_all() {
-  state_.fetch_and(~kWaiters, std::memory_order_relaxed);  // (E4)
+  state_.fetch_and(~(kWaiters | kSelect), std::memory_order_relaxed);  // (E4)
   detail::unpark_all(&state_, kWoken);
+  detail::notify_event_selects(this);  // (V2) in weft/detail/queue_select.hpp
 }
 
 }  // namespace weft

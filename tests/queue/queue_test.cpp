@@ -16,6 +16,7 @@
 
 #include "support/blocking.hpp"
 #include "weft/errors.hpp"
+#include "weft/event.hpp"
 #include "weft/queue.hpp"
 
 using namespace std::chrono_literals;
@@ -523,6 +524,78 @@ TEST(Select, WakesPutterOfBoundedSource) {
   EXPECT_EQ(weft::select(a).get<0>(), 1);
   EXPECT_EQ(weft::select(a).get<0>(), 2);
   putter.join();
+}
+
+}  // namespace
+
+namespace {
+
+// ---- select with Events --------------------------------------------------------------
+
+TEST(SelectEvent, ReadyWhileSetAndNotCleared) {
+  weft::Queue<int> q;
+  weft::Event ev;
+  EXPECT_FALSE(weft::try_select(q, ev));
+  ev.set();
+  auto r = weft::select(q, ev);
+  EXPECT_EQ(r.index, 1u);
+  EXPECT_EQ(r.get<1>(), &ev);
+  EXPECT_TRUE(ev.is_set());  // select does not consume an event
+  q.put(3);
+  // Both ready: rotation gives each its turn within two calls.
+  bool saw_queue = false;
+  for (int i = 0; i < 2 && !saw_queue; ++i) saw_queue = weft::select(q, ev).index == 0;
+  EXPECT_TRUE(saw_queue);
+}
+
+TEST(SelectEvent, BlocksUntilSet) {
+  weft::Queue<int> q;
+  weft::Event ev;
+  auto r = expect_blocks_until([&] { return weft::select(q, ev); }, [&] { ev.set(); });
+  EXPECT_EQ(r.index, 1u);
+  ev.clear();
+  auto r2 = expect_blocks_until([&] { return weft::select(10s, ev, q); }, [&] { q.put(1); });
+  EXPECT_EQ(r2.index, 1u);
+}
+
+TEST(SelectEvent, APulseWhileParkedIsNotLost) {
+  // set() immediately followed by clear() still wakes a parked select and reports the
+  // event, as Event::wait would return true (CPython issue 13502, for select).
+  weft::Queue<int> q;
+  weft::Event ev;
+  for (int round = 0; round < 50; ++round) {
+    auto r = expect_blocks_until([&] { return weft::select(q, ev); }, [&] {
+      ev.set();
+      ev.clear();
+    });
+    ASSERT_EQ(r.index, 1u) << "round " << round;
+  }
+}
+
+TEST(SelectEvent, EventWaitersAndSelectsTogether) {
+  weft::Event ev;
+  weft::Queue<int> q;
+  std::thread waiter([&] { EXPECT_TRUE(ev.wait()); });
+  std::thread selector([&] { EXPECT_EQ(weft::select(q, ev).index, 1u); });
+  // Let both block (no sleep needed for correctness: either order must work).
+  std::this_thread::yield();
+  ev.set();
+  waiter.join();
+  selector.join();
+  // A timed Event::wait that times out must not hide the event from a parked select.
+  ev.clear();
+  std::thread late([&] { EXPECT_EQ(weft::select(q, ev).index, 1u); });
+  EXPECT_FALSE(ev.wait(5ms));
+  ev.set();
+  late.join();
+}
+
+TEST(SelectEvent, TimeoutAndNoShutDown) {
+  weft::Queue<int> q;
+  weft::Event ev;
+  q.shutdown();
+  EXPECT_TRUE(took_at_least(20ms, [&] { EXPECT_THROW((void)weft::select(20ms, q, ev), weft::Empty); }));
+  EXPECT_FALSE(weft::try_select(q, ev));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "weft/errors.hpp"
+#include "weft/event.hpp"
 #include "weft/queue.hpp"
 
 using namespace std::chrono_literals;
@@ -415,6 +416,57 @@ void run_select(bool immediate, unsigned seed) {
     }
   EXPECT_EQ(bad, 0);
   EXPECT_EQ(accepted, received.load() + static_cast<long>(returned.size()));
+}
+
+// select over two queues and a stop Event: consumers take items until the event fires
+// (set once every producer is done), then drain what is left with try_select.
+TEST(QueueStress, SelectWithStopEventExactAccounting) {
+  constexpr int kProducers = 4, kConsumers = 4;
+  const int per = 2000 * kScale / kProducers;
+  weft::Queue<Item> a(8);
+  weft::SimpleQueue<Item> b;
+  weft::Event stop, noise;
+  Ledger ledger(kProducers, per);
+  std::atomic<long> received{0}, noise_seen{0};
+  std::vector<std::thread> producers, consumers;
+  for (int p = 0; p < kProducers; ++p)
+    producers.emplace_back([&, p] {
+      for (int i = 0; i < per; ++i) {
+        const Item id = (static_cast<Item>(p) << 32) | static_cast<Item>(i);
+        if (i % 2 == 0) {
+          a.put(id);
+        } else {
+          b.put(id);
+        }
+        if (i % 97 == 0) {  // pulses on a second event: must never disturb the accounting
+          noise.set();
+          noise.clear();
+        }
+      }
+    });
+  for (int k = 0; k < kConsumers; ++k)
+    consumers.emplace_back([&] {
+      auto take = [&](auto&& r) {
+        if (r.index == 0) {
+          ledger.received(r.template get<0>());
+          ++received;
+        } else if (r.index == 1) {
+          ledger.received(r.template get<1>());
+          ++received;
+        } else if (r.index == 3) {
+          ++noise_seen;
+        }
+        return r.index != 2;
+      };
+      while (take(weft::select(a, b, stop, noise))) {
+      }
+      while (auto r = weft::try_select(a, b)) take(*r);
+    });
+  for (auto& t : producers) t.join();
+  stop.set();
+  for (auto& t : consumers) t.join();
+  for (std::size_t i = 0; i < ledger.size(); ++i) ASSERT_EQ(ledger.count(i), 1) << "item " << i;
+  EXPECT_EQ(received.load(), static_cast<long>(kProducers) * per);
 }
 
 TEST(QueueStress, SelectExactAccounting) { run_select(false, 7); }

@@ -60,6 +60,8 @@ struct SelectNode {
   SelectWaiter* waiter = nullptr;
   SelectNode* prev = nullptr;
   SelectNode* next = nullptr;
+  const void* key = nullptr;  // Event sources: the Event (see queue_select.hpp)
+  bool fired = false;         // Event sources: set() ran while linked
 };
 
 // Sets the waiter's flag and unparks it (S1). Safe to call while holding any weft lock.

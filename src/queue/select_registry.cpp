@@ -1,0 +1,67 @@
+// The registry of select calls watching Events; protocol (V1)/(V2) in
+// weft/detail/queue_select.hpp. Built on WordLock (uninstrumented) and the parking lot.
+#include <array>
+#include <cstdint>
+
+#include "weft/detail/config.hpp"
+// (config first: word_lock.hpp uses its macros)
+#include "park/word_lock.hpp"
+#include "weft/detail/queue_select.hpp"
+
+namespace weft::detail {
+
+std::atomic<std::size_t> g_event_selects{0};
+
+namespace {
+
+struct Stripe {
+  WordLock lock;
+  SelectNode* head = nullptr;
+};
+
+constexpr std::size_t kStripes = 64;
+
+Stripe& stripe_of(const void* event) {
+  static std::array<Stripe, kStripes> stripes;
+  const auto a = reinterpret_cast<std::uintptr_t>(event);
+  return stripes[(a >> 4 ^ a >> 10) % kStripes];
+}
+
+}  // namespace
+
+void event_select_link(SelectNode& node) noexcept {
+  Stripe& s = stripe_of(node.key);
+  WordLockGuard guard(s.lock);
+  node.fired = false;
+  node.prev = nullptr;
+  node.next = s.head;
+  if (s.head != nullptr) s.head->prev = &node;
+  s.head = &node;
+  g_event_selects.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool event_select_unlink(SelectNode& node) noexcept {
+  Stripe& s = stripe_of(node.key);
+  WordLockGuard guard(s.lock);
+  if (node.prev != nullptr) {
+    node.prev->next = node.next;
+  } else {
+    s.head = node.next;
+  }
+  if (node.next != nullptr) node.next->prev = node.prev;
+  node.prev = node.next = nullptr;
+  g_event_selects.fetch_sub(1, std::memory_order_relaxed);
+  return node.fired;
+}
+
+void notify_event_selects_slow(const void* event) noexcept {
+  Stripe& s = stripe_of(event);
+  WordLockGuard guard(s.lock);
+  for (SelectNode* n = s.head; n != nullptr; n = n->next) {
+    if (n->key != event) continue;
+    n->fired = true;
+    notify_select_waiter(*n->waiter);
+  }
+}
+
+}  // namespace weft::detail
