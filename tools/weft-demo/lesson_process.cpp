@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <set>
+#include <weft/errors.hpp>
 #include <weft/process.hpp>
 
 #include "tour.hpp"

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <weft/errors.hpp>
 #include <weft/futures.hpp>
 #include <weft/threading.hpp>
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <deque>
 #include <optional>
+#include <weft/errors.hpp>
 #include <weft/queue.hpp>
 #include <weft/threading.hpp>
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <weft/errors.hpp>
 #include <weft/threading.hpp>
 
 #include "tour.hpp"

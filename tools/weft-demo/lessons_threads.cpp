@@ -9,6 +9,7 @@
 #include <mutex>
 #include <sys/wait.h>
 #include <thread>
+#include <weft/errors.hpp>
 #include <weft/threading.hpp>
 
 #include "tour.hpp"
