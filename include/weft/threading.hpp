@@ -4,6 +4,8 @@
 // local, and the module functions (current_thread, enumerate, set_excepthook, ...).
 #pragma once
 
+#include <mutex>  // std::scoped_lock / std::unique_lock: the C++ spelling of "with lock:"
+
 #include "weft/barrier.hpp"
 #include "weft/condition.hpp"
 #include "weft/event.hpp"
