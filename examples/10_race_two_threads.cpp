@@ -23,7 +23,8 @@
 //   Output may be less than 200000 due to a race condition.
 //
 // As in 01_race_condition.cpp, `counter += 1` is a relaxed atomic load then store: the same
-// lost updates, without the undefined behaviour a plain `int` would have.
+// lost updates, without the undefined behaviour a plain `int` would have. The two loops are
+// short in C++ and may not overlap: `weft-demo race-two` starts them together.
 #include <atomic>
 #include <cstdio>
 #include <weft/threading.hpp>

@@ -104,11 +104,11 @@ double timed(Fn fn) {
 void gil_lesson(Lesson& L) {
   const unsigned cores = std::thread::hardware_concurrency();
   // The guide's n is 10_000_000: a few ms of C++, too short to time well. Time it, then
-  // scale n so that one thread works about 1 s (0.1 s with --quick).
+  // scale n so that one thread works about 1 s (0.05 s with --quick).
   const std::uint64_t guide_n = 10'000'000;
   volatile std::uint64_t sink = 0;  // results are used, so no call is dropped
   const double guide_n_time = timed([&] { sink = sink + cpu_bound_task(guide_n); });
-  const double target = L.quick() ? 0.1 : 1.0;
+  const double target = L.quick() ? 0.05 : 1.0;
   const std::uint64_t factor =
       std::clamp<std::uint64_t>(static_cast<std::uint64_t>(target / std::max(guide_n_time, 1e-4)),
                                 1, 1000);
