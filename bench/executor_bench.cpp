@@ -183,17 +183,18 @@ BENCHMARK(MicroTasks_Textbook)->Unit(benchmark::kMillisecond)->Iterations(5)->Us
 
 // ---- the guide's CPU-bound sum on 4 workers ----
 
-// gil_demo.py's cpu_bound_task, as a plain function so a worker process can run it.
-long cpu_bound_task(long n) {
-  long count = 0;
-  for (long i = 0; i < n; ++i) count += i * i;
+// gil_demo.py's cpu_bound_task, as a plain function so a worker process can run it
+// (unsigned: it wraps where Python's integers grow, instead of overflowing).
+std::uint64_t cpu_bound_task(std::uint64_t n) {
+  std::uint64_t count = 0;
+  for (std::uint64_t i = 0; i < n; ++i) count += i * i;
   return count;
 }
 
 void GilSum_Threads4(benchmark::State& state) {
-  const long n = state.range(0);
+  const auto n = static_cast<std::uint64_t>(state.range(0));
   for (auto _ : state) {
-    std::vector<long> out(4);
+    std::vector<std::uint64_t> out(4);
     std::vector<std::thread> ts;
     for (int t = 0; t < 4; ++t) ts.emplace_back([&out, t, n] { out[static_cast<std::size_t>(t)] = cpu_bound_task(n / 4); });
     for (auto& t : ts) t.join();
@@ -203,12 +204,12 @@ void GilSum_Threads4(benchmark::State& state) {
 BENCHMARK(GilSum_Threads4)->Arg(10'000'000)->Arg(400'000'000)->ArgName("n")->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
 
 void GilSum_Processes4(benchmark::State& state) {
-  const long n = state.range(0);
+  const auto n = static_cast<std::uint64_t>(state.range(0));
   for (auto _ : state) {
     weft::ProcessPoolExecutor pool(4);  // start and stop are part of the cost
-    std::vector<weft::Future<long>> fs;
+    std::vector<weft::Future<std::uint64_t>> fs;
     for (int t = 0; t < 4; ++t) fs.push_back(pool.submit(cpu_bound_task, n / 4));
-    long s = 0;
+    std::uint64_t s = 0;
     for (auto& f : fs) s += f.result();
     benchmark::DoNotOptimize(s);
   }
@@ -216,7 +217,7 @@ void GilSum_Processes4(benchmark::State& state) {
 BENCHMARK(GilSum_Processes4)->Arg(10'000'000)->Arg(400'000'000)->ArgName("n")->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
 
 void GilSum_Single(benchmark::State& state) {
-  const long n = state.range(0);
+  const auto n = static_cast<std::uint64_t>(state.range(0));
   for (auto _ : state) benchmark::DoNotOptimize(cpu_bound_task(n));
 }
 BENCHMARK(GilSum_Single)->Arg(10'000'000)->Arg(400'000'000)->ArgName("n")->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();

@@ -478,11 +478,11 @@ class ProcessPoolCore {
     if (kind == 'I') {
       const std::string why =
           "A process in the pool failed its initializer: " + r.read<std::string>();
+      break_pool(why);  // first: once its task fails, submit() must already refuse
       if (w.current) {
         fail(*w.current, why);
         w.current.reset();
       }
-      break_pool(why);
       return;
     }
     const std::uint64_t id = r.read<std::uint64_t>();

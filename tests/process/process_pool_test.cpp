@@ -27,9 +27,9 @@ using weft::Future;
 using weft::ProcessPoolExecutor;
 
 int square(int x) { return x * x; }
-long cpu_sum(long n) {
-  long c = 0;
-  for (long i = 0; i < n; ++i) c += i * i;
+std::uint64_t cpu_sum(std::uint64_t n) {  // unsigned: wraps instead of overflowing
+  std::uint64_t c = 0;
+  for (std::uint64_t i = 0; i < n; ++i) c += i * i;
   return c;
 }
 int worker_pid() { return static_cast<int>(::getpid()); }
@@ -239,10 +239,10 @@ TEST(ProcessPool, ShutdownWithoutAnyTask) {
 }
 
 TEST(ProcessPool, ShutdownCancelFuturesAccountsForEveryTask) {
-  std::vector<Future<long>> fs;
+  std::vector<Future<std::uint64_t>> fs;
   {
     ProcessPoolExecutor pool(1);
-    for (int i = 0; i < 50; ++i) fs.push_back(pool.submit(cpu_sum, 1000L));
+    for (int i = 0; i < 50; ++i) fs.push_back(pool.submit(cpu_sum, 1000u));
     pool.shutdown(false, true);
   }
   int ran = 0, cancelled = 0;
@@ -261,7 +261,7 @@ TEST(ProcessPool, ShutdownCancelFuturesAccountsForEveryTask) {
 
 TEST(ProcessPool, CancelPendingTask) {
   ProcessPoolExecutor pool(1);
-  auto slow = pool.submit(cpu_sum, 20'000'000L);
+  auto slow = pool.submit(cpu_sum, 20'000'000u);
   auto queued = pool.submit(square, 4);
   const bool cancelled = queued.cancel();
   if (cancelled) {
@@ -269,7 +269,7 @@ TEST(ProcessPool, CancelPendingTask) {
   } else {
     EXPECT_EQ(queued.result(), 16);
   }
-  EXPECT_EQ(slow.result(), cpu_sum(20'000'000L));
+  EXPECT_EQ(slow.result(), cpu_sum(20'000'000u));
 }
 
 TEST(ProcessPool, WorksWhileTheParentHasBusyThreads) {
