@@ -150,7 +150,7 @@ class WireWriter {
       write(v.first);
       write(v.second);
     } else if constexpr (detail::is_tuple<U>::value) {
-      std::apply([this](const auto&... e) { (write(e), ...); }, v);
+      std::apply([&](const auto&... e) { (write(e), ...); }, v);
     } else if constexpr (detail::is_optional<U>::value) {
       write(static_cast<std::uint8_t>(v.has_value()));
       if (v) write(*v);
@@ -215,7 +215,7 @@ class WireReader {
       auto b = read<typename U::second_type>();
       return U(std::move(a), std::move(b));
     } else if constexpr (detail::is_tuple<U>::value) {
-      return [this]<class... E>(std::type_identity<std::tuple<E...>>) {
+      return [&]<class... E>(std::type_identity<std::tuple<E...>>) {
         return std::tuple<E...>{read<E>()...};  // braces: left-to-right evaluation
       }(std::type_identity<U>{});
     } else if constexpr (detail::is_optional<U>::value) {
