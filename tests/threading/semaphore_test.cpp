@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <mutex>
 #include <thread>
 
@@ -143,4 +144,13 @@ TEST(Semaphore, PermitsAreExactUnderContention) {
   }
   EXPECT_LE(max_inside.load(), 2);
   EXPECT_EQ(drain(sem), 2);
+}
+
+TEST(Semaphore, ReleaseThatWouldOverflowIsValueErrorAndChangesNothing) {
+  weft::Semaphore sem(PTRDIFF_MAX);
+  EXPECT_THROW(sem.release(), weft::ValueError);
+  EXPECT_THROW(sem.release(SIZE_MAX), weft::ValueError);
+  EXPECT_TRUE(sem.acquire(false));
+  sem.release();  // back to the maximum: fine
+  EXPECT_THROW(sem.release(), weft::ValueError);
 }
