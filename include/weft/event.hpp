@@ -16,7 +16,13 @@
 namespace weft {
 namespace detail {
 struct SelectAccess;
-}
+
+// How L3's weft::select learns that an Event it watches was set, without L2 depending
+// on L3: select stores its notifier here before it first sets an Event's kSelect bit
+// (see detail/queue_select.hpp); Event::wake_all() calls it when it is set.
+using EventSelectHook = void (*)(const void* event) noexcept;
+extern std::atomic<EventSelectHook> g_event_select_hook;
+}  // namespace detail
 
 /// Event: a flag that threads can wait to become true.           (Python: threading.Event)
 ///

@@ -7,6 +7,7 @@
 // (config first: word_lock.hpp uses its macros)
 #include "park/word_lock.hpp"
 #include "weft/detail/queue_select.hpp"
+#include "weft/event.hpp"
 
 namespace weft::detail {
 
@@ -30,6 +31,9 @@ Stripe& stripe_of(const void* event) {
 }  // namespace
 
 void event_select_link(SelectNode& node) noexcept {
+  // Event::wake_all() reaches notify_event_selects() through this hook (L2 must not
+  // include L3). Stored before the link and before (V1) sets kSelect.
+  g_event_select_hook.store(&notify_event_selects, std::memory_order_release);
   Stripe& s = stripe_of(node.key);
   WordLockGuard guard(s.lock);
   node.fired = false;

@@ -9,14 +9,18 @@
 //        waiter returns true whatever the flag is by then (issue 13502).
 //   (E5) the parking lot orders the unparker's writes before the woken thread's return.
 //   (E6) kSelect: a weft::select watches this event; set() then calls wake_all(), which
-//        notifies it (protocol (V1)/(V2) in weft/detail/queue_select.hpp).
+//        notifies it through detail::g_event_select_hook (protocol (V1)/(V2) in
+//        weft/detail/queue_select.hpp; the hook keeps L2 free of L3 includes).
 #include "weft/event.hpp"
 
 #include "weft/detail/backoff.hpp"
 #include "weft/detail/parking_lot.hpp"
-#include "weft/detail/queue_select.hpp"
 
 namespace weft {
+namespace detail {
+std::atomic<EventSelectHook> g_event_select_hook{nullptr};
+}
+
 namespace {
 constexpr detail::ParkToken kWoken = 1;
 }
@@ -61,7 +65,8 @@ bool Event::wait_slow(detail::Deadline deadline, detail::SourceLoc loc) {
 void Event::wake_all() {
   state_.fetch_and(~(kWaiters | kSelect), std::memory_order_relaxed);  // (E4)
   detail::unpark_all(&state_, kWoken);
-  detail::notify_event_selects(this);  // (V2) in weft/detail/queue_select.hpp
+  // (E6) the hook was stored before kSelect was first set, and (E1) read that bit.
+  if (const auto hook = detail::g_event_select_hook.load(std::memory_order_acquire)) hook(this);
 }
 
 }  // namespace weft
