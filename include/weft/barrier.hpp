@@ -47,7 +47,7 @@ namespace weft {
 ///   the last party). reset() and abort() block only while an action runs in another
 ///   thread. parties(), n_waiting(), broken() never block for long.
 /// Cost:     wait() takes an internal lock and parks; the last arrival wakes the round
-///           with one parking-lot call. sizeof(Barrier) is about 80 bytes.
+///           with one parking-lot call. sizeof(Barrier) == 96.
 /// Lifetime: may be destroyed once no thread is inside a member. All members may be
 ///           called concurrently; the action may call abort(), reset() and the getters
 ///           (abort/reset from the action break the round it completes).

@@ -41,12 +41,14 @@ namespace weft {
 ///   once, without releasing the lock) but then still blocks to reacquire the lock.
 ///   notify() never blocks.
 /// Cost:     notify() with no waiter is one load and no system call. sizeof(Condition)
-///           is about 48 bytes (it embeds the RLock of the default constructor).
+///           == 40 (it embeds the RLock of the default constructor).
 /// Lifetime: may be destroyed once no thread is inside a member. The lock passed to the
 ///           constructor must outlive the Condition.
 /// Invalid:  wait() and notify() without the lock throw RuntimeError ("cannot wait on
 ///           un-acquired lock" / "cannot notify on un-acquired lock"). With a Lock,
-///           "held" means locked by any thread, as in Python.
+///           "held" means locked by any thread, as in Python; if another thread releases
+///           that Lock while a thread enters wait(), that wait() throws RuntimeError once
+///           it is notified or times out.
 ///
 ///   weft::Condition cv;  std::deque<int> items;
 ///   { std::scoped_lock hold(cv); items.push_back(1); cv.notify(); }      // producer

@@ -279,3 +279,62 @@ TEST(Condition, NotifyPublishesWritesMadeUnderTheLock) {
   }
   producer.join();
 }
+
+namespace {
+// True once the thread `ident` is parked waiting on an object of kind `kind`.
+bool wait_parked_on(std::uint64_t ident, weft::detail::ObjKind kind) {
+  const auto end = std::chrono::steady_clock::now() + 10s;
+  for (;;) {
+    bool found = false;
+    weft::detail::for_each_parked([&](const weft::detail::ParkedThread& t) {
+      if (t.ident == ident && t.site.kind == kind) found = true;
+    });
+    if (found) return true;
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::yield();
+  }
+}
+
+// notify_all() moves the waiter onto the lock's queue; its timeout passes there while
+// the notifier still holds the lock. It was notified, so wait() must return true, with
+// the lock reacquired, and the lock must be left clean.
+template <class L>
+void requeued_waiter_times_out_on_the_lock_queue() {
+  L lock;
+  weft::Condition cond(lock);
+  std::atomic<std::uint64_t> ident{0};
+  bool notified = false;
+  std::thread waiter([&] {
+    ident = weft::detail::current_ident();
+    lock.acquire();
+    lock.acquire(false);  // a second level for an RLock; a no-op try for a Lock
+    notified = cond.wait(30ms);
+    lock.release();
+    if constexpr (std::is_same_v<L, weft::RLock>) lock.release();
+  });
+  while (ident.load() == 0) std::this_thread::yield();
+  ASSERT_TRUE(wait_parked_on(ident.load(), weft::detail::ObjKind::condition));
+  lock.acquire();
+  cond.notify_all();
+  // After its deadline the waiter leaves the lock's queue and blocks in the lock's own
+  // acquire (parked on the lock itself).
+  const weft::detail::ObjKind lock_kind = std::is_same_v<L, weft::RLock>
+                                              ? weft::detail::ObjKind::rlock
+                                              : weft::detail::ObjKind::lock;
+  EXPECT_TRUE(wait_parked_on(ident.load(), lock_kind));
+  lock.release();
+  waiter.join();
+  EXPECT_TRUE(notified);
+  EXPECT_FALSE(lock.locked());
+  EXPECT_TRUE(lock.acquire(false));
+  lock.release();
+}
+}  // namespace
+
+TEST(Condition, RequeuedWaiterTimingOutOnALockStillReportsNotified) {
+  requeued_waiter_times_out_on_the_lock_queue<weft::Lock>();
+}
+
+TEST(Condition, RequeuedWaiterTimingOutOnAnRLockStillReportsNotified) {
+  requeued_waiter_times_out_on_the_lock_queue<weft::RLock>();
+}
