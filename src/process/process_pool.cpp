@@ -291,18 +291,28 @@ class ProcessPoolCore {
     ::close(wake_fd_);
   }
 
+  // Fast path: with nothing queued and a worker idle, the submitting thread sends the
+  // task itself (one hop less than going through the dispatcher).
   void submit(FutureStateBase* s, std::uintptr_t invoker, std::uintptr_t fn, std::string args,
               ResultDeliverer deliver) {
     Pending p{0, s, code_ref(invoker), code_ref(fn), std::move(args), deliver, false};
+    bool need_wake = true;
     {
       std::scoped_lock hold(mu_);
       if (shutdown_) throw RuntimeError("cannot schedule new futures after shutdown");
       if (!broken_.empty()) throw BrokenProcessPool(broken_);
       p.id = ++next_id_;
-      pending_.push_back(std::move(p));
       if (!dispatcher_.joinable()) dispatcher_ = std::thread([this] { dispatch(); });
+      if (pending_.empty() && !idle_.empty()) {
+        Worker* w = idle_.back();
+        idle_.pop_back();
+        p.claimed = s->try_claim();  // a fresh state: nobody else can have it yet
+        need_wake = !send_task_locked(*w, std::move(p));
+      } else {
+        pending_.push_back(std::move(p));
+      }
     }
-    wake();
+    if (need_wake) wake();
   }
 
   void shutdown(bool wait, bool cancel_futures) {
@@ -313,9 +323,12 @@ class ProcessPoolCore {
       if (cancel_futures) cancelled.swap(pending_);
     }
     for (Pending& p : cancelled) {
-      if (!p.claimed) p.s->cancel();
-      if (p.claimed && !p.s->done())
+      if (!p.claimed) {
+        p.s->cancel();
+      } else if (!p.s->done()) {
+        // Claimed for a retry after a failed send: it never ran; report it cancelled.
         p.s->finish_with(std::make_exception_ptr(CancelledError("cancelled at shutdown")));
+      }
       p.s->release();
     }
     wake();
@@ -336,11 +349,11 @@ class ProcessPoolCore {
   };
   struct Worker {
     pid_t pid = -1;
-    int fd = -1;
-    std::optional<Pending> current;
-    std::uint64_t served = 0;
-    bool retiring = false;  // reached max_tasks_per_child: exits after its last result
-    std::string in;
+    int fd = -1;                    // closed (-1) only by the dispatcher, under mu_
+    std::optional<Pending> current;  // under mu_
+    std::uint64_t served = 0;       // dispatcher only
+    bool retiring = false;          // under mu_: reached max_tasks_per_child
+    std::string in;                 // dispatcher only
   };
 
   void wake() noexcept {
@@ -348,7 +361,26 @@ class ProcessPoolCore {
     [[maybe_unused]] ssize_t r = ::write(wake_fd_, &one, sizeof one);
   }
 
-  // Starts one worker; false (pool broken) if the program cannot be spawned.
+  // Under mu_: sends p to the idle worker w. On failure (the worker is gone) the task,
+  // which did not run, goes back to the front of the queue; returns false.
+  bool send_task_locked(Worker& w, Pending p) {
+    WireWriter m;
+    m.write('T');
+    m.write(p.id);
+    m.write(p.invoker);
+    m.write(p.fn);
+    m.raw(p.args.data(), p.args.size());
+    if (w.fd < 0 || !send_message(w.fd, m.buffer())) {
+      p.claimed = true;
+      pending_.push_front(std::move(p));
+      w.retiring = true;  // never picked again; the poll loop reaps it
+      return false;
+    }
+    w.current = std::move(p);
+    return true;
+  }
+
+  // Starts one worker (outside mu_); false if the program cannot be spawned.
   bool spawn_worker() {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -360,7 +392,6 @@ class ProcessPoolCore {
       child_end = ::fcntl(sv[1], F_DUPFD_CLOEXEC, kWorkerFd + 1);
       ::close(sv[1]);
     }
-    std::vector<std::string> env_store;
     std::vector<char*> envp;
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
       if (std::strncmp(*e, kWorkerEnv, std::strlen(kWorkerEnv)) == 0 &&
@@ -368,8 +399,8 @@ class ProcessPoolCore {
         continue;
       envp.push_back(*e);
     }
-    env_store.push_back(std::string(kWorkerEnv) + "=" + std::to_string(kWorkerFd));
-    envp.push_back(env_store.back().data());
+    std::string marker = std::string(kWorkerEnv) + "=" + std::to_string(kWorkerFd);
+    envp.push_back(marker.data());
     envp.push_back(nullptr);
     char arg0[] = "weft-process-worker";
     char* argv[] = {arg0, nullptr};
@@ -394,11 +425,13 @@ class ProcessPoolCore {
     hello.write(static_cast<std::uint8_t>(options_.initializer != nullptr));
     if (options_.initializer != nullptr) hello.write(init_ref_);
     send_message(w->fd, hello.buffer());  // a failure shows up as EOF in the poll loop
+    std::scoped_lock hold(mu_);
+    idle_.push_back(w.get());
     workers_.push_back(std::move(w));
     return true;
   }
 
-  // Fails every pending task and every later submit (an initializer failed, or the
+  // Fails every queued task and every later submit (an initializer failed, or the
   // program cannot be spawned).
   void break_pool(const std::string& why) {
     std::deque<Pending> failed;
@@ -408,7 +441,8 @@ class ProcessPoolCore {
       failed.swap(pending_);
     }
     for (Pending& p : failed) {
-      if (p.claimed || p.s->try_claim()) p.s->finish_with(std::make_exception_ptr(BrokenProcessPool(why)));
+      if (p.claimed || p.s->try_claim())
+        p.s->finish_with(std::make_exception_ptr(BrokenProcessPool(why)));
       p.s->release();
     }
   }
@@ -418,60 +452,45 @@ class ProcessPoolCore {
     p.s->release();
   }
 
-  bool send_task(Worker& w, Pending p) {
-    WireWriter m;
-    m.write('T');
-    m.write(p.id);
-    m.write(p.invoker);
-    m.write(p.fn);
-    m.raw(p.args.data(), p.args.size());
-    if (!send_message(w.fd, m.buffer())) {
-      // The worker is gone before it got the task: the task did not run; retry it.
-      p.claimed = true;
-      std::scoped_lock hold(mu_);
-      pending_.push_front(std::move(p));
-      return false;
-    }
-    w.current = std::move(p);
-    return true;
-  }
-
-  // Hands pending tasks to idle workers and starts workers while work waits.
+  // Hands queued tasks to idle workers and starts workers while work waits.
   void assign() {
     for (;;) {
-      Worker* idle = nullptr;
-      std::size_t live = 0;
-      for (auto& w : workers_) {
-        if (w->fd < 0 || w->retiring) continue;
-        ++live;
-        if (!w->current && idle == nullptr) idle = w.get();
-      }
-      std::optional<Pending> p;
+      bool spawn = false;
+      std::vector<Pending> dropped;  // cancelled while queued
       {
         std::scoped_lock hold(mu_);
-        if (pending_.empty() || !broken_.empty()) return;
-        if (idle == nullptr) {
-          if (live >= max_workers_ || workers_.size() >= 2 * max_workers_) return;
-        } else {
-          p.emplace(std::move(pending_.front()));
+        while (!pending_.empty() && broken_.empty()) {
+          Pending& front = pending_.front();
+          if (!front.claimed && front.s->phase() == FutureStateBase::kCancelled) {
+            dropped.push_back(std::move(front));
+            pending_.pop_front();
+            continue;
+          }
+          if (idle_.empty()) {
+            std::size_t live = 0;
+            for (auto& w : workers_) live += (w->fd >= 0 && !w->retiring) ? 1 : 0;
+            spawn = live < max_workers_ && workers_.size() < 2 * max_workers_;
+            break;
+          }
+          Pending p = std::move(front);
           pending_.pop_front();
+          if (!p.claimed && !p.s->try_claim()) {  // cancelled just now
+            dropped.push_back(std::move(p));
+            continue;
+          }
+          p.claimed = true;
+          Worker* w = idle_.back();
+          idle_.pop_back();
+          send_task_locked(*w, std::move(p));
         }
       }
-      if (!p) {
-        if (!spawn_worker()) return;
-        continue;
-      }
-      if (!p->claimed && !p->s->try_claim()) {  // cancelled while queued
-        p->s->release();
-        continue;
-      }
-      if (!send_task(*idle, std::move(*p))) {
-        ::shutdown(idle->fd, SHUT_RDWR);  // let the poll loop reap it
-        idle->retiring = true;
-      }
+      for (Pending& p : dropped) p.s->release();
+      if (!spawn || !spawn_worker()) return;
     }
   }
 
+  // One complete message from w. Bookkeeping under mu_; the future is completed after
+  // the lock is released (its callbacks may submit again).
   void on_message(Worker& w, std::string_view body) {
     WireReader r(body);
     const char kind = r.read<char>();
@@ -479,16 +498,29 @@ class ProcessPoolCore {
       const std::string why =
           "A process in the pool failed its initializer: " + r.read<std::string>();
       break_pool(why);  // first: once its task fails, submit() must already refuse
-      if (w.current) {
-        fail(*w.current, why);
-        w.current.reset();
+      std::optional<Pending> p;
+      {
+        std::scoped_lock hold(mu_);
+        p.swap(w.current);
+        w.retiring = true;
       }
+      if (p) fail(*p, why);
       return;
     }
     const std::uint64_t id = r.read<std::uint64_t>();
-    if (!w.current || w.current->id != id) return;  // cannot happen with one task per worker
-    Pending p = std::move(*w.current);
-    w.current.reset();
+    Pending p;
+    {
+      std::scoped_lock hold(mu_);
+      if (!w.current || w.current->id != id) return;  // one task per worker: not reached
+      p = std::move(*w.current);
+      w.current.reset();
+      ++w.served;
+      if (options_.max_tasks_per_child != 0 && w.served >= options_.max_tasks_per_child) {
+        w.retiring = true;  // it exits by itself after this result
+      } else {
+        idle_.push_back(&w);
+      }
+    }
     if (kind == 'R') {
       p.deliver(p.s, r);
     } else {
@@ -497,9 +529,6 @@ class ProcessPoolCore {
       p.s->finish_with(std::make_exception_ptr(RemoteError(type + ": " + message)));
     }
     p.s->release();
-    ++w.served;
-    if (options_.max_tasks_per_child != 0 && w.served >= options_.max_tasks_per_child)
-      w.retiring = true;
   }
 
   // The worker's socket closed: reap it; fail its task if it had one.
@@ -507,12 +536,16 @@ class ProcessPoolCore {
     int status = 0;
     while (::waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
     }
-    ::close(w.fd);
-    w.fd = -1;
-    if (w.current) {
-      fail(*w.current, describe_status(w.pid, status) + " while running this task");
-      w.current.reset();
+    std::optional<Pending> p;
+    {
+      std::scoped_lock hold(mu_);
+      ::close(w.fd);
+      w.fd = -1;
+      w.retiring = true;
+      std::erase(idle_, &w);
+      p.swap(w.current);
     }
+    if (p) fail(*p, describe_status(w.pid, status) + " while running this task");
   }
 
   void read_from(Worker& w) {
@@ -533,8 +566,7 @@ class ProcessPoolCore {
       try {
         on_message(w, std::string_view(w.in).substr(pos + sizeof len, len));
       } catch (...) {
-        // A malformed message: treat the worker as dead.
-        ::shutdown(w.fd, SHUT_RDWR);
+        ::shutdown(w.fd, SHUT_RDWR);  // a malformed message: treat the worker as dead
       }
       pos += sizeof len + len;
     }
@@ -551,32 +583,44 @@ class ProcessPoolCore {
 
   void dispatch() {
     std::vector<pollfd> fds;
+    std::vector<Worker*> polled;
     for (;;) {
       assign();
-      // Drop reaped workers.
-      std::erase_if(workers_, [](const std::unique_ptr<Worker>& w) { return w->fd < 0; });
+      {
+        std::scoped_lock hold(mu_);
+        std::erase_if(workers_, [](const std::unique_ptr<Worker>& w) { return w->fd < 0; });
+        polled.clear();
+        for (auto& w : workers_) polled.push_back(w.get());
+      }
       if (finished()) break;
       fds.clear();
       fds.push_back(pollfd{wake_fd_, POLLIN, 0});
-      for (auto& w : workers_) fds.push_back(pollfd{w->fd, POLLIN, 0});
+      for (Worker* w : polled) fds.push_back(pollfd{w->fd, POLLIN, 0});
       if (::poll(fds.data(), fds.size(), -1) < 0) continue;  // EINTR
       if ((fds[0].revents & POLLIN) != 0) {
         std::uint64_t n;
         [[maybe_unused]] ssize_t r = ::read(wake_fd_, &n, sizeof n);
       }
-      // workers_ is unchanged since fds was built.
+      // Only this thread erases workers, so every polled one is still there.
       for (std::size_t i = 1; i < fds.size(); ++i) {
-        if (fds[i].revents != 0) read_from(*workers_[i - 1]);
+        if (fds[i].revents != 0) read_from(*polled[i - 1]);
       }
     }
-    // Shut down: closing a socket tells its worker to exit.
-    for (auto& w : workers_) ::shutdown(w->fd, SHUT_WR);
-    for (auto& w : workers_) {
+    // Shut down: closing the write side tells each worker to exit.
+    std::vector<Worker*> left;
+    {
+      std::scoped_lock hold(mu_);
+      idle_.clear();
+      for (auto& w : workers_) left.push_back(w.get());
+    }
+    for (Worker* w : left) ::shutdown(w->fd, SHUT_WR);
+    for (Worker* w : left) {
       char buf[4096];
       while (::recv(w->fd, buf, sizeof buf, 0) > 0) {
       }
       on_eof(*w);
     }
+    std::scoped_lock hold(mu_);
     workers_.clear();
   }
 
@@ -585,15 +629,15 @@ class ProcessPoolCore {
   CodeRef init_ref_;
   int wake_fd_ = -1;
 
-  std::mutex mu_;  // guards pending_, shutdown_, broken_, next_id_, dispatcher_ start
+  std::mutex mu_;  // guards the fields below, each Worker's current/retiring/fd closing
   std::deque<Pending> pending_;
+  std::vector<Worker*> idle_;                     // live workers with no task
+  std::vector<std::unique_ptr<Worker>> workers_;  // erased only by the dispatcher
   bool shutdown_ = false;
   std::string broken_;
   std::uint64_t next_id_ = 0;
   std::thread dispatcher_;
   std::mutex join_mu_;
-
-  std::vector<std::unique_ptr<Worker>> workers_;  // dispatcher thread only
 };
 
 ProcessPoolCore* make_process_pool(std::size_t max_workers, ProcessPoolOptions options) {
