@@ -38,7 +38,8 @@ namespace weft {
 ///   so they reacquire it one at a time instead of all racing for it.
 /// Blocking: wait() blocks until notified, then until the lock is reacquired;
 ///   wait(timeout) gives up on the notification after `timeout` (zero or negative: at
-///   once, without releasing the lock) but then still blocks to reacquire the lock.
+///   once, after releasing and reacquiring the lock) and then still blocks to
+///   reacquire the lock.
 ///   notify() never blocks.
 /// Cost:     notify() with no waiter is one load and no system call. sizeof(Condition)
 ///           == 40 (it embeds the RLock of the default constructor).

@@ -84,7 +84,17 @@ void Condition::lock_queue_timed_out(bool was_last) noexcept {
 
 bool Condition::wait_until(detail::Deadline deadline, detail::SourceLoc loc) {
   if (!is_owned()) not_owned("cannot wait on un-acquired lock");
-  if (deadline == kImmediate) return false;  // nothing to wait for: no notify is remembered
+  if (deadline == kImmediate) {
+    // No notify is remembered, so an immediate wait is never notified. Still release and
+    // reacquire the lock, as Python does, so that `while (!pred()) cond.wait(0s);` lets
+    // the thread that makes pred() true in.
+    if (lock_ != nullptr) {
+      lock_->acquire_restore(lock_->release_save(), loc);
+    } else {
+      rlock_->acquire_restore(rlock_->release_save(), loc);
+    }
+    return false;
+  }
 
   Lock::SavedState lock_saved{};
   RLock::SavedState rlock_saved{};

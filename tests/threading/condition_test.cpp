@@ -338,3 +338,20 @@ TEST(Condition, RequeuedWaiterTimingOutOnALockStillReportsNotified) {
 TEST(Condition, RequeuedWaiterTimingOutOnAnRLockStillReportsNotified) {
   requeued_waiter_times_out_on_the_lock_queue<weft::RLock>();
 }
+
+TEST(Condition, ZeroTimeoutWaitLetsOtherThreadsTakeTheLock) {
+  // Python's wait(0) releases and reacquires the lock, so polling with it makes progress.
+  weft::Lock lock;
+  weft::Condition cond(lock);
+  bool ready = false;
+  std::thread setter([&] {
+    std::scoped_lock hold(cond);
+    ready = true;
+  });
+  {
+    std::scoped_lock hold(cond);
+    while (!ready) EXPECT_FALSE(cond.wait(0s));
+  }
+  setter.join();
+  EXPECT_TRUE(ready);
+}
