@@ -5,10 +5,15 @@
 // out-of-line core (spawning, the dispatcher thread, the worker loop) is in src/process/.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
+#include <memory>
 #include <string>
+#include <thread>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -49,6 +54,26 @@ void invoke_remote(std::uintptr_t fn_address, WireReader& in, WireWriter& out) {
   } else {
     out.write<std::decay_t<R>>(std::apply([&](auto&... a) { return fn(std::move(a)...); }, args));
   }
+}
+
+// Pool's chunks: one task runs fn over a vector of inputs (or of argument tuples).
+template <class R, class P>
+void invoke_chunk(std::uintptr_t fn_address, WireReader& in, WireWriter& out) {
+  auto fn = reinterpret_cast<R (*)(P)>(fn_address);
+  auto xs = in.read<std::vector<std::decay_t<P>>>();
+  std::vector<std::decay_t<R>> ys;
+  ys.reserve(xs.size());
+  for (auto& x : xs) ys.push_back(fn(std::move(x)));
+  out.write(ys);
+}
+template <class R, class... P>
+void invoke_star_chunk(std::uintptr_t fn_address, WireReader& in, WireWriter& out) {
+  auto fn = reinterpret_cast<R (*)(P...)>(fn_address);
+  auto xs = in.read<std::vector<std::tuple<std::decay_t<P>...>>>();
+  std::vector<std::decay_t<R>> ys;
+  ys.reserve(xs.size());
+  for (auto& x : xs) ys.push_back(std::apply([&](auto&... a) { return fn(std::move(a)...); }, x));
+  out.write(ys);
 }
 
 template <class R>
@@ -139,18 +164,8 @@ class ProcessPoolExecutor {
     if constexpr (!std::is_void_v<R>) static_assert(detail::wire_check<std::decay_t<R>>());
     WireWriter w;
     (w.write(static_cast<std::decay_t<P>>(std::forward<Args>(args))), ...);
-    auto* s = new detail::FutureState<R>();
-    s->add_ref();  // one for the pool, one for the Future
-    try {
-      detail::process_submit(core_, s, reinterpret_cast<std::uintptr_t>(&detail::invoke_remote<R, P...>),
-                             reinterpret_cast<std::uintptr_t>(fn), std::move(w.buffer()),
-                             &detail::deliver_result<R>);
-    } catch (...) {
-      s->release();
-      s->release();
-      throw;
-    }
-    return detail::adopt_future(s);
+    return submit_encoded<R>(reinterpret_cast<std::uintptr_t>(&detail::invoke_remote<R, P...>),
+                             reinterpret_cast<std::uintptr_t>(fn), std::move(w.buffer()));
   }
 
   /// Submits fn(x) for every x now; a range of results in input order (see
@@ -172,6 +187,23 @@ class ProcessPoolExecutor {
   }
 
  private:
+  friend class Pool;
+
+  // Queues already encoded arguments for `invoker` (which decodes them and runs fn).
+  template <class R>
+  Future<R> submit_encoded(std::uintptr_t invoker, std::uintptr_t fn, std::string args) {
+    auto* s = new detail::FutureState<R>();
+    s->add_ref();  // one for the pool, one for the Future
+    try {
+      detail::process_submit(core_, s, invoker, fn, std::move(args), &detail::deliver_result<R>);
+    } catch (...) {
+      s->release();
+      s->release();
+      throw;
+    }
+    return detail::adopt_future(s);
+  }
+
   template <class R, class P, class Range>
   std::vector<Future<R>> submit_all(R (*fn)(P), Range& inputs) {
     std::vector<Future<R>> fs;
@@ -185,6 +217,227 @@ class ProcessPoolExecutor {
   }
 
   detail::ProcessPoolCore* core_;
+};
+
+namespace detail {
+// The range imap() / imap_unordered() return: chunk results flattened, in input order
+// (Ordered) or in completion order of the chunks.
+template <class R, bool Ordered>
+class ChunkedResults {
+ public:
+  explicit ChunkedResults(std::vector<Future<std::vector<R>>> fs) : fs_(std::move(fs)) {
+    if constexpr (!Ordered) done_ = std::make_unique<AsCompleted<std::vector<R>>>(fs_, kForever, SourceLoc{});
+  }
+  ChunkedResults(ChunkedResults&&) noexcept = default;
+  ~ChunkedResults() {
+    done_.reset();
+    for (auto& f : fs_) f.cancel();  // chunks not consumed yet
+  }
+
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = R;
+    using difference_type = std::ptrdiff_t;
+    using pointer = R*;
+    using reference = R&;
+    iterator() = default;
+    reference operator*() const { return r_->chunk_[r_->pos_]; }
+    pointer operator->() const { return &r_->chunk_[r_->pos_]; }
+    iterator& operator++() {
+      r_->advance();
+      return *this;
+    }
+    void operator++(int) { r_->advance(); }
+    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept { return it.at_end(); }
+
+   private:
+    friend class ChunkedResults;
+    explicit iterator(ChunkedResults* r) : r_(r) {}
+    bool at_end() const noexcept { return r_ == nullptr || r_->pos_ >= r_->chunk_.size(); }
+    ChunkedResults* r_ = nullptr;
+  };
+
+  /// Blocks for the first chunk. Throws: RemoteError, BrokenProcessPool, ...
+  iterator begin() {
+    if (!started_) {
+      started_ = true;
+      load_next_chunk();
+    }
+    return iterator(this);
+  }
+  std::default_sentinel_t end() const noexcept { return {}; }
+
+ private:
+  void advance() {
+    if (++pos_ < chunk_.size()) return;
+    load_next_chunk();
+  }
+  void load_next_chunk() {
+    chunk_.clear();
+    pos_ = 0;
+    while (chunk_.empty()) {
+      if constexpr (Ordered) {
+        if (next_ >= fs_.size()) return;
+        chunk_ = fs_[next_++].result();
+      } else {
+        if (!it_started_) {
+          it_ = done_->begin();
+          it_started_ = true;
+        } else {
+          ++it_;
+        }
+        if (it_ == done_->end()) return;
+        chunk_ = it_->result();
+      }
+    }
+  }
+
+  std::vector<Future<std::vector<R>>> fs_;
+  std::unique_ptr<AsCompleted<std::vector<R>>> done_;
+  typename AsCompleted<std::vector<R>>::iterator it_{};
+  bool it_started_ = false;
+  std::size_t next_ = 0;
+  std::vector<R> chunk_;
+  std::size_t pos_ = 0;
+  bool started_ = false;
+};
+}  // namespace detail
+
+/// Pool: multiprocessing.Pool's usual calls on top of ProcessPoolExecutor.
+///                                                      (Python: multiprocessing.Pool)
+///
+/// A thin facade: map / starmap / imap / imap_unordered cut the inputs into chunks of
+/// `chunksize` and send each chunk as one task (one round trip per chunk); apply and
+/// apply_async are submit. Everything else (start-up, crashes, wire types, blocking)
+/// is ProcessPoolExecutor's. Differences from Python: results of apply_async are
+/// Futures (get() is result()); the destructor waits for queued work (Python's `with`
+/// terminates); terminate() cancels queued tasks but lets running ones finish.
+/// Lifetime: ranges from imap / imap_unordered must not outlive the Pool.
+///
+///   weft::Pool pool(4);
+///   std::vector<int> squares = pool.map(square, std::vector{1, 2, 3, 4});
+class Pool {
+ public:
+  explicit Pool(std::size_t processes = 0, void (*initializer)() = nullptr,
+                std::size_t maxtasksperchild = 0)
+      : ex_(processes, ProcessPoolOptions{initializer, maxtasksperchild}),
+        processes_(processes != 0 ? processes : std::max(1u, std::thread::hardware_concurrency())) {}
+
+  /// fn(x) for every x, in order. chunksize 0: Python's default (about 4 chunks per
+  /// process). Throws: the first failing chunk's RemoteError / BrokenProcessPool.
+  template <class R, class P, class Range>
+  std::vector<R> map(R (*fn)(P), Range&& inputs, std::size_t chunksize = 0) {
+    std::vector<R> out;
+    for (auto& f : submit_chunks(fn, inputs, chunksize, false))
+      for (auto& y : f.result()) out.push_back(std::move(y));
+    return out;
+  }
+  /// fn(a, b, ...) for every tuple (or pair) of arguments, in order.
+  template <class R, class... P, class Range>
+  std::vector<R> starmap(R (*fn)(P...), Range&& inputs, std::size_t chunksize = 0) {
+    std::vector<R> out;
+    for (auto& f : submit_star_chunks(fn, inputs, chunksize))
+      for (auto& y : f.result()) out.push_back(std::move(y));
+    return out;
+  }
+  /// Lazy map: a range yielding results in input order as their chunks complete.
+  template <class R, class P, class Range>
+  auto imap(R (*fn)(P), Range&& inputs, std::size_t chunksize = 1) {
+    return detail::ChunkedResults<R, true>(submit_chunks(fn, inputs, chunksize == 0 ? 1 : chunksize, true));
+  }
+  /// Lazy map in completion order (of chunks; within a chunk, input order).
+  template <class R, class P, class Range>
+  auto imap_unordered(R (*fn)(P), Range&& inputs, std::size_t chunksize = 1) {
+    return detail::ChunkedResults<R, false>(submit_chunks(fn, inputs, chunksize == 0 ? 1 : chunksize, true));
+  }
+  template <class R, class... P, class... Args>
+  Future<R> apply_async(R (*fn)(P...), Args&&... args) {
+    return ex_.submit(fn, std::forward<Args>(args)...);
+  }
+  template <class R, class... P, class... Args>
+  R apply(R (*fn)(P...), Args&&... args) {
+    return ex_.submit(fn, std::forward<Args>(args)...).result();
+  }
+  /// No more tasks (later calls throw RuntimeError); queued ones still run.
+  void close() { ex_.shutdown(false); }
+  /// Cancels queued tasks; running ones finish.
+  void terminate() { ex_.shutdown(false, true); }
+  /// Waits for the workers to finish and exit (call close() or terminate() first).
+  void join() { ex_.shutdown(true); }
+
+ private:
+  template <class Range>
+  std::size_t chunk_size(const Range& inputs, std::size_t chunksize) const {
+    if (chunksize != 0) return chunksize;
+    std::size_t n = 0;
+    for (auto it = std::begin(inputs); it != std::end(inputs); ++it) ++n;
+    const std::size_t parts = processes_ * 4;
+    return std::max<std::size_t>(1, n / parts + (n % parts != 0 ? 1 : 0));
+  }
+
+  template <class R, class P, class Range>
+  std::vector<Future<std::vector<R>>> submit_chunks(R (*fn)(P), Range& inputs, std::size_t chunksize,
+                                                    bool given) {
+    static_assert(!std::is_void_v<R>, "weft::Pool::map needs a function that returns a value");
+    using X = std::decay_t<P>;
+    static_assert(detail::wire_check<X>() && detail::wire_check<std::decay_t<R>>());
+    const std::size_t size = given ? chunksize : chunk_size(inputs, chunksize);
+    std::vector<Future<std::vector<R>>> fs;
+    std::vector<X> chunk;
+    auto flush = [&] {
+      WireWriter w;
+      w.write(chunk);
+      fs.push_back(ex_.submit_encoded<std::vector<R>>(
+          reinterpret_cast<std::uintptr_t>(&detail::invoke_chunk<R, P>),
+          reinterpret_cast<std::uintptr_t>(fn), std::move(w.buffer())));
+      chunk.clear();
+    };
+    try {
+      for (auto&& x : inputs) {
+        chunk.push_back(static_cast<X>(x));
+        if (chunk.size() == size) flush();
+      }
+      if (!chunk.empty()) flush();
+    } catch (...) {
+      for (auto& f : fs) f.cancel();
+      throw;
+    }
+    return fs;
+  }
+
+  template <class R, class... P, class Range>
+  std::vector<Future<std::vector<R>>> submit_star_chunks(R (*fn)(P...), Range& inputs,
+                                                         std::size_t chunksize) {
+    static_assert(!std::is_void_v<R>, "weft::Pool::starmap needs a function that returns a value");
+    using X = std::tuple<std::decay_t<P>...>;
+    static_assert(detail::wire_check<X>() && detail::wire_check<std::decay_t<R>>());
+    const std::size_t size = chunk_size(inputs, chunksize);
+    std::vector<Future<std::vector<R>>> fs;
+    std::vector<X> chunk;
+    auto flush = [&] {
+      WireWriter w;
+      w.write(chunk);
+      fs.push_back(ex_.submit_encoded<std::vector<R>>(
+          reinterpret_cast<std::uintptr_t>(&detail::invoke_star_chunk<R, P...>),
+          reinterpret_cast<std::uintptr_t>(fn), std::move(w.buffer())));
+      chunk.clear();
+    };
+    try {
+      for (auto&& x : inputs) {
+        chunk.push_back(X(x));
+        if (chunk.size() == size) flush();
+      }
+      if (!chunk.empty()) flush();
+    } catch (...) {
+      for (auto& f : fs) f.cancel();
+      throw;
+    }
+    return fs;
+  }
+
+  ProcessPoolExecutor ex_;
+  std::size_t processes_;
 };
 
 }  // namespace weft
