@@ -58,6 +58,7 @@ TEST(Thread, PlainFunctionTarget) {
   struct F {
     static void bump(int n) { hits += n; }
   };
+  hits = 0;
   weft::Thread t(&F::bump, 3);
   t.start();
   t.join();
