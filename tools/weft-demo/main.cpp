@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 #include <climits>
+#include <filesystem>
 #include <iostream>
 
 #include "tour.hpp"
@@ -32,7 +33,8 @@ int main(int argc, char** argv) {
   app.add_option("lessons", lessons, "lessons to run (default: all, in order; see --list)");
   app.add_flag("--list", list, "list the lessons and exit");
   app.add_flag("--quick", settings.quick, "shrink the work (guide times / 20), for tests");
-  app.add_option("--out-dir", settings.out_dir, "directory for files lessons write (SVG charts)")
+  app.add_option("--out-dir", settings.out_dir,
+                 "directory for files lessons write (the gil SVG chart; default: the temp dir)")
       ->check(CLI::ExistingDirectory);
   // Hidden: the daemon lesson re-executes weft-demo to watch a process exit.
   auto* child = app.add_subcommand("daemon-child", "child process of the daemon lesson");
@@ -46,5 +48,6 @@ int main(int argc, char** argv) {
     return 0;
   }
   settings.self_path = self_path(argv[0]);
+  if (settings.out_dir.empty()) settings.out_dir = std::filesystem::temp_directory_path().string();
   return tour::run(lessons, settings);
 }

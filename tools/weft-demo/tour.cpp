@@ -59,7 +59,7 @@ std::vector<Entry>& catalogue() {
       {"traffic-signal", "Traffic signal: Event", "Real-life examples", "Thread, Event"},
       {"bank-transfer", "Bank transaction: Lock", "Real-life examples", "Thread, Lock"},
       {"printer", "Printer access: Semaphore", "Real-life examples", "Thread, Semaphore"},
-      {"gil", "gil_demo.py: CPU-bound vs I/O-bound, threads vs processes, with and without a GIL",
+      {"gil", "gil_demo.py: CPU vs I/O-bound, threads vs processes, GIL or not",
        "Understanding GIL", "Thread, Lock, ProcessPoolExecutor"},
       {"http", "A real I/O workload: 50 URLs, sequential vs ThreadPoolExecutor(8)",
        "Real applications", "ThreadPoolExecutor, cpp-httplib"},
@@ -279,7 +279,8 @@ struct Totals {
 void run_one(std::ostream& o, const Entry& e, std::size_t index, std::size_t total,
              const Settings& settings, Totals& totals) {
   std::string head = fmt("== %zu/%zu  %s: %s ", index, total, e.name.c_str(), e.title.c_str());
-  o << "\n" << pad(head, kWidth) << "\n";
+  if (width_of(head) < kWidth) head.append(static_cast<std::size_t>(kWidth - width_of(head)), '=');
+  o << "\n" << head << "\n";
   o << "   guide: " << e.source << "   weft: " << e.needs << "\n";
   if (e.fn == nullptr) {
     o << "  (not built in this weft-demo: it needs " << e.needs << ")\n";
@@ -369,7 +370,8 @@ int run(const std::vector<std::string>& names, const Settings& settings) {
   o << "\n";
   o << fmt("Promises held: %d of %d\n", totals.held, totals.promises);
   o << fmt("Timing claims held: %d of %d%s\n", totals.claims_held, totals.claims,
-           settings.quick ? " (reported only with --quick)" : "");
+           settings.quick ? " (reported only with --quick)"
+                          : " (speed-ups depend on the machine: a busy one can hide them)");
   o << (ok ? "Result: every promise held\n" : "Result: SOME PROMISES FAILED\n");
   o.flush();
   return ok ? 0 : 1;

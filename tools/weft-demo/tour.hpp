@@ -20,7 +20,7 @@ namespace tour {
 
 struct Settings {
   bool quick = false;         // --quick: shrink the work (tests use it)
-  std::string out_dir = ".";  // where lessons write files (the gil SVG)
+  std::string out_dir;        // where lessons write files (the gil SVG); empty: the temp dir
   std::string self_path;      // this executable, for lessons that re-exec it
 };
 
