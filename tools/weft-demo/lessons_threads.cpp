@@ -41,19 +41,29 @@ long racy_count(int threads, int iterations) {
 
 void race_lesson(Lesson& L, int threads, const char* python_expected) {
   const int iterations = 100000;
-  const long expected = static_cast<long>(threads) * iterations;
-  const int runs = L.quick() ? 3 : 5, most_runs = 40;
+  const int runs = L.quick() ? 3 : 5;
   int runs_losing = 0, first_runs_losing = 0, run = 0;
   long lost_total = 0;
-  // The guide's runs, then more (each takes about a millisecond) until one loses updates:
-  // on a busy machine the threads may happen not to overlap at all in a given run.
-  for (; run < runs || (runs_losing == 0 && run < most_runs); ++run) {
-    const long counter = racy_count(threads, iterations);
+  // The guide's runs first. On a busy machine the threads may take turns on one core and
+  // never interleave within 100000 increments; then the loop is made 10 and 100 times
+  // longer, so that the scheduler interrupts a thread between its read and its write.
+  for (;; ++run) {
+    int scale = 1;
+    if (run >= runs) {
+      if (runs_losing > 0 || run - runs >= 10) break;
+      scale = run - runs < 5 ? 10 : 100;  // 5 runs 10 times longer, then 5 runs 100 times
+    }
+    const long expected = static_cast<long>(threads) * iterations * scale;
+    const long counter = racy_count(threads, iterations * scale);
     const long lost = expected - counter;
     if (lost > 0) ++runs_losing;
     if (lost > 0 && run < runs) ++first_runs_losing;
     lost_total += lost;
-    if (run < runs) L.print(threads == 5 ? fmt("Counter: %ld", counter) : fmt("%ld", counter));
+    if (run < runs) {
+      L.print(threads == 5 ? fmt("Counter: %ld", counter) : fmt("%ld", counter));
+    } else {
+      L.print(fmt("(%d increments per thread: %ld lost)", iterations * scale, lost));
+    }
     L.progress(static_cast<double>(run + 1) / runs);
   }
   L.python({threads == 5 ? "Counter: <wrong, varies>" : "<less than 200000, varies>",
@@ -70,7 +80,9 @@ void race_lesson(Lesson& L, int threads, const char* python_expected) {
       "data race, which is undefined behaviour in C++: ThreadSanitizer "
       "(cmake -DWEFT_SANITIZE=thread) reports it as \"WARNING: ThreadSanitizer: data race\". "
       "The threads meet at a Barrier before counting, so that they run at the same time "
-      "(starting a thread takes about as long as 100000 increments in C++).");
+      "(starting a thread takes about as long as 100000 increments in C++). If none of the "
+      "guide's runs loses an update (a busy machine may run the threads one after another), "
+      "the lesson repeats with 10 and then 100 times more increments per thread.");
   L.check("the count is never above the true number of increments", lost_total >= 0);
   const bool parallel = std::thread::hardware_concurrency() > 1;
   if (parallel)
