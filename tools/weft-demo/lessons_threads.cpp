@@ -195,6 +195,7 @@ void say(const char* line) {
 
 weft::Thread* g_background = nullptr;  // module-level, like the guide's `t`
 weft::Thread* g_worker = nullptr;
+weft::Event* g_main_returning = nullptr;
 
 void daemon_lesson(Lesson& L) {
   const std::string cmd =
@@ -255,13 +256,19 @@ int run_daemon_child(bool quick) {
   });
   g_background->set_daemon(true);  // t.daemon = True
   g_background->start();           // t.start()
+  // Not in the guide: a non-daemon worker that finishes only after main has returned (it
+  // waits for main's last line, then works for one more tick). Were it not joined at exit,
+  // its last line would never be printed.
+  g_main_returning = new weft::Event;
   g_worker = new weft::Thread([tick] {
-    std::this_thread::sleep_for(tick * 4);
+    g_main_returning->wait();
+    std::this_thread::sleep_for(tick);
     say("worker (not daemon): finished, so the process may exit");
   });
   g_worker->start();
   std::this_thread::sleep_for(tick * 3);  // time.sleep(3)
   say("main: returning (the daemon thread is still running)");
+  g_main_returning->set();
   return 0;
 }
 
