@@ -44,6 +44,20 @@ class ThreadPoolCore final : public ExecutorCore {
       if (shutdown_.load(std::memory_order_relaxed))
         throw RuntimeError("cannot schedule new futures after shutdown");
       if (broken_) throw BrokenExecutor(kBrokenMessage);
+      // Python's rule: reuse an idle worker, else start one while below max_workers.
+      std::uint32_t idle = idle_.load(std::memory_order_relaxed);
+      bool took = false;
+      while (idle != 0 && !(took = idle_.compare_exchange_weak(idle, idle - 1,
+                                                                std::memory_order_relaxed))) {
+      }
+      if (!took && threads_.size() < max_workers_) {
+        // Before queueing: if no thread can be started at all, submit fails cleanly.
+        try {
+          start_worker_locked();
+        } catch (...) {
+          if (threads_.empty()) throw;  // otherwise the existing workers run it
+        }
+      }
       t->next_ = nullptr;
       if (tail_ != nullptr) {
         tail_->next_ = t;
@@ -52,13 +66,6 @@ class ThreadPoolCore final : public ExecutorCore {
       }
       tail_ = t;
       queued_.fetch_add(1, std::memory_order_seq_cst);  // (E2)
-      // Python's rule: reuse an idle worker, else start one while below max_workers.
-      std::uint32_t idle = idle_.load(std::memory_order_relaxed);
-      bool took = false;
-      while (idle != 0 && !(took = idle_.compare_exchange_weak(idle, idle - 1,
-                                                                std::memory_order_relaxed))) {
-      }
-      if (!took && threads_.size() < max_workers_) start_worker_locked();
     }
     wake_for_new_work();
     return true;
