@@ -206,11 +206,10 @@ void test_multiprocessing() {
   // Multiple processes
   start = now();
   {
-    weft::ProcessPoolExecutor pool(4);  // with multiprocessing.Pool(4) as pool:
+    weft::Pool pool(4);  // with multiprocessing.Pool(4) as pool:
     // Split work among processes
-    std::vector<std::uint64_t> results;
-    for (auto r : pool.map(cpu_bound_task, std::vector<std::uint64_t>(4, n / 4)))
-      results.push_back(r);
+    std::vector<std::uint64_t> results =
+        pool.map(cpu_bound_task, std::vector<std::uint64_t>(4, n / 4));
   }
 
   const double multi_time = now() - start;

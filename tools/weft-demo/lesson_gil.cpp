@@ -161,10 +161,9 @@ void gil_lesson(Lesson& L) {
     advance("CPU-bound under the GIL, 4 threads");
 #if WEFT_DEMO_HAVE_PROCESS
     proc_multi = std::min(proc_multi, timed([&] {
-      weft::ProcessPoolExecutor pool(4);  // with multiprocessing.Pool(4) as pool:
-      std::vector<std::uint64_t> results;
-      for (auto r : pool.map(cpu_bound_task, std::vector<std::uint64_t>(4, n / 4)))
-        results.push_back(r);  // results = pool.map(cpu_bound_task, [n//4] * 4)
+      weft::Pool pool(4);  // with multiprocessing.Pool(4) as pool:
+      const std::vector<std::uint64_t> results =
+          pool.map(cpu_bound_task, std::vector<std::uint64_t>(4, n / 4));
       proc_results_ok = proc_results_ok && results == std::vector<std::uint64_t>(4, quarter);
     }));
 #endif
