@@ -86,8 +86,8 @@ struct ThreadAccess {
 namespace detail {
 namespace {
 
-Registry* make_registry() {
-  auto* r = new Registry();  // leaked on purpose: used until the process ends
+// The state of the calling thread as the main thread.
+std::shared_ptr<ThreadState> make_main_state() {
   auto st = std::make_shared<ThreadState>();
   st->name = "MainThread";
   st->main = true;
@@ -95,9 +95,55 @@ Registry* make_registry() {
   st->native_id.store(native_tid(), std::memory_order_relaxed);
   st->phase.store(kRunning, std::memory_order_relaxed);
   st->object.store(ThreadAccess::attach(st), std::memory_order_relaxed);
+  return st;
+}
+
+Registry& registry();
+
+// fork(): as Python's _after_fork. The registry lock is held across fork() so the
+// child's copy is consistent; in the child only the forking thread exists, so every
+// other entry is marked finished (their joiners return, at-exit has nothing to wait
+// for) and the forking thread becomes the main thread.
+void before_fork() noexcept { registry().lock.lock(); }
+void after_fork_in_parent() noexcept { registry().lock.unlock(); }
+void after_fork_in_child() noexcept {
+  Registry& r = registry();
+  ThreadState* me = tls_self;
+  std::shared_ptr<ThreadState> mine;
+  for (auto& st : r.alive) {
+    if (st.get() == me) {
+      mine = st;
+    } else {
+      st->phase.store(kFinished, std::memory_order_relaxed);
+    }
+  }
+  r.alive.clear();
+  r.lock.unlock();
+  try {
+    if (!mine) mine = make_main_state();  // forked from a thread weft did not know
+    mine->native_id.store(native_tid(), std::memory_order_relaxed);
+    mine->main = true;
+    if (mine->dummy) {  // as Python: a dummy that forks becomes a proper main thread
+      mine->dummy = false;
+      mine->name = "MainThread";
+      mine->daemon.store(false, std::memory_order_relaxed);
+    }
+    WordLockGuard guard(r.lock);
+    r.alive.push_back(mine);
+    r.main = mine;
+    tls_self = mine.get();
+  } catch (...) {
+    // Out of memory in the child: main_thread() keeps the parent's (finished) entry.
+  }
+}
+
+Registry* make_registry() {
+  auto* r = new Registry();  // leaked on purpose: used until the process ends
+  auto st = make_main_state();
   r->alive.push_back(st);
   r->main = st;
   tls_self = st.get();
+  ::pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
   return r;
 }
 

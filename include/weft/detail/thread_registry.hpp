@@ -22,7 +22,7 @@ struct ThreadInfo {
 
 // Calls fn once per registered thread, with the registry's internal WordLock held.
 // fn must not call any weft threading function (Thread members, current_thread, ...),
-// park, or use instrumented primitives; copying the fields out is the intended use.
+// park, fork, or use instrumented primitives; copying the fields out is the intended use.
 void for_each_thread(FunctionRef<void(const ThreadInfo&)> fn);
 
 }  // namespace weft::detail
