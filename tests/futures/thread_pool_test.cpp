@@ -320,3 +320,65 @@ TEST(ThreadPoolBackpressure, WorkerSubmittingToAFullQueueHelpsInstead) {
 }
 
 }  // namespace
+
+namespace {
+TEST(ThreadPool, DefaultMaxWorkersRunsThatManyTasksAtOnce) {
+  // Python: max_workers defaults to min(32, os.cpu_count() + 4); that many tasks that
+  // each wait for all the others can only finish if they all run at the same time.
+  const int n = static_cast<int>(std::min(32u, std::max(1u, std::thread::hardware_concurrency()) + 4));
+  ThreadPoolExecutor pool;
+  std::atomic<int> arrived{0};
+  weft::Event all_in;
+  std::vector<Future<void>> fs;
+  for (int i = 0; i < n; ++i) {
+    fs.push_back(pool.submit([&, n] {
+      if (++arrived == n) all_in.set();
+      EXPECT_TRUE(all_in.wait(std::chrono::seconds(30)));
+    }));
+  }
+  for (auto& f : fs) f.result();
+  EXPECT_EQ(arrived.load(), n);
+}
+
+TEST(ThreadPoolMap, DroppingTheResultsCancelsTheRest) {
+  ThreadPoolExecutor pool(1);
+  weft::Event gate;
+  std::atomic<int> ran{0};
+  auto blocker = pool.submit([&] { gate.wait(); });
+  {
+    auto results = pool.map([&](int x) { ++ran; return x; }, std::vector<int>{1, 2, 3, 4});
+    (void)results;  // dropped unread, like closing Python's map generator
+  }
+  gate.set();
+  blocker.result();
+  pool.shutdown(true);
+  EXPECT_EQ(ran.load(), 0) << "queued map calls are cancelled when the range is dropped";
+}
+
+TEST(FutureCallbacks, CallbackAddedToAFinishedExecutorFutureRunsAtOnce) {
+  ThreadPoolExecutor pool(1);
+  auto f = pool.submit([] { return 5; });
+  f.result();
+  int seen = 0;
+  f.add_done_callback([&](Future<int> g) { seen = g.result(); });
+  EXPECT_EQ(seen, 5);
+}
+
+TEST(Shutdown, CancelFuturesWithoutWaitThenDestructor) {
+  std::vector<Future<int>> fs;
+  weft::Event gate;
+  {
+    ThreadPoolExecutor pool(1);
+    fs.push_back(pool.submit([&] {
+      gate.wait();
+      return 0;
+    }));
+    while (!fs[0].running()) std::this_thread::yield();
+    for (int i = 1; i < 20; ++i) fs.push_back(pool.submit([i] { return i; }));
+    pool.shutdown(false, true);
+    gate.set();
+  }
+  EXPECT_EQ(fs[0].result(), 0);
+  for (std::size_t i = 1; i < fs.size(); ++i) EXPECT_TRUE(fs[i].cancelled());
+}
+}  // namespace

@@ -351,3 +351,46 @@ TEST(Wire, TruncatedMessageIsRejected) {
   EXPECT_THROW(r.read<std::string>(), weft::RuntimeError);
 }
 }  // namespace
+
+namespace {
+std::string reverse_big(std::string s) { return std::string(s.rbegin(), s.rend()); }
+std::vector<double> scale(std::vector<double> v, double k) {
+  for (double& x : v) x *= k;
+  return v;
+}
+int slow_square(int x) {
+  volatile std::uint64_t sink = cpu_sum(30'000'000u);
+  (void)sink;
+  return x * x;
+}
+
+TEST(ProcessPool, LargeArgumentsAndResultsCrossIntact) {
+  ProcessPoolExecutor pool(2);
+  std::string big(3 << 20, 'a');
+  for (std::size_t i = 0; i < big.size(); i += 4099) big[i] = static_cast<char>('b' + i % 20);
+  std::vector<double> v(400'000);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>(i);
+  auto f = pool.submit(reverse_big, big);
+  auto g = pool.submit(scale, v, 0.5);
+  EXPECT_EQ(f.result(), std::string(big.rbegin(), big.rend()));
+  auto w = g.result();
+  ASSERT_EQ(w.size(), v.size());
+  EXPECT_EQ(w[399'999], 399'999 * 0.5);
+}
+
+TEST(ProcessPool, TimedResultAndMapTimeout) {
+  ProcessPoolExecutor pool(1);
+  auto f = pool.submit(slow_square, 3);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    (void)f.result(std::chrono::milliseconds(1));
+  } catch (const weft::TimeoutError&) {
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(f.result(), 9);
+  auto results = pool.map(square, std::vector<int>{1, 2, 3}, std::chrono::seconds(60));
+  std::vector<int> got;
+  for (int r : results) got.push_back(r);
+  EXPECT_EQ(got, (std::vector<int>{1, 4, 9}));
+}
+}  // namespace
