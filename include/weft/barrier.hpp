@@ -55,7 +55,9 @@ namespace weft {
 ///           BrokenBarrierError until reset().
 ///
 ///   weft::Barrier phase(3, [] { std::puts("round done"); });
-///   auto work = [&] { step1(); phase.wait(); step2(); };   // in 3 threads
+///   std::vector<std::thread> team;
+///   for (int i = 0; i < 3; ++i) team.emplace_back([&] { phase.wait(); phase.wait(); });
+///   for (auto& t : team) t.join();                    // prints "round done" twice
 class Barrier {
  public:
   explicit Barrier(std::size_t parties, std::function<void()> action = {},

@@ -46,9 +46,9 @@ extern std::atomic<EventSelectHook> g_event_select_hook;
 ///           called concurrently.
 /// Invalid:  n/a: every call sequence is valid.
 ///
-///   weft::Event ready;
-///   std::thread loader([&] { load_config(); ready.set(); });
-///   if (!ready.wait(std::chrono::seconds(2))) throw std::runtime_error("no config");
+///   weft::Event ready;  std::string config;
+///   std::thread loader([&] { config = "loaded"; ready.set(); });
+///   if (!ready.wait(std::chrono::seconds(10))) throw std::runtime_error("no config");
 ///   loader.join();
 class Event {
  public:

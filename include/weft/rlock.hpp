@@ -48,9 +48,10 @@ std::uint64_t current_ident() noexcept;  // defined with the parking lot
 /// Invalid:  release() by a thread that does not own the lock throws RuntimeError
 ///           ("cannot release un-acquired lock"). More than 2^32-1 levels: RuntimeError.
 ///
-///   weft::RLock lock;
-///   void add(int x) { std::scoped_lock hold(lock); total += x; }
-///   void add_twice(int x) { std::scoped_lock hold(lock); add(x); add(x); }
+///   weft::RLock lock;  int total = 0;
+///   auto add = [&](int x) { std::scoped_lock hold(lock); total += x; };
+///   auto add_twice = [&](int x) { std::scoped_lock hold(lock); add(x); add(x); };  // re-enters
+///   add_twice(21);
 class RLock {
  public:
   explicit RLock(std::string_view name = {});

@@ -40,8 +40,9 @@ namespace weft {
 /// Invalid:  Semaphore(value < 0) and release(0) throw ValueError; a release that would
 ///           overflow the counter throws ValueError.
 ///
-///   weft::Semaphore slots(3);                 // at most 3 downloads at once
-///   void download(const Url& u) { std::scoped_lock hold(slots); fetch(u); }
+///   weft::Semaphore slots(3);                       // at most 3 downloads at once
+///   auto download = [&](int id) { std::scoped_lock hold(slots); return id; };
+///   download(1);
 class Semaphore {
  public:
   explicit Semaphore(std::ptrdiff_t value = 1, std::string_view name = {});
