@@ -488,14 +488,9 @@ class BasicQueue : public QueueBase {
       }
     }
     const std::size_t n = std::min(max_items, store_.size());
-    std::optional<T> slot;
     try {
       out.reserve(n);
-      for (std::size_t i = 0; i < n; ++i) {
-        slot.reset();
-        store_.pop_into(slot);
-        out.push_back(std::move(*slot));
-      }
+      for (std::size_t i = 0; i < n; ++i) store_.pop_append(out);
     } catch (...) {
       finish_get(out.size());
       throw;

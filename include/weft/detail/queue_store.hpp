@@ -50,6 +50,15 @@ class RingStore {
     --count_;
   }
 
+  // Moves the front item to the back of out (which has room reserved).
+  void pop_append(std::vector<T>& out) {
+    T& slot = buf_[head_];
+    out.push_back(std::move(slot));
+    slot.~T();
+    head_ = (head_ + 1) & (cap_ - 1);
+    --count_;
+  }
+
   // Moves every item, in pop order, to the back of out.
   void drain_into(std::vector<T>& out) {
     out.reserve(out.size() + count_);
@@ -110,6 +119,10 @@ class StackStore {
     out.emplace(std::move(items_.back()));
     items_.pop_back();
   }
+  void pop_append(std::vector<T>& out) {
+    out.push_back(std::move(items_.back()));
+    items_.pop_back();
+  }
   void drain_into(std::vector<T>& out) {
     out.reserve(out.size() + items_.size());
     while (!items_.empty()) {
@@ -136,6 +149,11 @@ class HeapStore {
   void pop_into(std::optional<T>& out) {
     std::pop_heap(items_.begin(), items_.end(), Greater{&comp_});
     out.emplace(std::move(items_.back()));
+    items_.pop_back();
+  }
+  void pop_append(std::vector<T>& out) {
+    std::pop_heap(items_.begin(), items_.end(), Greater{&comp_});
+    out.push_back(std::move(items_.back()));
     items_.pop_back();
   }
   void drain_into(std::vector<T>& out) {
