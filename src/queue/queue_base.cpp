@@ -1,6 +1,8 @@
 // Queue slow paths: spin, park and wake. The typed fast paths are inline in
 // weft/queue.hpp; the protocol (Q1)/(Q2)/(S1)/(S2) is described in
 // weft/detail/queue_core.hpp.
+#include <string>
+
 #include "weft/detail/backoff.hpp"
 #include "weft/detail/parking_lot.hpp"
 #include "weft/detail/queue_core.hpp"
@@ -29,6 +31,7 @@ QueueBase::~QueueBase() {
 void QueueBase::name_queue(std::string_view name) {
   named_ = 1;
   hooks::object_named(this, ObjKind::queue, name);
+  lock_.set_name(std::string(name) + ".mutex");  // Python's queue.mutex
 }
 
 namespace {

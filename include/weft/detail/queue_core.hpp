@@ -101,13 +101,15 @@ class QueueBase {
   void unlink_selector(SelectNode& node) noexcept;
   WEFT_NOINLINE void notify_selectors() noexcept;
 
+  // size_ comes first so that lock_ does not share the queue's address: the debug
+  // tools tell objects apart by address.
+  std::atomic<std::size_t> size_{0};     // number of items; written under lock_ (Q1)
   Lock lock_;                            // guards everything below, and the items
   std::atomic<bool> shutdown_{false};    // written under lock_; mirror for validate (Q2)
   std::uint8_t named_ = 0;               // registered with the debug tools
   std::uint32_t getters_waiting_ = 0;    // threads between register and deregister
   std::uint32_t putters_waiting_ = 0;    //   (their addresses are the parking keys)
   std::uint32_t joiners_waiting_ = 0;
-  std::atomic<std::size_t> size_{0};     // number of items; written under lock_ (Q1)
   std::atomic<std::size_t> unfinished_{0};  // put but not task_done; written under lock_
   std::size_t maxsize_;                  // 0: unbounded
   std::uint64_t put_seq_ = 0;            // items ever put / got: pairs a put with its get
