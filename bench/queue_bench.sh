@@ -1,34 +1,42 @@
 #!/usr/bin/env bash
 # Runs the queue benchmarks (C++ anchors + CPython's queue.Queue) and prints the queue
 # tables of bench/RESULTS.md as Markdown, with ratios taken within this one run.
-# Usage: bench/queue_bench.sh [min_time_seconds=0.3]
+# Usage: bench/queue_bench.sh [min_time_seconds=0.1] [repetitions=3]
+# Every C++ figure is the median of the repetitions.
 # Builds bench/queue_bench.cpp in build/bench-queue (Release, anchors from Debian:
 # scripts/install-deps.sh bench).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-min_time=${1:-0.3}
+min_time=${1:-0.1}
+reps=${2:-3}
 build="$root/build/bench-queue"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DWEFT_BUILD_BENCH=ON \
   -DWEFT_BUILD_TESTS=OFF -DWEFT_BUILD_EXAMPLES=OFF -DWEFT_BUILD_TOOLS=OFF \
   -DWEFT_WERROR=OFF >/dev/null  # gcc 12 -O3 false positives (-Wrestrict) must not stop a bench
 cmake --build "$build" --target weft_queue_bench -j 2 >/dev/null
 out=$(mktemp -d)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 "$build/bench/weft_queue_bench" --benchmark_min_time="$min_time" \
+  --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
   --benchmark_format=json --benchmark_out="$out/cpp.json" >/dev/null
 python3 "$root/bench/queue_bench.py" > "$out/python.jsonl"
-python3 - "$out/cpp.json" "$out/python.jsonl" <<'PY'
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+python3 - "$out/cpp.json" "$out/python.jsonl" "$load_before" "$load_after" "$reps" <<'PY'
 import json, re, sys
 cpp = json.load(open(sys.argv[1]))
 rows = {}
 for b in cpp["benchmarks"]:
-    name = re.sub(r"/(min_time|iterations):[^/]*|/manual_time", "", b["name"])
+    if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
+        continue
+    name = re.sub(r"/(min_time|iterations|repeats):[^/]*|/manual_time", "", b["run_name"])
     rows[name] = b
 for line in open(sys.argv[2]):
     b = json.loads(line)
     rows[b["name"]] = b
 ctx = cpp["context"]
-print(f"Machine: {ctx.get('num_cpus')} CPUs @ {ctx.get('mhz_per_cpu')} MHz, "
-      f"load average {', '.join('%.1f' % x for x in ctx.get('load_avg', []))} at start.\n")
+print(f"Machine: {ctx.get('num_cpus')} CPUs @ {ctx.get('mhz_per_cpu')} MHz; load average "
+      f"{sys.argv[3]} before, {sys.argv[4]} after; C++ figures are medians of "
+      f"{sys.argv[5]} repetitions.\n")
 
 def handoff_table(bound):
     title = "bounded(1024)" if bound else "unbounded"
