@@ -170,11 +170,20 @@ void wait_finished(ThreadState& st) {
   }
 }
 
-// Python's threading._shutdown: join every non-daemon thread still running (also the
-// ones they start meanwhile); daemon threads are abandoned.
+// Python's threading._shutdown: the main thread counts as stopped first (so a thread
+// joining main_thread() can finish), then every non-daemon thread still running is
+// joined, also the ones they start meanwhile; daemon threads are abandoned.
 void join_non_daemon_at_exit() {
   Registry& r = registry();
   ThreadState* me = tls_self;
+  if (me != nullptr && me->main) {
+    {
+      WordLockGuard guard(r.lock);
+      unregister(r, me);
+      me->phase.store(kFinished, std::memory_order_release);
+    }
+    unpark_all(&me->phase);
+  }
   for (;;) {
     std::shared_ptr<ThreadState> next;
     {
@@ -189,15 +198,6 @@ void join_non_daemon_at_exit() {
     }
     if (!next) break;
     wait_finished(*next);
-  }
-  // As in Python, the main thread counts as stopped once shutdown has joined the rest.
-  if (me != nullptr && me->main) {
-    {
-      WordLockGuard guard(r.lock);
-      unregister(r, me);
-      me->phase.store(kFinished, std::memory_order_release);
-    }
-    unpark_all(&me->phase);
   }
 }
 

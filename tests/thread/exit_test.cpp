@@ -46,6 +46,22 @@ TEST(ExitDeathTest, ExitJoinsNonDaemonThreadsAndAbandonsDaemons) {
               "daemon started\n(.|\n)*exiting\n(.|\n)*worker finished\n$");
 }
 
+// A non-daemon thread that joins the main thread: as in Python, the main thread counts
+// as finished when exit begins, so the join returns and exit completes.
+[[noreturn]] void exit_while_a_thread_joins_main() {
+  weft::Thread* joiner = new weft::Thread(weft::ThreadOptions{"joiner", false}, [] {
+    weft::main_thread().join();
+    say("main joined\n");
+  });
+  joiner->start();
+  std::exit(5);
+}
+
+TEST(ExitDeathTest, AThreadJoiningMainFinishesAtExit) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(exit_while_a_thread_joins_main(), ::testing::ExitedWithCode(5), "main joined\n$");
+}
+
 [[noreturn]] void exit_from_a_worker() {
   weft::Thread* worker = new weft::Thread([] {
     say("worker calls exit\n");
