@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "weft/detail/backoff.hpp"
+#include "weft/detail/config.hpp"
 #include "weft/detail/wait.hpp"
 
 namespace weft::detail {
