@@ -89,7 +89,12 @@ std::string json_escape(std::string_view s) {
 
 namespace {
 
-std::string q(std::string_view s) { return "\"" + json_escape(s) + "\""; }
+std::string q(std::string_view s) {
+  std::string out(1, '"');  // (not "\"" + ...: gcc 12 -O3 warns falsely, -Wrestrict)
+  out += json_escape(s);
+  out += '"';
+  return out;
+}
 
 std::string us(Nanos ns) {
   if (ns < 0) ns = 0;

@@ -54,9 +54,16 @@ extern std::atomic<std::uint32_t> g_debug_flags;
 
 // True when any debug or trace tool is on. Relaxed: a thread that misses a concurrent
 // enable() starts reporting at its next call.
+// Building everything with -DWEFT_NO_DEBUG_HOOKS compiles the hooks out (debug_on() is
+// constant false, so the tools never see anything): only for measuring what the hooks
+// cost when off (bench/hooks_bench.cpp).
+#if defined(WEFT_NO_DEBUG_HOOKS)
+WEFT_ALWAYS_INLINE constexpr bool debug_on() noexcept { return false; }
+#else
 WEFT_ALWAYS_INLINE bool debug_on() noexcept {
   return WEFT_UNLIKELY(g_debug_flags.load(std::memory_order_relaxed) != 0);
 }
+#endif
 
 namespace hooks {
 
