@@ -1,6 +1,10 @@
 // weft-trace: the trace as read from a Chrome trace-event JSON file.
 #pragma once
 
+// nlohmann-json trips gcc 12's -Wnull-dereference at -O3 (a false positive inside it).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wnull-dereference"
+#endif
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
