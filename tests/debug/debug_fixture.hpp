@@ -28,11 +28,8 @@ class DebugTest : public ::testing::Test {
     debug::set_report_handler(std::move(old_handler_));
     const bool was_on = before_.lock_order || before_.deadlock || before_.stats ||
                         !before_.trace_path.empty();
-    if (!was_on) {
-      debug::disable();
-    } else {
-      debug::enable(before_);
-    }
+    debug::disable();  // exactly the tools that were on before, no more
+    if (was_on) debug::enable(before_);
     debug::set_lock_order_mode(mode_);
   }
 
