@@ -256,6 +256,12 @@ void emit_report(std::string_view kind, std::string_view text) {
 
 namespace {
 
+// Timestamps are taken only when a tool shows times (stats, trace, deadlock dump): lock-
+// order checking alone never reads the clock. 0 means "not timed".
+Nanos stamp() noexcept {
+  return (flags() & (kDebugStats | kDebugTrace | kDebugDeadlock)) != 0 ? now_ns() : 0;
+}
+
 // Stats / trace for a finished wait or hold.
 void record_event(ThreadRec& me, EvType type, const void* obj, ObjKind kind,
                   const NameRec* name, Nanos start, Nanos end, SourceLoc loc,
@@ -287,11 +293,12 @@ using namespace dbg;
 void before_acquire(const void* obj, ObjKind kind, SourceLoc loc) {
   ThreadRec& me = self();
   const bool order = (flags() & kDebugLockOrder) != 0 && is_order_kind(kind);
-  std::vector<Held> held;
+  thread_local std::vector<Held> held;  // reused: no allocation per acquisition
+  held.clear();
   {
     WordLockGuard guard(me.mu);
     me.pending_obj = obj;
-    me.pending_since = now_ns();
+    me.pending_since = stamp();
     if (order) {
       for (const Held& h : me.held_now()) {
         if (h.obj == obj) return;  // RLock re-entry (or a Lock relocked): no new order
@@ -312,11 +319,11 @@ void before_acquire(const void* obj, ObjKind kind, SourceLoc loc) {
 
 void after_acquire(const void* obj, ObjKind kind, SourceLoc loc, bool contended) noexcept {
   ThreadRec& me = self();
-  const Nanos now = now_ns();
+  const Nanos now = stamp();
   Nanos waited = 0;
   {
     WordLockGuard guard(me.mu);
-    if (me.pending_obj == obj) waited = now - me.pending_since;
+    if (me.pending_obj == obj && me.pending_since != 0) waited = now - me.pending_since;
     me.pending_obj = nullptr;
     if (is_hold_traced(kind)) {
       auto& held = me.held_now();
@@ -356,7 +363,7 @@ void after_acquire(const void* obj, ObjKind kind, SourceLoc loc, bool contended)
 void after_release(const void* obj, ObjKind kind) noexcept {
   if (!is_hold_traced(kind)) return;
   ThreadRec& me = self();
-  const Nanos now = now_ns();
+  const Nanos now = stamp();
   Nanos since = 0;
   SourceLoc loc{};
   std::uint32_t holder_tid = me.tid;
@@ -380,7 +387,7 @@ void after_release(const void* obj, ObjKind kind) noexcept {
   }
   if (!found) return;  // acquired before the tools were on
   const std::uint32_t f = flags();
-  if ((f & (kDebugStats | kDebugTrace)) == 0) return;
+  if ((f & (kDebugStats | kDebugTrace)) == 0 || since == 0) return;
   const NameRec* n = name_of(obj, kind);
   if (n == nullptr) return;  // holds are reported for named objects only
   if ((f & kDebugStats) != 0) {

@@ -192,8 +192,9 @@ std::string format_dump(const Snapshot& s, const std::vector<std::vector<std::si
       out << "\n";
     }
     for (const Held& h : v.held) {
-      out << "    holds " << describe(h.obj, h.kind) << " since " << ms(s.taken - h.since)
-          << ", acquired at " << site_string(h.loc);
+      out << "    holds " << describe(h.obj, h.kind);
+      if (h.since != 0) out << " since " << ms(s.taken - h.since);
+      out << ", acquired at " << site_string(h.loc);
       if (h.count > 1) out << " (" << h.count << " levels)";
       out << "\n";
     }
