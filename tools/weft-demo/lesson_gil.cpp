@@ -112,16 +112,6 @@ double timed(Fn fn) {
   return seconds_since(start);
 }
 
-// The 1-minute load average (Linux), or -1: how many threads compete for the cores.
-double load_average() {
-  double load = -1;
-  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
-    if (std::fscanf(f, "%lf", &load) != 1) load = -1;
-    std::fclose(f);
-  }
-  return load;
-}
-
 void gil_lesson(Lesson& L) {
   const unsigned cores = std::thread::hardware_concurrency();
   // The guide's n is 10_000_000: a few ms of C++, too short to time well. Time it, then

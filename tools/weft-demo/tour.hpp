@@ -22,7 +22,11 @@ struct Settings {
   bool quick = false;         // --quick: shrink the work (tests use it)
   std::string out_dir;        // where lessons write files (the gil SVG); empty: the temp dir
   std::string self_path;      // this executable, for lessons that re-exec it
+  bool busy = false;          // set by run(): the load average was at least the core count
 };
+
+// The 1-minute load average (Linux /proc/loadavg), or -1 when unknown.
+double load_average();
 
 // One bar of a chart: a label and a speed-up.
 struct Bar {
@@ -63,7 +67,8 @@ class Lesson {
 
   // Records a promise of the guide and whether it held here; returns `held`.
   bool check(std::string promise, bool held, std::string measured = {});
-  // Records a timing claim (a speed-up): a promise in a full run, only reported with --quick.
+  // Records a timing claim (a speed-up): a promise in a full run on a machine that is not
+  // busy; only reported with --quick or when the load average was at least the core count.
   bool claim(std::string promise, bool held, std::string measured = {});
   // The lesson could not run a part (a missing piece); reported, not a failure.
   void skip(std::string what) { skipped_.push_back(std::move(what)); }
@@ -116,7 +121,7 @@ std::vector<Entry>& catalogue();
 
 // Runs the named lessons (all when empty); prints each and the summary. Returns the
 // exit status: 0 if every promise held, 1 otherwise, 2 for an unknown lesson.
-int run(const std::vector<std::string>& names, const Settings& settings);
+int run(const std::vector<std::string>& names, Settings settings);
 void list(std::ostream& out);
 
 // Formatting helpers shared by lessons.
