@@ -31,14 +31,23 @@ class ThreadPoolCore final : public ExecutorCore {
   ThreadPoolCore(std::size_t max_workers, std::string prefix, std::function<void()> init)
       : max_workers_(max_workers != 0 ? max_workers : default_workers()),
         prefix_(prefix.empty() ? default_prefix() : std::move(prefix)),
-        init_(std::move(init)) {}
+        init_(std::move(init)) {
+    // Named by its thread-name prefix in debug statistics and traces.
+    hooks::object_named(static_cast<ExecutorCore*>(this), ObjKind::executor, prefix_);
+  }
 
-  ~ThreadPoolCore() { shutdown(true, false); }
+  ~ThreadPoolCore() {
+    shutdown(true, false);
+    hooks::object_destroyed(static_cast<ExecutorCore*>(this));
+  }
 
   bool submit(FutureStateBase* t, Deadline deadline) {
     if (max_pending_.load(std::memory_order_relaxed) != 0 && !wait_for_space(deadline))
       return false;
-    if (debug_on()) t->task_id_ = next_task_id_.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (debug_on()) {
+      t->task_id_ = next_task_id_.fetch_add(1, std::memory_order_relaxed) + 1;
+      hooks::task_submitted(static_cast<ExecutorCore*>(this), t->task_id_);  // queue-wait stats
+    }
     {
       std::unique_lock hold(lock_);
       if (shutdown_.load(std::memory_order_relaxed))

@@ -1,7 +1,7 @@
 // weft-trace-example: a small threaded program to try the debug tools on.
 //
 // A producer fills a bounded queue of jobs; three workers take them, each job updating a
-// shared, contended "results" lock. Then two threads take "accounts" and "audit" in
+// shared, contended "results" lock; then a thread pool runs a few tasks. Then two threads take "accounts" and "audit" in
 // opposite orders, one after the other: no deadlock happens, but the order is wrong.
 //
 //   WEFT_TRACE=trace.json weft-trace-example && weft-trace trace.json -o trace.html
@@ -11,11 +11,13 @@
 #include <chrono>
 #include <cstring>
 #include <iostream>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "weft/debug.hpp"
+#include "weft/futures.hpp"
 #include "weft/lock.hpp"
 #include "weft/queue.hpp"
 #include "weft/thread.hpp"
@@ -44,10 +46,10 @@ int main(int argc, char** argv) {
           for (;;) {
             const int job = jobs.get();
             if (job < 0) return;
-            work_for(300);  // compute outside the lock
+            work_for(100);  // compute outside the lock
             results.acquire();
             total += job;
-            work_for(150);  // a critical section that is a little too long
+            work_for(400);  // a critical section that is too long: workers queue up here
             results.release();
           }
         }));
@@ -66,6 +68,22 @@ int main(int argc, char** argv) {
   producer.join();
   for (auto& w : workers) w->join();
   std::cout << "total " << total << "\n";
+
+  // The same kind of work through a thread pool: each task is a span in the trace.
+  {
+    weft::ThreadPoolExecutor pool(2, "pool");
+    std::vector<weft::Future<long>> parts;
+    for (int t = 0; t < 8; ++t) {
+      parts.push_back(pool.submit([&results, t] {
+        work_for(200);
+        std::scoped_lock hold(results);
+        return static_cast<long>(t);
+      }));
+    }
+    long sum = 0;
+    for (auto& f : parts) sum += f.result();
+    std::cout << "pool sum " << sum << "\n";
+  }
 
   // Two code paths that take the same two locks in opposite orders.
   weft::Lock accounts("accounts"), audit("audit");

@@ -37,7 +37,10 @@ Summary summarize(const Trace& t) {
     if (sp.cat == "task") ++s.tasks;
     if (sp.cat != "wait") continue;
     ++s.waits;
-    const std::string obj = object_of(sp);
+    std::string obj = object_of(sp);
+    // Unnamed objects ("Future 0x55...") are summed per kind: "Future (unnamed)".
+    if (const auto at = obj.find(" 0x"); at != std::string::npos && obj.find('"') == std::string::npos)
+      obj = obj.substr(0, at) + " (unnamed)";
     WaitTotal& w = by_object[obj];
     w.object = obj;
     w.kind = sp.args.value("kind", "");
