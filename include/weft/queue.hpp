@@ -58,8 +58,9 @@ struct SelectAccess;
 ///            after its timeout, or with ShutDown.
 /// Fairness: blocked getters (and putters) are queued FIFO and woken one per item (one
 ///   per free slot); a thread that arrives while they wake may take the item first
-///   (barging), which keeps throughput high. A woken thread that loses the race waits
-///   again at the front of nobody's list: no guarantee beyond "some thread progresses".
+///   (barging), which keeps throughput high. A woken thread that loses the race parks
+///   again at the back of the line: no per-thread guarantee beyond "some thread makes
+///   progress" (as in CPython, where the order of wake-ups is not part of the contract).
 /// Blocking: put (on a full bounded queue), get, get_many, join and range-for block;
 ///   `block == false` and zero or negative timeouts are immediate tries. A timed call
 ///   waits at least its timeout before reporting Empty / Full / false.
@@ -71,6 +72,11 @@ struct SelectAccess;
 /// Lifetime: destroy only once no thread is inside a member (items still queued are
 ///           destroyed with it). All members may be called concurrently.
 /// Invalid:  task_done() more often than items were put throws ValueError.
+/// Debugging: blocked calls park with WaitSite{queue, ObjKind::queue, call site}; with the
+///           debug tools on, every item reports hooks::queue_put / queue_get with the depth
+///           and a per-queue sequence number pairing a put with its get (FIFO queues; 0 for
+///           LIFO and priority order), outside the internal lock, which is a weft::Lock
+///           named "<name>.mutex".
 template <class T, class Store, bool kTasks>
 class BasicQueue : public QueueBase {
  public:
@@ -571,6 +577,8 @@ class Queue : public detail::BasicQueue<T, detail::FifoStore<T>, true> {
   explicit Queue(std::size_t maxsize = 0, std::string_view name = {})
       : detail::BasicQueue<T, detail::FifoStore<T>, true>(maxsize, name) {}
 };
+
+static_assert(sizeof(Queue<int>) <= 128, "an empty Queue<int> must stay small (issue 3: <= 256 bytes)");
 
 /// LifoQueue: last in, first out; otherwise exactly Queue.          (Python: queue.LifoQueue)
 /// shutdown(true) returns the items newest first (get order).
