@@ -5,6 +5,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/install-deps.sh build
-cmake --preset release >/dev/null
-cmake --build --preset release --target weft-demo -j "$(nproc)" >/dev/null
-exec build/release/tools/weft-demo/weft-demo "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! { cmake --preset release && cmake --build --preset release --target weft-demo -j "$(nproc)"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "scripts/demo.sh: the build failed (output above)" >&2
+  exit 1
+fi
+build/release/tools/weft-demo/weft-demo "$@"

@@ -7,6 +7,7 @@
 #include <mutex>  // std::scoped_lock / std::unique_lock: the C++ spelling of "with lock:"
 
 #include "weft/barrier.hpp"
+#include "weft/errors.hpp"
 #include "weft/condition.hpp"
 #include "weft/event.hpp"
 #include "weft/local.hpp"
