@@ -94,6 +94,11 @@ Registry& reg() {
   return *r;
 }
 
+// The calling thread's record. A plain pointer (no destructor), so hooks that run after
+// this thread's thread_local destructors (at exit, joining threads) still find it.
+thread_local ThreadRec* t_rec = nullptr;
+
+// Marks the record dead when the thread ends.
 struct SelfHolder {
   ThreadRec* rec = nullptr;
   ~SelfHolder() {
@@ -214,7 +219,7 @@ void ThreadRec::record(const TraceEvent& ev) noexcept {
 }
 
 ThreadRec& self() {
-  if (WEFT_LIKELY(t_self.rec != nullptr)) return *t_self.rec;
+  if (WEFT_LIKELY(t_rec != nullptr)) return *t_rec;
   auto* rec = new ThreadRec();
   rec->ident = current_ident();
   rec->epoch = g_epoch.load(std::memory_order_relaxed);
@@ -229,6 +234,7 @@ ThreadRec& self() {
     }
     r.recs.push_back(rec);
   }
+  t_rec = rec;
   t_self.rec = rec;
   return *rec;
 }
