@@ -424,8 +424,7 @@ class ThreadPoolExecutor {
       return std::apply(fn, std::move(tup));
     };
     auto* t = new detail::TaskState<R, decltype(call)>(std::move(call));
-    t->owner_ = detail::as_executor(core_);
-    t->add_ref();  // one for the queue, one for the Future
+    t->owner_ = detail::as_executor(core_);  // born with two references (TaskState)
     return t;
   }
 

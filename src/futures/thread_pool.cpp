@@ -13,6 +13,15 @@
 //        their futures' keys, so a helper runs new work instead of sleeping through it.
 //   (E4) backpressure: submitters blocked on a full queue park on &space_epoch_; every
 //        pop that sees space_waiters_ bumps it and unparks one.
+//   (E5) spinning_ is a token (0 or 1, taken by CAS 0 -> 1) held by the one idle worker
+//        that spins before it sleeps, or by a wake-up in flight: the waker takes it and
+//        hands it to the worker it unparks (park token kSpinToken), so a burst of submits
+//        wakes one sleeper, not one per submit. While it is held, submit() does not wake
+//        anyone: every holder releases it with fetch_sub (seq_cst) and then re-reads
+//        queued_ (seq_cst), which follows submit's increment in the seq_cst order
+//        (submit read the token held before that fetch_sub), and pops or wakes again.
+//   (E6) chain wake: a worker that pops a task while more are queued wakes one sleeper
+//        (through E5), so a burst reaches every worker one by one.
 #include <algorithm>
 #include <cstdio>
 #include <mutex>
@@ -54,12 +63,8 @@ class ThreadPoolCore final : public ExecutorCore {
         throw RuntimeError("cannot schedule new futures after shutdown");
       if (broken_) throw BrokenExecutor(kBrokenMessage);
       // Python's rule: reuse an idle worker, else start one while below max_workers.
-      std::uint32_t idle = idle_.load(std::memory_order_relaxed);
-      bool took = false;
-      while (idle != 0 && !(took = idle_.compare_exchange_weak(idle, idle - 1,
-                                                                std::memory_order_relaxed))) {
-      }
-      if (!took && threads_.size() < max_workers_) {
+      // Once every worker is started, idle tokens no longer matter (see worker_main).
+      if (threads_.size() < max_workers_ && !take_idle_token()) {
         // Before queueing: if no thread can be started at all, submit fails cleanly.
         try {
           start_worker_locked();
@@ -144,6 +149,7 @@ class ThreadPoolCore final : public ExecutorCore {
   }
 
  private:
+  static constexpr ParkToken kSpinToken = 1;  // (E5) the woken worker holds spinning_
   static constexpr const char* kBrokenMessage =
       "A thread initializer failed, the thread pool is not usable anymore";
 
@@ -182,6 +188,17 @@ class ThreadPoolCore final : public ExecutorCore {
     return t;
   }
 
+  bool take_idle_token() noexcept {
+    std::uint32_t idle = idle_.load(std::memory_order_relaxed);
+    while (idle != 0) {
+      if (idle_.compare_exchange_weak(idle, idle - 1, std::memory_order_relaxed)) return true;
+    }
+    return false;
+  }
+  void give_idle_token() noexcept {
+    if (!full_.load(std::memory_order_relaxed)) idle_.fetch_add(1, std::memory_order_relaxed);
+  }
+
   static void run_task(FutureStateBase* t) noexcept {
     t->run();
     t->release();
@@ -211,13 +228,35 @@ class ThreadPoolCore final : public ExecutorCore {
     }
   }
 
+  // (E5) Wakes one sleeping worker unless the spinning token is held; the woken worker
+  // receives the token. If nobody was parked yet (a sleeper between (E1)'s increment
+  // and its park), gives the token back and retries while work and sleepers remain.
+  void wake_one_sleeper() {
+    Backoff backoff;
+    for (;;) {
+      if (sleepers_.load(std::memory_order_seq_cst) == 0) return;
+      std::uint32_t none = 0;
+      if (spinning_.load(std::memory_order_seq_cst) != 0 ||
+          !spinning_.compare_exchange_strong(none, 1, std::memory_order_seq_cst))
+        return;  // its holder re-reads queued_ after giving it back
+      epoch_.fetch_add(1, std::memory_order_seq_cst);
+      bool handed = false;
+      unpark_one(&epoch_, [&](UnparkResult r) -> ParkToken {
+        handed = r.unparked != 0;
+        return kSpinToken;
+      });
+      if (handed) return;
+      spinning_.fetch_sub(1, std::memory_order_seq_cst);
+      if (queued_.load(std::memory_order_seq_cst) == 0) return;
+      if (!backoff.spin()) std::this_thread::yield();
+    }
+  }
+
   void wake_for_new_work() {
-    const bool sleepers = sleepers_.load(std::memory_order_seq_cst) != 0;  // (E2)
-    const bool helpers = helpers_.load(std::memory_order_seq_cst) != 0;
-    if (!sleepers && !helpers) return;
-    epoch_.fetch_add(1, std::memory_order_seq_cst);
-    if (sleepers) unpark_one(&epoch_);
-    if (helpers) {
+    // (E2) (E5)
+    wake_one_sleeper();
+    if (helpers_.load(std::memory_order_seq_cst) != 0) {
+      epoch_.fetch_add(1, std::memory_order_seq_cst);
       std::scoped_lock hold(lock_);
       for (FutureStateBase* s : helping_) unpark_all(s->park_key());
     }
@@ -238,6 +277,7 @@ class ThreadPoolCore final : public ExecutorCore {
                                        [this] { worker_main(); });
     th->start();  // returns once the thread runs; it takes lock_ only inside run()
     threads_.push_back(std::move(th));
+    if (threads_.size() == max_workers_) full_.store(true, std::memory_order_relaxed);
   }
 
   // Next task for a worker, sleeping while the queue is empty; null: time to exit.
@@ -246,26 +286,38 @@ class ThreadPoolCore final : public ExecutorCore {
     for (;;) {
       if (FutureStateBase* t = pop()) {
         announced = false;
+        // (E6) more work than this worker: hand it to a sleeper.
+        if (queued_.load(std::memory_order_seq_cst) != 0) wake_one_sleeper();
         return t;
       }
       if (shutdown_.load(std::memory_order_seq_cst) || broken_) return nullptr;
       if (!announced) {
-        idle_.fetch_add(1, std::memory_order_relaxed);
+        give_idle_token();
         announced = true;
       }
-      Backoff backoff;
-      while (queued_.load(std::memory_order_relaxed) == 0 && backoff.spin()) {
+      // (E5) one spinner at a time: more would only take the cores the others need.
+      std::uint32_t none = 0;
+      if (spinning_.load(std::memory_order_relaxed) == 0 &&
+          spinning_.compare_exchange_strong(none, 1, std::memory_order_seq_cst)) {
+        Backoff backoff;
+        while (queued_.load(std::memory_order_relaxed) == 0 && backoff.spin()) {
+        }
+        spinning_.fetch_sub(1, std::memory_order_seq_cst);  // (E5)
+        if (queued_.load(std::memory_order_seq_cst) != 0) continue;
       }
-      if (queued_.load(std::memory_order_relaxed) != 0) continue;
       sleepers_.fetch_add(1, std::memory_order_seq_cst);  // (E1)
       const std::uint32_t e = epoch_.load(std::memory_order_seq_cst);
+      bool token = false;
       if (queued_.load(std::memory_order_seq_cst) == 0 &&
           !shutdown_.load(std::memory_order_seq_cst) && !broken_) {
-        park(
+        const ParkResult r = park(
             &epoch_, [&] { return epoch_.load(std::memory_order_relaxed) == e; }, kForever,
             WaitSite{this, ObjKind::executor, SourceLoc{}});
+        token = r.status == ParkStatus::kUnparked && r.token == kSpinToken;
       }
       sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+      // (E5) the waker's token: give it back; the pop at the top re-reads the queue.
+      if (token) spinning_.fetch_sub(1, std::memory_order_seq_cst);
     }
   }
 
@@ -288,7 +340,7 @@ class ThreadPoolCore final : public ExecutorCore {
     while (FutureStateBase* t = next_task(announced)) {
       if (t->execute()) {
         if (queued_.load(std::memory_order_relaxed) == 0) {
-          idle_.fetch_add(1, std::memory_order_relaxed);
+          give_idle_token();
           announced = true;
         }
         t->finish();
@@ -332,6 +384,8 @@ class ThreadPoolCore final : public ExecutorCore {
   std::atomic<std::uint32_t> sleepers_{0};
   std::atomic<std::uint32_t> helpers_{0};
   std::atomic<std::uint32_t> idle_{0};
+  std::atomic<std::uint32_t> spinning_{0};    // (E5) 0 or 1
+  std::atomic<bool> full_{false};             // every worker started: no idle tokens
   std::atomic<std::size_t> max_pending_{0};
   std::atomic<std::uint32_t> space_epoch_{0};
   std::atomic<std::uint32_t> space_waiters_{0};

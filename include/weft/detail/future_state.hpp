@@ -72,6 +72,9 @@ class FutureStateBase {
   using Callback = std::function<void(FutureStateBase*)>;
 
   FutureStateBase() noexcept = default;
+  // Starts with `refs` references (a TaskState: one for the queue, one for the Future),
+  // stored before the state is shared, so no atomic read-modify-write is needed.
+  explicit FutureStateBase(std::uint32_t refs) noexcept : refs_(refs) {}
   FutureStateBase(const FutureStateBase&) = delete;
   FutureStateBase& operator=(const FutureStateBase&) = delete;
 
@@ -177,6 +180,7 @@ class FutureState : public FutureStateBase {
                 "std::reference_wrapper");
 
  public:
+  using FutureStateBase::FutureStateBase;
   template <class... A>
   void set_value(A&&... a) {
     value_.emplace(std::forward<A>(a)...);
@@ -197,15 +201,17 @@ class FutureState : public FutureStateBase {
 template <>
 class FutureState<void> : public FutureStateBase {
  public:
+  using FutureStateBase::FutureStateBase;
   void set_value() noexcept {}
   void get() noexcept {}
 };
 
 // A queued task: the future's state plus the callable that produces its result.
+// Born with two references: one for the executor's queue, one for the Future.
 template <class R, class Fn>
 class TaskState final : public FutureState<R> {
  public:
-  explicit TaskState(Fn&& fn) : fn_(std::move(fn)) {}
+  explicit TaskState(Fn&& fn) : FutureState<R>(2u), fn_(std::move(fn)) {}
 
   bool execute() noexcept override {
     if (!this->try_claim()) return false;
