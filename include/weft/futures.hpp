@@ -315,7 +315,9 @@ class MapResults {
 ///   instead. try_submit(timeout, ...) gives up after the timeout. shutdown(true) and
 ///   the destructor block until every queued task has run (or been cancelled).
 /// Cost:     submit is one allocation (state and callable together), one short
-///           critical section, and a wake-up only when a worker sleeps.
+///           critical section, and a wake-up only when a worker sleeps and no idle
+///           worker is spinning or already being woken (a burst wakes one; each woken
+///           worker that finds more queued wakes the next).
 /// Lifetime: the destructor is shutdown(true). Futures may outlive the executor.
 ///           All members may be called concurrently.
 /// Invalid:  submit after shutdown throws RuntimeError("cannot schedule new futures
