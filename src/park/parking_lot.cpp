@@ -2,14 +2,21 @@
 //
 // Layout: a fixed table of buckets, each a WordLock and an intrusive FIFO list of the
 // ThreadData of parked threads (one ThreadData per thread, created at its first park).
-// A parked thread sleeps in L0 on its own `parked` word.
+// A parked thread first spins briefly (Backoff) on its own `parked` word, then sleeps in
+// L0 on it: a hand-off to a thread that is still spinning costs a cache-line transfer,
+// not a kernel wake-up (tens of microseconds when the other core has gone idle).
 //
 // Protocol between a parker P and an unparker U (labels used below):
 //   (P1) P enqueues itself, with key = k, under the bucket lock after validate().
 //   (U1) U dequeues P under the bucket lock, sets P.token and P.key = nullptr (P is no
 //        longer queued), and unlocks.
-//   (U2) U stores P.parked = 0 (release) and wakes P's word. Pairs with (P2).
+//   (U2) U exchanges P.parked to 0 (acq_rel) and makes the wake-up system call only if P
+//        had announced kSleeping. Pairs with (P2) and (P4).
 //   (P2) P sees parked == 0 (acquire): U's writes, and the token, are visible.
+//   (P4) P stops spinning by a CAS kSpinning -> kSleeping, then sleeps in L0 while the word
+//        is kSleeping: a U that exchanged the word first made the CAS fail (P is
+//        unparked); a U that came after saw kSleeping and wakes P (or P's L0 wait finds
+//        the word already 0 and returns at once).
 //   (P3) On timeout P locks its key's bucket: if P.key is still set, P removes itself;
 //        if it is nullptr, U is between (U1) and (U2), so P waits, untimed, for (U2).
 #include "weft/detail/parking_lot.hpp"
@@ -21,12 +28,18 @@
 #include <memory>
 
 #include "park/word_lock.hpp"
+#include "weft/detail/backoff.hpp"
 
 namespace weft::detail {
 namespace {
 
+// States of ThreadData::parked while a thread is parked.
+constexpr std::uint32_t kSpinning = 1;  // queued, spinning in user space
+constexpr std::uint32_t kSleeping = 2;  // queued, (about to be) asleep in L0
+
 struct ThreadData {
-  std::atomic<std::uint32_t> parked{0};   // 1 while queued or being unparked
+  std::atomic<std::uint32_t> parked{0};   // kSpinning / kSleeping while queued or being
+                                          // unparked; 0 once unparked
   std::atomic<const void*> key{nullptr};  // the queue we are on; nullptr once dequeued
   ThreadData* next = nullptr;             // bucket list; guarded by the bucket lock
   ParkToken park_token = 0;               // guarded by the bucket lock
@@ -90,11 +103,37 @@ struct alignas(64) Bucket {
 constexpr std::size_t kBucketBits = 10;
 constexpr std::size_t kBuckets = std::size_t{1} << kBucketBits;
 
+std::array<Bucket, kBuckets>* g_table = nullptr;
+
+// fork(): the child has only the forking thread. A bucket lock held by another thread
+// at that moment would never be released there, and the queues list threads that do
+// not exist there. So every bucket is locked across fork(), and the child empties them.
+void lock_all_buckets() noexcept {
+  for (Bucket& b : *g_table) b.lock.lock();
+}
+void unlock_all_buckets() noexcept {
+  for (Bucket& b : *g_table) b.lock.unlock();
+}
+void reset_buckets_in_child() noexcept {
+  for (Bucket& b : *g_table) {
+    b.head = b.tail = nullptr;
+    b.lock.unlock();
+  }
+}
+
 std::array<Bucket, kBuckets>& buckets() noexcept {
   // Leaked on purpose: daemon threads may park while static destructors run.
-  static auto* table = new std::array<Bucket, kBuckets>();
+  static auto* table = [] {
+    g_table = new std::array<Bucket, kBuckets>();
+    ::pthread_atfork(lock_all_buckets, unlock_all_buckets, reset_buckets_in_child);
+    return g_table;
+  }();
   return *table;
 }
+
+// Created during static initialisation, before any thread can race a fork() with the
+// first park (a child forked mid-initialisation would wait on the guard forever).
+[[maybe_unused]] const bool g_buckets_ready = (buckets(), true);
 
 std::size_t bucket_index(const void* key) noexcept {
   const auto h = reinterpret_cast<std::uintptr_t>(key) * 0x9E3779B97F4A7C15ull;
@@ -129,19 +168,28 @@ void unlock_bucket_pair(Bucket* a, Bucket* b) noexcept {
   if (a != b) b->lock.unlock();
 }
 
-// (U2): wake a thread already dequeued at (U1).
+// (U2): wake a thread already dequeued at (U1). The system call only when it sleeps.
 void wake(ThreadData* t) noexcept {
-  t->parked.store(0, std::memory_order_release);
-  wake_by_address(t->parked, false);
+  if (t->parked.exchange(0, std::memory_order_acq_rel) == kSleeping)
+    wake_by_address(t->parked, false);
 }
 
-// Sleeps in L0 until (U2) or the deadline. True if unparked.
+// Spins briefly, then sleeps in L0, until (U2) or the deadline. True if unparked.
 bool sleep_until_unparked(ThreadData& me, Deadline deadline) noexcept {
-  while (me.parked.load(std::memory_order_acquire) != 0) {  // (P2)
-    if (wait_on_address(me.parked, 1, deadline) == WaitResult::timed_out)
+  Backoff backoff;
+  for (;;) {
+    std::uint32_t state = me.parked.load(std::memory_order_acquire);  // (P2)
+    if (state == 0) return true;
+    if (state == kSpinning) {
+      if (backoff.spin()) continue;
+      // (P4) announce that we are going to sleep in the kernel.
+      if (!me.parked.compare_exchange_weak(state, kSleeping, std::memory_order_acquire,
+                                           std::memory_order_acquire))
+        continue;
+    }
+    if (wait_on_address(me.parked, kSleeping, deadline) == WaitResult::timed_out)
       return me.parked.load(std::memory_order_acquire) == 0;
   }
-  return true;
 }
 
 }  // namespace
@@ -160,7 +208,7 @@ ParkResult park(const void* key, FunctionRef<bool()> validate, FunctionRef<void(
       b.lock.unlock();
       return {ParkStatus::kInvalid, 0};
     }
-    me.parked.store(1, std::memory_order_relaxed);
+    me.parked.store(kSpinning, std::memory_order_relaxed);
     me.key.store(key, std::memory_order_relaxed);
     me.park_token = park_token;
     me.site = site;

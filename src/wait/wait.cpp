@@ -11,6 +11,9 @@
 #include <cstring>
 #include <ctime>
 #include <mutex>
+#include <new>
+
+#include <pthread.h>
 
 #if defined(__linux__) && !defined(WEFT_FORCE_FALLBACK_WAIT)
 #include <linux/futex.h>
@@ -36,12 +39,38 @@ struct alignas(64) FallbackBucket {
 
 constexpr std::size_t kFallbackBuckets = 64;
 
+std::array<FallbackBucket, kFallbackBuckets>* g_fallback_table = nullptr;
+
+// fork(): no bucket mutex may be held by another thread across fork(), and the child
+// gets fresh condition variables (the old ones may count waiters that do not exist
+// there, which would make a notify wait for them forever).
+void lock_fallback_buckets() noexcept {
+  for (FallbackBucket& b : *g_fallback_table) b.mutex.lock();
+}
+void unlock_fallback_buckets() noexcept {
+  for (FallbackBucket& b : *g_fallback_table) b.mutex.unlock();
+}
+void reset_fallback_buckets_in_child() noexcept {
+  for (FallbackBucket& b : *g_fallback_table) {
+    new (&b.cv) std::condition_variable();  // the old one is abandoned, not destroyed
+    b.mutex.unlock();
+  }
+}
+
 FallbackBucket& fallback_bucket(const void* addr) noexcept {
   // Leaked on purpose: waits may still run while static destructors do.
-  static auto* table = new std::array<FallbackBucket, kFallbackBuckets>();
+  static auto* table = [] {
+    g_fallback_table = new std::array<FallbackBucket, kFallbackBuckets>();
+    ::pthread_atfork(lock_fallback_buckets, unlock_fallback_buckets,
+                     reset_fallback_buckets_in_child);
+    return g_fallback_table;
+  }();
   const auto h = (reinterpret_cast<std::uintptr_t>(addr) >> 2) * 0x9E3779B97F4A7C15ull;
   return (*table)[h >> 58];  // top 6 bits: 64 buckets
 }
+
+// Created during static initialisation (see g_buckets_ready in the parking lot).
+[[maybe_unused]] const bool g_fallback_ready = (fallback_bucket(nullptr), true);
 
 WaitResult fallback_wait(const std::atomic<std::uint32_t>& word, std::uint32_t expected,
                          Deadline deadline) noexcept {
