@@ -100,9 +100,10 @@ w(f"- Compiler: {compiler()}; weft and the benchmarks built Release (-O3). Googl
   f"itself reports `{ctx.get('library_build_type', '?')}` for its own (Debian) library.")
 w(f"- Load average before / after the run: {load_before} / {load_after}; "
   f"the benchmarks ran for {elapsed} s (build not included)")
-w("- **The machine was shared** with other builds and test runs while this ran, and has only"
-  " 2 cores: absolute numbers are noisy and blocking hand-offs pay for scheduler delays."
-  " Ratios within one table were measured in the same run and are the meaningful part.")
+w("- The machine has few cores: absolute numbers are noisy and blocking hand-offs pay for"
+  " scheduler delays, the more so when anything else runs (see the load average and the"
+  " CPUs-busy column). Ratios within one table were measured in the same run and are the"
+  " meaningful part.")
 w("- Command: `bench/run.sh` (environment `REPS`, `MIN_TIME` change the repetitions).\n")
 
 # ---- Lock uncontended ----
