@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "weft/detail/config.hpp"  // before word_lock.hpp, which uses WEFT_LIKELY
+#include "weft/detail/config.hpp"
 #include "park/word_lock.hpp"
 #include "weft/debug.hpp"
 #include "weft/detail/hooks.hpp"

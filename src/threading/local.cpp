@@ -13,7 +13,7 @@
 
 #include "weft/local.hpp"
 
-#include "weft/detail/config.hpp"  // before word_lock.hpp, which uses its macros
+#include "weft/detail/config.hpp"
 #include "park/word_lock.hpp"
 
 namespace weft::detail {
