@@ -228,32 +228,7 @@ class MapResults {
     for (std::size_t i = next_; i < fs_.size(); ++i) fs_[i].cancel();
   }
 
-  class iterator {
-   public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = MapResults::value_type;
-    using difference_type = std::ptrdiff_t;
-    using pointer = value_type*;
-    using reference = value_type&;
-
-    iterator() = default;
-    reference operator*() const { return *r_->current_; }
-    pointer operator->() const { return &*r_->current_; }
-    iterator& operator++() {
-      r_->advance();
-      return *this;
-    }
-    void operator++(int) { r_->advance(); }
-    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
-      return it.at_end();
-    }
-
-   private:
-    friend class MapResults;
-    explicit iterator(MapResults* r) : r_(r) {}
-    bool at_end() const noexcept { return r_ == nullptr || !r_->current_.has_value(); }
-    MapResults* r_ = nullptr;
-  };
+  using iterator = PullIterator<MapResults, value_type>;
 
   /// Blocks for the first result. Throws: the task's exception, TimeoutError.
   iterator begin() {
@@ -267,6 +242,8 @@ class MapResults {
   std::size_t size() const noexcept { return fs_.size(); }
 
  private:
+  friend iterator;
+  value_type* current_item() noexcept { return current_ ? &*current_ : nullptr; }
   void advance() {
     current_.reset();
     if (next_ >= fs_.size()) return;
@@ -505,32 +482,7 @@ class AsCompleted {
     for (auto& f : pending_) future_state(f)->remove_listener(q_.get());
   }
 
-  class iterator {
-   public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = Future<R>;
-    using difference_type = std::ptrdiff_t;
-    using pointer = Future<R>*;
-    using reference = Future<R>&;
-
-    iterator() = default;
-    reference operator*() const { return *r_->current_; }
-    pointer operator->() const { return &*r_->current_; }
-    iterator& operator++() {
-      r_->advance();
-      return *this;
-    }
-    void operator++(int) { r_->advance(); }
-    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
-      return it.at_end();
-    }
-
-   private:
-    friend class AsCompleted;
-    explicit iterator(AsCompleted* r) : r_(r) {}
-    bool at_end() const noexcept { return r_ == nullptr || !r_->current_.has_value(); }
-    AsCompleted* r_ = nullptr;
-  };
+  using iterator = PullIterator<AsCompleted, Future<R>>;
 
   /// Blocks for the first completed future. Throws: TimeoutError.
   iterator begin() {
@@ -543,6 +495,8 @@ class AsCompleted {
   std::default_sentinel_t end() const noexcept { return {}; }
 
  private:
+  friend iterator;
+  Future<R>* current_item() noexcept { return current_ ? &*current_ : nullptr; }
   void advance() {
     current_.reset();
     if (yielded_ == total_) return;

@@ -234,29 +234,7 @@ class ChunkedResults {
     for (auto& f : fs_) f.cancel();  // chunks not consumed yet
   }
 
-  class iterator {
-   public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = R;
-    using difference_type = std::ptrdiff_t;
-    using pointer = R*;
-    using reference = R&;
-    iterator() = default;
-    reference operator*() const { return r_->chunk_[r_->pos_]; }
-    pointer operator->() const { return &r_->chunk_[r_->pos_]; }
-    iterator& operator++() {
-      r_->advance();
-      return *this;
-    }
-    void operator++(int) { r_->advance(); }
-    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept { return it.at_end(); }
-
-   private:
-    friend class ChunkedResults;
-    explicit iterator(ChunkedResults* r) : r_(r) {}
-    bool at_end() const noexcept { return r_ == nullptr || r_->pos_ >= r_->chunk_.size(); }
-    ChunkedResults* r_ = nullptr;
-  };
+  using iterator = PullIterator<ChunkedResults, R>;
 
   /// Blocks for the first chunk. Throws: RemoteError, BrokenProcessPool, ...
   iterator begin() {
@@ -269,6 +247,8 @@ class ChunkedResults {
   std::default_sentinel_t end() const noexcept { return {}; }
 
  private:
+  friend iterator;
+  R* current_item() noexcept { return pos_ < chunk_.size() ? &chunk_[pos_] : nullptr; }
   void advance() {
     if (++pos_ < chunk_.size()) return;
     load_next_chunk();

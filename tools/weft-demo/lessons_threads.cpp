@@ -85,9 +85,12 @@ void race_lesson(Lesson& L, int threads, const char* python_expected) {
       "the runs are repeated with 10, then 100 times more increments per thread.");
   L.check("the count is never above the true number of increments", lost_total >= 0);
   if (std::thread::hardware_concurrency() > 1) {
-    L.check("without a lock, updates are lost", runs_losing_at_all > 0,
+    // Whether a race shows depends on the threads really running at once: judged like a
+    // speed-up, in a full run on a machine that is not busy (other work on the cores makes
+    // the threads take turns, and then nothing is lost).
+    L.claim("without a lock, updates are lost", runs_losing_at_all > 0,
             fmt("%ld lost over %d runs", lost_total, runs_done));
-    L.check("updates are lost in most runs", 2 * losing > runs,
+    L.claim("updates are lost in most runs", 2 * losing > runs,
             fmt("%d of %d runs, %d increments per thread", losing, runs, iterations * scale));
   }
 }

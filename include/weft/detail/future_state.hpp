@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -36,6 +37,36 @@
 #include "weft/lock.hpp"
 
 namespace weft::detail {
+
+// The input iterator of the ranges that produce their elements one at a time (map()'s
+// results, as_completed(), Pool's chunked results). Owner provides `T* current_item()`
+// (nullptr at the end) and `void advance()`, which may block and may throw.
+template <class Owner, class T>
+class PullIterator {
+ public:
+  using iterator_category = std::input_iterator_tag;
+  using value_type = T;
+  using difference_type = std::ptrdiff_t;
+  using pointer = T*;
+  using reference = T&;
+
+  PullIterator() = default;
+  explicit PullIterator(Owner* owner) noexcept : owner_(owner) {}
+  reference operator*() const { return *owner_->current_item(); }
+  pointer operator->() const { return owner_->current_item(); }
+  PullIterator& operator++() {
+    owner_->advance();
+    return *this;
+  }
+  void operator++(int) { owner_->advance(); }
+  friend bool operator==(const PullIterator& it, std::default_sentinel_t) noexcept {
+    return it.at_end();
+  }
+
+ private:
+  bool at_end() const noexcept { return owner_ == nullptr || owner_->current_item() == nullptr; }
+  Owner* owner_ = nullptr;
+};
 
 class FutureStateBase;
 
