@@ -243,7 +243,8 @@ class MapResults {
 
  private:
   friend iterator;
-  value_type* current_item() noexcept { return current_ ? &*current_ : nullptr; }
+  bool exhausted() const noexcept { return !current_.has_value(); }
+  value_type& current_item() noexcept { return *current_; }
   void advance() {
     current_.reset();
     if (next_ >= fs_.size()) return;
@@ -496,7 +497,8 @@ class AsCompleted {
 
  private:
   friend iterator;
-  Future<R>* current_item() noexcept { return current_ ? &*current_ : nullptr; }
+  bool exhausted() const noexcept { return !current_.has_value(); }
+  Future<R>& current_item() noexcept { return *current_; }
   void advance() {
     current_.reset();
     if (yielded_ == total_) return;

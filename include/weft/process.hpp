@@ -248,7 +248,8 @@ class ChunkedResults {
 
  private:
   friend iterator;
-  R* current_item() noexcept { return pos_ < chunk_.size() ? &chunk_[pos_] : nullptr; }
+  bool exhausted() const noexcept { return pos_ >= chunk_.size(); }
+  R& current_item() noexcept { return chunk_[pos_]; }
   void advance() {
     if (++pos_ < chunk_.size()) return;
     load_next_chunk();

@@ -39,8 +39,9 @@
 namespace weft::detail {
 
 // The input iterator of the ranges that produce their elements one at a time (map()'s
-// results, as_completed(), Pool's chunked results). Owner provides `T* current_item()`
-// (nullptr at the end) and `void advance()`, which may block and may throw.
+// results, as_completed(), Pool's chunked results). Owner provides `bool exhausted()`,
+// `T& current_item()` (valid while not exhausted) and `void advance()`, which may block
+// and may throw.
 template <class Owner, class T>
 class PullIterator {
  public:
@@ -52,8 +53,8 @@ class PullIterator {
 
   PullIterator() = default;
   explicit PullIterator(Owner* owner) noexcept : owner_(owner) {}
-  reference operator*() const { return *owner_->current_item(); }
-  pointer operator->() const { return owner_->current_item(); }
+  reference operator*() const { return owner_->current_item(); }
+  pointer operator->() const { return &owner_->current_item(); }
   PullIterator& operator++() {
     owner_->advance();
     return *this;
@@ -64,7 +65,7 @@ class PullIterator {
   }
 
  private:
-  bool at_end() const noexcept { return owner_ == nullptr || owner_->current_item() == nullptr; }
+  bool at_end() const noexcept { return owner_ == nullptr || owner_->exhausted(); }
   Owner* owner_ = nullptr;
 };
 
