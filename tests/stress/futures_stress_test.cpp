@@ -14,19 +14,14 @@
 #include <thread>
 #include <vector>
 
+#include "weft/detail/tsan.hpp"  // WEFT_TSAN: smaller runs under ThreadSanitizer
 #include "weft/errors.hpp"
 #include "weft/futures.hpp"
 
 namespace {
 
-#if defined(__SANITIZE_THREAD__)
+#if defined(WEFT_TSAN)
 constexpr int kScale = 3;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr int kScale = 3;
-#else
-constexpr int kScale = 24;
-#endif
 #else
 constexpr int kScale = 24;
 #endif

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "weft/detail/tsan.hpp"  // WEFT_TSAN: smaller runs under ThreadSanitizer
 #include "weft/errors.hpp"
 #include "weft/event.hpp"
 #include "weft/queue.hpp"
@@ -21,14 +22,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-#if defined(__SANITIZE_THREAD__)
+#if defined(WEFT_TSAN)
 constexpr int kScale = 2;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr int kScale = 2;
-#else
-constexpr int kScale = 16;
-#endif
 #else
 constexpr int kScale = 16;
 #endif
