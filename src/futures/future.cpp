@@ -1,6 +1,6 @@
 // Future shared state slow paths: waiting, notification, callbacks, wait(), as_completed().
 //
-// The protocol on status_ ((F1)-(F4)) is described in weft/detail/future_state.hpp.
+// The protocol on word_ ((F1)-(F4)) is described in weft/detail/future_state.hpp.
 #include <cxxabi.h>
 
 #include <cstdio>
@@ -24,22 +24,22 @@ ExecutorCore*& current_executor() noexcept {
 FutureStateBase::~FutureStateBase() { delete extra_; }
 
 bool FutureStateBase::cancel() {
-  std::uint32_t s = status_.load(std::memory_order_relaxed);
+  std::uint64_t s = word_.load(std::memory_order_relaxed);
   for (;;) {
-    const std::uint32_t phase = s & kPhaseMask;
+    const std::uint64_t phase = s & kPhaseMask;
     if (phase == kCancelled) return true;
     if (phase != kPending) return false;
     // (F1) the same race as try_claim(): exactly one of run and cancel wins.
-    if (status_.compare_exchange_weak(s, (s & ~kPhaseMask) | kCancelled,
+    if (word_.compare_exchange_weak(s, (s & ~std::uint64_t{kPhaseMask}) | kCancelled,
                                       std::memory_order_acq_rel, std::memory_order_relaxed))
       break;
   }
-  if ((s & (kParked | kListeners)) != 0) notify_slow(s);
+  if ((s & (kParked | kListeners)) != 0) notify_slow(static_cast<std::uint32_t>(s));
   return true;
 }
 
 void FutureStateBase::notify_slow(std::uint32_t old) noexcept {
-  if ((old & kParked) != 0) unpark_all(&status_);  // (F3)
+  if ((old & kParked) != 0) unpark_all(&word_);  // (F3)
   if ((old & kListeners) == 0) return;
   std::vector<Callback> callbacks;
   {
@@ -56,10 +56,10 @@ void FutureStateBase::notify_slow(std::uint32_t old) noexcept {
 }
 
 void FutureStateBase::park_once(Deadline deadline, SourceLoc loc, FunctionRef<bool()> extra) {
-  status_.fetch_or(kParked, std::memory_order_acq_rel);  // (F3)
+  word_.fetch_or(kParked, std::memory_order_acq_rel);  // (F3)
   park(
-      &status_,
-      [&] { return (status_.load(std::memory_order_relaxed) & kDoneBit) == 0 && extra(); },
+      &word_,
+      [&] { return (word_.load(std::memory_order_relaxed) & kDoneBit) == 0 && extra(); },
       deadline, WaitSite{this, ObjKind::future, loc});
 }
 
@@ -83,7 +83,7 @@ void FutureStateBase::add_callback(Callback fn) {
   {
     std::unique_lock hold(lock_);
     // (F4) the flag and the phase in one RMW, under the lock.
-    const std::uint32_t old = status_.fetch_or(kListeners, std::memory_order_acq_rel);
+    const std::uint64_t old = word_.fetch_or(kListeners, std::memory_order_acq_rel);
     if ((old & kDoneBit) == 0) {
       if (extra_ == nullptr) extra_ = new Listeners;
       extra_->callbacks.push_back(std::move(fn));
@@ -95,7 +95,7 @@ void FutureStateBase::add_callback(Callback fn) {
 
 bool FutureStateBase::add_listener(FutureListener* l) {
   std::scoped_lock hold(lock_);
-  const std::uint32_t old = status_.fetch_or(kListeners, std::memory_order_acq_rel);
+  const std::uint64_t old = word_.fetch_or(kListeners, std::memory_order_acq_rel);
   if ((old & kDoneBit) != 0) return false;
   if (extra_ == nullptr) extra_ = new Listeners;
   extra_->listeners.push_back(l);

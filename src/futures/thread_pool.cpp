@@ -35,7 +35,7 @@
 
 namespace weft::detail {
 
-class ThreadPoolCore final : public ExecutorCore {
+class alignas(64) ThreadPoolCore final : public ExecutorCore {
  public:
   ThreadPoolCore(std::size_t max_workers, std::string prefix, std::function<void()> init)
       : max_workers_(max_workers != 0 ? max_workers : default_workers()),
@@ -200,8 +200,11 @@ class ThreadPoolCore final : public ExecutorCore {
   }
 
   static void run_task(FutureStateBase* t) noexcept {
-    t->run();
-    t->release();
+    if (t->execute()) {
+      t->finish_and_release();
+    } else {
+      t->release();
+    }
   }
 
   bool wait_for_space(Deadline deadline) {
@@ -343,9 +346,10 @@ class ThreadPoolCore final : public ExecutorCore {
           give_idle_token();
           announced = true;
         }
-        t->finish();
+        t->finish_and_release();
+      } else {
+        t->release();
       }
-      t->release();
     }
   }
 
@@ -371,25 +375,27 @@ class ThreadPoolCore final : public ExecutorCore {
   const std::string prefix_;
   const std::function<void()> init_;
 
-  Lock lock_;                               // guards the queue, threads_, helping_
-  FutureStateBase* head_ = nullptr;
-  FutureStateBase* tail_ = nullptr;
-  std::vector<std::unique_ptr<Thread>> threads_;
-  std::vector<FutureStateBase*> helping_;
+  // What every submit and pop touches shares one cache line: a task hand-off moves one
+  // line between the submitting thread and a worker, not three.
+  alignas(64) Lock lock_;                   // guards the queue, threads_, helping_
   std::atomic<bool> broken_{false};
   std::atomic<bool> shutdown_{false};
-
-  std::atomic<std::size_t> queued_{0};
-  std::atomic<std::uint32_t> epoch_{0};
+  std::atomic<bool> full_{false};           // every worker started: no idle tokens
   std::atomic<std::uint32_t> sleepers_{0};
-  std::atomic<std::uint32_t> helpers_{0};
-  std::atomic<std::uint32_t> idle_{0};
-  std::atomic<std::uint32_t> spinning_{0};    // (E5) 0 or 1
-  std::atomic<bool> full_{false};             // every worker started: no idle tokens
+  FutureStateBase* head_ = nullptr;
+  FutureStateBase* tail_ = nullptr;
+  std::atomic<std::size_t> queued_{0};
   std::atomic<std::size_t> max_pending_{0};
-  std::atomic<std::uint32_t> space_epoch_{0};
+  std::atomic<std::uint32_t> helpers_{0};
+  std::atomic<std::uint32_t> spinning_{0};  // (E5) 0 or 1
   std::atomic<std::uint32_t> space_waiters_{0};
+  std::atomic<std::uint32_t> idle_{0};
+
+  alignas(64) std::atomic<std::uint32_t> epoch_{0};  // parking key of idle workers
+  std::atomic<std::uint32_t> space_epoch_{0};
   std::atomic<std::uint64_t> next_task_id_{0};
+  std::vector<std::unique_ptr<Thread>> threads_;
+  std::vector<FutureStateBase*> helping_;
   Lock join_lock_;
 };
 

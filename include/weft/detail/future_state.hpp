@@ -5,13 +5,15 @@
 // allocates once. Handles (Future<R>) and the executor's queue hold intrusive
 // references; the last release deletes it.
 //
-// Status word (status_): phase in bits 0-1 plus flags.
+// State word (word_): the phase in bits 0-1, the kParked / kListeners flags, and the
+// reference count in the upper 32 bits, so that a worker's finish() and its release()
+// are one atomic step when nobody waits or listens (finish_and_release).
 //   kPending -> kRunning -> kFinished, or kPending -> kCancelled. "done" is bit 1.
 //   (F1) try_claim(): CAS kPending -> kRunning (acq_rel). Exactly one of run / cancel
 //        wins, so every task runs once or is cancelled, never both.
 //   (F2) finish(): fetch_or(kDoneBit) (acq_rel) after the value or exception is stored,
 //        publishing it. Pairs with the acquire load in done() / phase().
-//   (F3) a waiter sets kParked before it parks on &status_ and validates "not done"
+//   (F3) a waiter sets kParked before it parks on &word_ and validates "not done"
 //        under the bucket lock; finish() reads kParked in the value its RMW returned
 //        and then unparks everyone: no lost wake-up.
 //   (F4) kListeners is set, under lock_, before a listener or callback is stored;
@@ -21,6 +23,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -100,32 +103,39 @@ class FutureStateBase {
   static constexpr std::uint32_t kPending = 0, kRunning = 1, kCancelled = 2, kFinished = 3;
   static constexpr std::uint32_t kPhaseMask = 3, kDoneBit = 2;
   static constexpr std::uint32_t kParked = 4, kListeners = 8;
+  static constexpr int kRefShift = 32;
+  static constexpr std::uint64_t kOneRef = std::uint64_t{1} << kRefShift;
 
   using Callback = std::function<void(FutureStateBase*)>;
 
   FutureStateBase() noexcept = default;
   // Starts with `refs` references (a TaskState: one for the queue, one for the Future),
   // stored before the state is shared, so no atomic read-modify-write is needed.
-  explicit FutureStateBase(std::uint32_t refs) noexcept : refs_(refs) {}
+  explicit FutureStateBase(std::uint32_t refs) noexcept : word_(refs * kOneRef) {}
   FutureStateBase(const FutureStateBase&) = delete;
   FutureStateBase& operator=(const FutureStateBase&) = delete;
 
-  void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  // Freed states are recycled through per-thread caches and a bounded shared depot
+  // (src/futures/state_alloc.cpp), so bursts of tasks do not fault pages in again.
+  static void* operator new(std::size_t size);
+  static void operator delete(void* p, std::size_t size) noexcept;
+
+  void add_ref() noexcept { word_.fetch_add(kOneRef, std::memory_order_relaxed); }
   void release() noexcept {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    if ((word_.fetch_sub(kOneRef, std::memory_order_acq_rel) >> kRefShift) == 1) delete this;
   }
 
   std::uint32_t phase() const noexcept {
-    return status_.load(std::memory_order_acquire) & kPhaseMask;
+    return static_cast<std::uint32_t>(word_.load(std::memory_order_acquire)) & kPhaseMask;
   }
-  bool done() const noexcept { return (status_.load(std::memory_order_acquire) & kDoneBit) != 0; }
+  bool done() const noexcept { return (word_.load(std::memory_order_acquire) & kDoneBit) != 0; }
 
   // (F1) kPending -> kRunning. False if cancelled or already claimed.
   bool try_claim() noexcept {
-    std::uint32_t s = status_.load(std::memory_order_relaxed);
+    std::uint64_t s = word_.load(std::memory_order_relaxed);
     while ((s & kPhaseMask) == kPending) {
-      if (status_.compare_exchange_weak(s, s | kRunning, std::memory_order_acq_rel,
-                                        std::memory_order_relaxed))
+      if (word_.compare_exchange_weak(s, s | kRunning, std::memory_order_acq_rel,
+                                      std::memory_order_relaxed))
         return true;
     }
     return false;
@@ -142,14 +152,29 @@ class FutureStateBase {
   void store_exception(std::exception_ptr e) noexcept { exc_ = std::move(e); }
   // (F2) Marks a claimed state finished and notifies waiters, listeners, callbacks.
   void finish() noexcept {
-    const std::uint32_t old = status_.fetch_or(kDoneBit, std::memory_order_acq_rel);
-    if ((old & (kParked | kListeners)) != 0) notify_slow(old);
+    const std::uint64_t old = word_.fetch_or(kDoneBit, std::memory_order_acq_rel);
+    if ((old & (kParked | kListeners)) != 0) notify_slow(static_cast<std::uint32_t>(old));
+  }
+  // finish() then release(): one compare-and-swap when nobody waits or listens (F2).
+  // With waiters or listeners, they are notified while this reference keeps the state
+  // alive, then it is released.
+  void finish_and_release() noexcept {
+    std::uint64_t old = word_.load(std::memory_order_relaxed);
+    do {
+      if ((old & (kParked | kListeners)) != 0) {
+        finish();
+        release();
+        return;
+      }
+    } while (!word_.compare_exchange_weak(old, (old | kDoneBit) - kOneRef,
+                                          std::memory_order_acq_rel, std::memory_order_relaxed));
+    if ((old >> kRefShift) == 1) delete this;
   }
 
   // Blocks until done or the deadline; true when done. On a worker of the executor
   // that owns this task, runs queued tasks meanwhile (no pool deadlock).
   bool wait_until(Deadline deadline, SourceLoc loc);
-  // One park on &status_ while not done and extra() holds (for help_until).
+  // One park on &word_ while not done and extra() holds (for help_until).
   void park_once(Deadline deadline, SourceLoc loc, FunctionRef<bool()> extra);
 
   // The stored exception (null if none). Valid once done() and not cancelled.
@@ -165,7 +190,7 @@ class FutureStateBase {
   void remove_listener(FutureListener* l);
 
   // The parking key of this future's waiters.
-  const void* park_key() const noexcept { return &status_; }
+  const void* park_key() const noexcept { return &word_; }
 
   // Claims and runs the task (TaskState), storing its value or exception without
   // finishing; false if it was not claimed (cancelled or run elsewhere). Plain futures
@@ -190,8 +215,7 @@ class FutureStateBase {
   };
   WEFT_NOINLINE void notify_slow(std::uint32_t old) noexcept;
 
-  std::atomic<std::uint32_t> refs_{1};
-  std::atomic<std::uint32_t> status_{kPending};
+  std::atomic<std::uint64_t> word_{kOneRef | kPending};  // references, phase, flags
   Lock lock_;                      // guards extra_
   Listeners* extra_ = nullptr;     // allocated on first callback / listener
   std::exception_ptr exc_;
