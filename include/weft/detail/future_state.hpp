@@ -23,7 +23,6 @@
 #pragma once
 
 #include <atomic>
-#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -114,11 +113,6 @@ class FutureStateBase {
   explicit FutureStateBase(std::uint32_t refs) noexcept : word_(refs * kOneRef) {}
   FutureStateBase(const FutureStateBase&) = delete;
   FutureStateBase& operator=(const FutureStateBase&) = delete;
-
-  // Freed states are recycled through per-thread caches and a bounded shared depot
-  // (src/futures/state_alloc.cpp), so bursts of tasks do not fault pages in again.
-  static void* operator new(std::size_t size);
-  static void operator delete(void* p, std::size_t size) noexcept;
 
   void add_ref() noexcept { word_.fetch_add(kOneRef, std::memory_order_relaxed); }
   void release() noexcept {
