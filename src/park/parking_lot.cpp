@@ -4,7 +4,11 @@
 // ThreadData of parked threads (one ThreadData per thread, created at its first park).
 // A parked thread first spins briefly (Backoff) on its own `parked` word, then sleeps in
 // L0 on it: a hand-off to a thread that is still spinning costs a cache-line transfer,
-// not a kernel wake-up (tens of microseconds when the other core has gone idle).
+// not a kernel wake-up (tens of microseconds when the other core has gone idle). That
+// spin is Backoff's pause rounds and then kParkedYieldRounds yields: a yield costs about
+// 0.4 us on the 2-core test machine, so a parked thread spins about 8 us, a third of
+// what sleeping and being woken costs there (about 22 us), before it sleeps; with
+// threads waiting for a core each yield lets one of them run instead.
 //
 // Protocol between a parker P and an unparker U (labels used below):
 //   (P1) P enqueues itself, with key = k, under the bucket lock after validate().
@@ -36,6 +40,13 @@ namespace {
 // States of ThreadData::parked while a thread is parked.
 constexpr std::uint32_t kSpinning = 1;  // queued, spinning in user space
 constexpr std::uint32_t kSleeping = 2;  // queued, (about to be) asleep in L0
+
+// Yields of a parked thread before it sleeps (see the top of this file). Measured with
+// bench/event_bench (ping-pong medians, same runs): Backoff's own 3 yields gave
+// weft::Condition 8-9.5 us and weft::Event 1.4-2.7 us; 20 gave 0.6-2.4 us and
+// 0.14-0.56 us; contended Lock and queue hand-off throughput did not change beyond the
+// noise.
+constexpr std::uint32_t kParkedYieldRounds = 20;
 
 struct ThreadData {
   std::atomic<std::uint32_t> parked{0};   // kSpinning / kSleeping while queued or being
@@ -176,7 +187,7 @@ void wake(ThreadData* t) noexcept {
 
 // Spins briefly, then sleeps in L0, until (U2) or the deadline. True if unparked.
 bool sleep_until_unparked(ThreadData& me, Deadline deadline) noexcept {
-  Backoff backoff;
+  Backoff backoff(kParkedYieldRounds);
   for (;;) {
     std::uint32_t state = me.parked.load(std::memory_order_acquire);  // (P2)
     if (state == 0) return true;

@@ -5,7 +5,9 @@
 // nanoseconds. Backoff bounds that spin: kPauseRounds rounds of 2^round pause
 // instructions (15 pauses, about 0.4 us where a pause costs 25 ns), then kYieldRounds
 // rounds that yield the core (which lets a preempted lock holder run when threads
-// outnumber cores). After that done() is true and the caller must park.
+// outnumber cores). After that done() is true and the caller must park. A thread that
+// is already queued in the parking lot, waiting to be unparked, yields longer
+// (Backoff(yield_rounds), see src/park/parking_lot.cpp).
 //
 // Tuning (bench/lock_bench, bench/event_bench, 2 shared cores): 4 pause rounds instead
 // of 7 (127 pauses, about 3 us) cut the Event ping-pong round trip by about 2.5x (median,
@@ -39,8 +41,12 @@ class Backoff {
 
   // One round of spinning. Returns false, without spinning, once the budget is spent:
   // the caller must park now.
+  Backoff() = default;
+  // A budget of kPauseRounds pause rounds and then `yield_rounds` yields.
+  explicit Backoff(std::uint32_t yield_rounds) noexcept : limit_(kPauseRounds + yield_rounds) {}
+
   bool spin() noexcept {
-    if (round_ >= kSpinLimit) return false;
+    if (round_ >= limit_) return false;
     if (round_ < kPauseRounds) {
       for (std::uint32_t i = 0, n = 1u << round_; i < n; ++i) cpu_relax();
     } else {
@@ -50,11 +56,12 @@ class Backoff {
     return true;
   }
 
-  bool done() const noexcept { return round_ >= kSpinLimit; }
+  bool done() const noexcept { return round_ >= limit_; }
   void reset() noexcept { round_ = 0; }
 
  private:
   std::uint32_t round_ = 0;
+  std::uint32_t limit_ = kSpinLimit;
 };
 
 }  // namespace weft::detail
