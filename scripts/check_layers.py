@@ -19,6 +19,7 @@ HEADER_LAYERS = [
     (r"park/word_lock\.hpp", 0),
     (r"weft/detail/(parking_lot|hooks)\.hpp", 1),
     (r"weft/detail/thread_registry\.hpp", 1),
+    (r"weft/detail/timed_lockable\.hpp", 2),
     (r"weft/(lock|rlock|condition|semaphore|event|barrier|thread|timer|local|threading)\.hpp", 2),
     (r"weft/detail/queue_.*\.hpp", 3),
     (r"weft/queue\.hpp", 3),

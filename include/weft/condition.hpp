@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "weft/detail/config.hpp"
+#include "weft/detail/timed_lockable.hpp"
 #include "weft/detail/deadline.hpp"
 #include "weft/detail/hooks.hpp"
 #include "weft/lock.hpp"
@@ -54,7 +55,7 @@ namespace weft {
 ///   weft::Condition cv;  std::deque<int> items;
 ///   { std::scoped_lock hold(cv); items.push_back(1); cv.notify(); }      // producer
 ///   { std::scoped_lock hold(cv); cv.wait_for([&] { return !items.empty(); }); }
-class Condition {
+class Condition : public detail::TimedLockable<Condition> {
  public:
   explicit Condition(std::string_view name = {});
   explicit Condition(Lock& lock, std::string_view name = {});
@@ -73,19 +74,8 @@ class Condition {
     return lock_ != nullptr ? lock_->acquire(timeout, loc) : rlock_->acquire(timeout, loc);
   }
   void release() { lock_ != nullptr ? lock_->release() : rlock_->release(); }
-  void lock(detail::SourceLoc loc = detail::SourceLoc::current()) { acquire(true, loc); }
-  void unlock() { release(); }
-  bool try_lock(detail::SourceLoc loc = detail::SourceLoc::current()) { return acquire(false, loc); }
-  template <class Rep, class Period>
-  bool try_lock_for(std::chrono::duration<Rep, Period> timeout,
-                    detail::SourceLoc loc = detail::SourceLoc::current()) {
-    return acquire(timeout, loc);
-  }
-  template <class C, class D>
-  bool try_lock_until(std::chrono::time_point<C, D> when,
-                      detail::SourceLoc loc = detail::SourceLoc::current()) {
-    return lock_ != nullptr ? lock_->try_lock_until(when, loc) : rlock_->try_lock_until(when, loc);
-  }
+  // C++ TimedLockable (lock, unlock, try_lock, try_lock_for, try_lock_until): inherited
+  // from detail::TimedLockable.
 
   /// Releases the lock, blocks until notified, reacquires the lock.
   /// Throws: RuntimeError if the lock is not held.

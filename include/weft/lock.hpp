@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "weft/detail/config.hpp"
+#include "weft/detail/timed_lockable.hpp"
 #include "weft/detail/deadline.hpp"
 #include "weft/detail/hooks.hpp"
 
@@ -48,7 +49,7 @@ class Condition;
 ///
 ///   weft::Lock lock;
 ///   { std::scoped_lock hold(lock); ++counter; }   // Python: with lock: counter += 1
-class Lock {
+class Lock : public detail::TimedLockable<Lock> {
  public:
   explicit Lock(std::string_view name = {});
   ~Lock();
@@ -87,22 +88,8 @@ class Lock {
   /// True if some thread holds the lock (a snapshot).
   bool locked() const noexcept { return (state_.load(std::memory_order_relaxed) & kLocked) != 0; }
 
-  // C++ TimedLockable: std::scoped_lock, std::unique_lock, condition_variable_any.
-  void lock(detail::SourceLoc loc = detail::SourceLoc::current()) { acquire(true, loc); }
-  void unlock() { release(); }
-  bool try_lock(detail::SourceLoc loc = detail::SourceLoc::current()) { return acquire(false, loc); }
-  template <class Rep, class Period>
-  bool try_lock_for(std::chrono::duration<Rep, Period> timeout,
-                    detail::SourceLoc loc = detail::SourceLoc::current()) {
-    return acquire(timeout, loc);
-  }
-  template <class C, class D>
-  bool try_lock_until(std::chrono::time_point<C, D> when,
-                      detail::SourceLoc loc = detail::SourceLoc::current()) {
-    if (WEFT_LIKELY(!detail::debug_on()) && try_fast()) return true;
-    const detail::Deadline deadline = detail::to_deadline(when);
-    return acquire_slow(deadline <= detail::Clock::now() ? kImmediate : deadline, loc);
-  }
+  // C++ TimedLockable (lock, unlock, try_lock, try_lock_for, try_lock_until): inherited
+  // from detail::TimedLockable.
 
   /// Names the lock in debug reports and traces (not concurrent with other members).
   void set_name(std::string_view name);

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "weft/detail/config.hpp"
+#include "weft/detail/timed_lockable.hpp"
 #include "weft/detail/deadline.hpp"
 #include "weft/detail/hooks.hpp"
 #include "weft/detail/tsan.hpp"
@@ -52,7 +53,7 @@ std::uint64_t current_ident() noexcept;  // defined with the parking lot
 ///   auto add = [&](int x) { std::scoped_lock hold(lock); total += x; };
 ///   auto add_twice = [&](int x) { std::scoped_lock hold(lock); add(x); add(x); };  // re-enters
 ///   add_twice(21);
-class RLock {
+class RLock : public detail::TimedLockable<RLock> {
  public:
   explicit RLock(std::string_view name = {});
   ~RLock();
@@ -98,24 +99,8 @@ class RLock {
   /// True if some thread owns the lock (a snapshot).
   bool locked() const noexcept { return (state_.load(std::memory_order_relaxed) & kLocked) != 0; }
 
-  // C++ TimedLockable: std::scoped_lock, std::unique_lock, condition_variable_any.
-  void lock(detail::SourceLoc loc = detail::SourceLoc::current()) { acquire(true, loc); }
-  void unlock() { release(); }
-  bool try_lock(detail::SourceLoc loc = detail::SourceLoc::current()) { return acquire(false, loc); }
-  template <class Rep, class Period>
-  bool try_lock_for(std::chrono::duration<Rep, Period> timeout,
-                    detail::SourceLoc loc = detail::SourceLoc::current()) {
-    return acquire(timeout, loc);
-  }
-  template <class C, class D>
-  bool try_lock_until(std::chrono::time_point<C, D> when,
-                      detail::SourceLoc loc = detail::SourceLoc::current()) {
-    const std::uint64_t me = detail::current_ident();
-    if (owner_.load(std::memory_order_relaxed) == me) return reenter();
-    if (WEFT_LIKELY(kFastPath && !detail::debug_on()) && try_fast()) return own(me);
-    const detail::Deadline deadline = detail::to_deadline(when);
-    return acquire_slow(deadline <= detail::Clock::now() ? kImmediate : deadline, loc, me);
-  }
+  // C++ TimedLockable (lock, unlock, try_lock, try_lock_for, try_lock_until): inherited
+  // from detail::TimedLockable.
 
   /// Names the lock in debug reports and traces (not concurrent with other members).
   void set_name(std::string_view name);

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "weft/detail/config.hpp"
+#include "weft/detail/timed_lockable.hpp"
 #include "weft/detail/deadline.hpp"
 #include "weft/detail/hooks.hpp"
 
@@ -43,7 +44,7 @@ namespace weft {
 ///   weft::Semaphore slots(3);                       // at most 3 downloads at once
 ///   auto download = [&](int id) { std::scoped_lock hold(slots); return id; };
 ///   download(1);
-class Semaphore {
+class Semaphore : public detail::TimedLockable<Semaphore> {
  public:
   explicit Semaphore(std::ptrdiff_t value = 1, std::string_view name = {});
   ~Semaphore();
@@ -70,22 +71,8 @@ class Semaphore {
   /// exceed the initial value (the value is then unchanged).
   void release(std::size_t n = 1);
 
-  // C++ TimedLockable: lock() unlock() try_lock() try_lock_for() try_lock_until().
-  void lock(detail::SourceLoc loc = detail::SourceLoc::current()) { acquire(true, loc); }
-  void unlock() { release(); }
-  bool try_lock(detail::SourceLoc loc = detail::SourceLoc::current()) { return acquire(false, loc); }
-  template <class Rep, class Period>
-  bool try_lock_for(std::chrono::duration<Rep, Period> timeout,
-                    detail::SourceLoc loc = detail::SourceLoc::current()) {
-    return acquire(timeout, loc);
-  }
-  template <class C, class D>
-  bool try_lock_until(std::chrono::time_point<C, D> when,
-                      detail::SourceLoc loc = detail::SourceLoc::current()) {
-    if (WEFT_LIKELY(try_fast())) return true;
-    const detail::Deadline deadline = detail::to_deadline(when);
-    return acquire_slow(deadline <= detail::Clock::now() ? kImmediate : deadline, loc);
-  }
+  // C++ TimedLockable (lock, unlock, try_lock, try_lock_for, try_lock_until): inherited
+  // from detail::TimedLockable.
 
   /// Names the semaphore in debug reports and traces (not concurrent with other members).
   void set_name(std::string_view name);

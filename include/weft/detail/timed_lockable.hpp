@@ -1,0 +1,40 @@
+// weft/detail/timed_lockable.hpp: the C++ TimedLockable members of Lock, RLock,
+// Semaphore and Condition, written once in terms of their Python-named members.
+#pragma once
+
+#include <chrono>
+
+#include "weft/detail/config.hpp"
+
+namespace weft::detail {
+
+// CRTP base. Derived provides acquire(bool blocking, SourceLoc), acquire(duration,
+// SourceLoc) (zero or negative: one try) and release(). This adds lock(), unlock(),
+// try_lock(), try_lock_for() and try_lock_until(), so std::scoped_lock,
+// std::unique_lock and std::condition_variable_any work. Each has the contract of the
+// acquire() or release() it calls; try_lock_until() with no time left is one try.
+template <class Derived>
+class TimedLockable {
+ public:
+  void lock(SourceLoc loc = SourceLoc::current()) { self().acquire(true, loc); }
+  void unlock() { self().release(); }
+  bool try_lock(SourceLoc loc = SourceLoc::current()) { return self().acquire(false, loc); }
+  template <class Rep, class Period>
+  bool try_lock_for(std::chrono::duration<Rep, Period> timeout,
+                    SourceLoc loc = SourceLoc::current()) {
+    return self().acquire(timeout, loc);
+  }
+  template <class C, class D>
+  bool try_lock_until(std::chrono::time_point<C, D> when, SourceLoc loc = SourceLoc::current()) {
+    return self().acquire(when - C::now(), loc);
+  }
+
+ protected:
+  TimedLockable() = default;
+  ~TimedLockable() = default;
+
+ private:
+  Derived& self() noexcept { return static_cast<Derived&>(*this); }
+};
+
+}  // namespace weft::detail
