@@ -215,7 +215,8 @@ void pool_set_max_pending(ThreadPoolCore* core, std::size_t n) noexcept;
 
 // The results of map(): an input range over futures, in order, with one deadline.
 template <class R>
-class MapResults {
+class MapResults
+    : public PullRange<MapResults<R>, std::conditional_t<std::is_void_v<R>, std::monostate, R>> {
  public:
   using value_type = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
 
@@ -228,21 +229,13 @@ class MapResults {
     for (std::size_t i = next_; i < fs_.size(); ++i) fs_[i].cancel();
   }
 
+  // begin() blocks for the first result. Throws: the task's exception, TimeoutError.
   using iterator = PullIterator<MapResults, value_type>;
-
-  /// Blocks for the first result. Throws: the task's exception, TimeoutError.
-  iterator begin() {
-    if (!started_) {
-      started_ = true;
-      advance();
-    }
-    return iterator(this);
-  }
-  std::default_sentinel_t end() const noexcept { return {}; }
   std::size_t size() const noexcept { return fs_.size(); }
 
  private:
   friend iterator;
+  friend PullRange<MapResults, value_type>;
   bool exhausted() const noexcept { return !current_.has_value(); }
   value_type& current_item() noexcept { return *current_; }
   void advance() {
@@ -268,7 +261,6 @@ class MapResults {
   std::vector<Future<R>> fs_;
   Deadline deadline_;
   std::size_t next_ = 0;
-  bool started_ = false;
   std::optional<value_type> current_;
 };
 }  // namespace detail
@@ -463,7 +455,7 @@ std::vector<Future<R>> unique_futures(const std::vector<Future<R>>& fs) {
 
 // The range as_completed() returns.
 template <class R>
-class AsCompleted {
+class AsCompleted : public PullRange<AsCompleted<R>, Future<R>> {
  public:
   AsCompleted(const std::vector<Future<R>>& fs, Deadline deadline, SourceLoc loc)
       : q_(std::make_unique<CompletionQueue>()), deadline_(deadline), loc_(loc) {
@@ -483,20 +475,12 @@ class AsCompleted {
     for (auto& f : pending_) future_state(f)->remove_listener(q_.get());
   }
 
+  // begin() blocks for the first completed future. Throws: TimeoutError.
   using iterator = PullIterator<AsCompleted, Future<R>>;
-
-  /// Blocks for the first completed future. Throws: TimeoutError.
-  iterator begin() {
-    if (!started_) {
-      started_ = true;
-      advance();
-    }
-    return iterator(this);
-  }
-  std::default_sentinel_t end() const noexcept { return {}; }
 
  private:
   friend iterator;
+  friend PullRange<AsCompleted, Future<R>>;
   bool exhausted() const noexcept { return !current_.has_value(); }
   Future<R>& current_item() noexcept { return *current_; }
   void advance() {
@@ -517,7 +501,6 @@ class AsCompleted {
   std::size_t yielded_ = 0;
   Deadline deadline_;
   SourceLoc loc_;
-  bool started_ = false;
   std::optional<Future<R>> current_;
 };
 }  // namespace detail

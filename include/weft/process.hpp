@@ -223,7 +223,7 @@ namespace detail {
 // The range imap() / imap_unordered() return: chunk results flattened, in input order
 // (Ordered) or in completion order of the chunks.
 template <class R, bool Ordered>
-class ChunkedResults {
+class ChunkedResults : public PullRange<ChunkedResults<R, Ordered>, R> {
  public:
   explicit ChunkedResults(std::vector<Future<std::vector<R>>> fs) : fs_(std::move(fs)) {
     if constexpr (!Ordered) done_ = std::make_unique<AsCompleted<std::vector<R>>>(fs_, kForever, SourceLoc{});
@@ -234,20 +234,12 @@ class ChunkedResults {
     for (auto& f : fs_) f.cancel();  // chunks not consumed yet
   }
 
+  // begin() blocks for the first chunk. Throws: RemoteError, BrokenProcessPool, ...
   using iterator = PullIterator<ChunkedResults, R>;
-
-  /// Blocks for the first chunk. Throws: RemoteError, BrokenProcessPool, ...
-  iterator begin() {
-    if (!started_) {
-      started_ = true;
-      load_next_chunk();
-    }
-    return iterator(this);
-  }
-  std::default_sentinel_t end() const noexcept { return {}; }
 
  private:
   friend iterator;
+  friend PullRange<ChunkedResults, R>;
   bool exhausted() const noexcept { return pos_ >= chunk_.size(); }
   R& current_item() noexcept { return chunk_[pos_]; }
   void advance() {
@@ -281,7 +273,6 @@ class ChunkedResults {
   std::size_t next_ = 0;
   std::vector<R> chunk_;
   std::size_t pos_ = 0;
-  bool started_ = false;
 };
 }  // namespace detail
 

@@ -71,6 +71,26 @@ class PullIterator {
   Owner* owner_ = nullptr;
 };
 
+// The begin() / end() of such a range, for Owner deriving from PullRange<Owner, T>:
+// begin() pulls the first element (Owner::advance()) once, so it may block and throw.
+template <class Owner, class T>
+class PullRange {
+ public:
+  using iterator = PullIterator<Owner, T>;
+  iterator begin() {
+    Owner* owner = static_cast<Owner*>(this);
+    if (!started_) {
+      started_ = true;
+      owner->advance();
+    }
+    return iterator(owner);
+  }
+  std::default_sentinel_t end() const noexcept { return {}; }
+
+ private:
+  bool started_ = false;
+};
+
 class FutureStateBase;
 
 // Something that runs tasks and can help a waiting worker (ThreadPoolExecutor's core).
