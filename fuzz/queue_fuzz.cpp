@@ -2,7 +2,9 @@
 // step against a single-threaded model (a std::deque / sorted multiset, a task counter
 // and a shutdown flag). Every call form that cannot block in the model's state is
 // exercised, including blocking ones that must return at once, batches, shutdown(true)
-// and try_select. The first input byte picks the queue kind and the bound.
+// and try_select. The first input byte picks the queue kind and the bound; one kind is
+// a FIFO of 64-byte items, whose segments hold 8 items, so that short inputs cross
+// segment boundaries and reuse the spare segment.
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -49,6 +51,15 @@ struct Model {
     return v;
   }
 };
+
+// An int padded to 64 bytes (converts to and from int, so the model stays on ints).
+struct Wide {
+  int v;
+  char pad[60] = {};
+  Wide(int x = 0) : v(x) {}  // NOLINT: implicit on purpose
+  operator int() const { return v; }
+};
+static_assert(sizeof(Wide) == 64);
 
 class Reader {
  public:
@@ -105,7 +116,7 @@ void step(Reader& in, Q& q, Model& m, Other& other, Model& om) {
       }
       break;
     case 2: {  // try_put
-      int item = v;
+      typename Q::value_type item(v);
       const bool ok = q.try_put(item);
       CHECK(ok == (!m.shut && !m.full()));
       CHECK(item == v);  // ints are copied by a move: unchanged either way
@@ -151,7 +162,7 @@ void step(Reader& in, Q& q, Model& m, Other& other, Model& om) {
       }
       break;
     case 7: {  // put_many with a zero timeout
-      std::vector<int> batch;
+      std::vector<typename Q::value_type> batch;
       const int n = (v & 7) + 1;
       for (int i = 0; i < n; ++i) batch.push_back(v + i);
       try {
@@ -243,10 +254,10 @@ void step(Reader& in, Q& q, Model& m, Other& other, Model& om) {
   check_sizes(q, m);
 }
 
-template <template <class> class QT>
+template <template <class> class QT, class V = int>
 void run(Reader& in, Kind kind) {
   const std::size_t maxsize = in.byte() % 6;  // 0: unbounded
-  QT<int> a(maxsize), b(maxsize);
+  QT<V> a(maxsize), b(maxsize);
   Model ma{kind, maxsize, {}, 0, false}, mb{kind, maxsize, {}, 0, false};
   while (in.more()) {
     if (in.byte() & 1) {
@@ -264,10 +275,11 @@ using Prio = weft::PriorityQueue<T>;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   Reader in(data, size);
-  switch (in.byte() % 3) {
+  switch (in.byte() % 4) {
     case 0: run<weft::Queue>(in, Kind::fifo); break;
     case 1: run<weft::LifoQueue>(in, Kind::lifo); break;
-    default: run<Prio>(in, Kind::priority); break;
+    case 2: run<Prio>(in, Kind::priority); break;
+    default: run<weft::Queue, Wide>(in, Kind::fifo); break;
   }
   return 0;
 }

@@ -3,8 +3,9 @@
 //
 // Python 3.13's queue module, with its names, semantics and exceptions (Empty, Full,
 // ShutDown, ValueError from <weft/errors.hpp>), plus batches (put_many / get_many),
-// range-for over a queue, and weft::select over several queues. Design:
-// weft/detail/queue_core.hpp (waiting protocol), docs/design.md (L3 queues).
+// range-for over a queue, and weft::select over several queues. Design: docs/design.md
+// (L3 queues); the engines and their protocols: weft/detail/queue_fifo.hpp (Queue,
+// SimpleQueue: two locks) and weft/detail/queue_core.hpp (LifoQueue, PriorityQueue).
 #pragma once
 
 #include <algorithm>
@@ -28,6 +29,8 @@
 #include "weft/detail/hooks.hpp"
 #include "weft/detail/parking_lot.hpp"
 #include "weft/detail/queue_core.hpp"
+#include "weft/detail/queue_fifo.hpp"
+#include "weft/detail/queue_locked.hpp"
 #include "weft/detail/queue_select.hpp"
 #include "weft/detail/queue_store.hpp"
 #include "weft/errors.hpp"
@@ -38,9 +41,11 @@ namespace detail {
 
 struct SelectAccess;
 
-/// BasicQueue: the implementation shared by Queue, LifoQueue, PriorityQueue (kTasks ==
-/// true) and SimpleQueue (kTasks == false: no maxsize, task tracking or shutdown). Use
-/// those four names; this template only carries the member documentation.
+/// BasicQueue: the public members shared by Queue, LifoQueue, PriorityQueue (kTasks ==
+/// true) and SimpleQueue (kTasks == false: no maxsize, task tracking or shutdown) over
+/// one of two engines (Core): FifoCore (Queue, SimpleQueue: a put lock and a get lock)
+/// or LockedCore (LifoQueue, PriorityQueue: one lock). Use those four names; this
+/// template only carries the member documentation.
 ///
 /// State: the items (ordered by Store), maxsize, the count of unfinished tasks, and
 /// the shutdown flag (false, then true for good).
@@ -64,29 +69,42 @@ struct SelectAccess;
 /// Blocking: put (on a full bounded queue), get, get_many, join and range-for block;
 ///   `block == false` and zero or negative timeouts are immediate tries. A timed call
 ///   waits at least its timeout before reporting Empty / Full / false.
+/// Ordering: Queue / SimpleQueue have a put lock and a get lock: puts exclude each other
+///   and gets exclude each other, but a put and a get run in parallel; items leave in the
+///   order their puts took the put lock. LifoQueue / PriorityQueue: one lock for all.
 /// Cost:     one weft::Lock acquisition per call (two CAS, no system call when
-///           uncontended); a call that finds nothing to do spins about a microsecond
-///           before it parks; a put or get wakes a thread only when one is parked.
-///           sizeof(Queue<int>) is under 128 bytes and it owns no memory while empty
-///           and never used; a FIFO of N items uses at most 2 * N * sizeof(T) bytes.
+///           uncontended; for Queue / SimpleQueue the put lock or the get lock, and no
+///           other atomic read-modify-write; shutdown takes both). A call that finds
+///           nothing to do spins about a microsecond before it parks; a put or get wakes
+///           a thread only when one is parked. Queue::task_done is one CAS and no lock.
+///           sizeof(Queue<int>) is 128 bytes (put side and get side on separate cache
+///           lines); a never-used queue owns no memory. Queue / SimpleQueue keep items
+///           in segments of max(8, 512 / sizeof(T)) items, allocated by the puts that
+///           need them and freed by the gets that leave them (one spare is kept): N
+///           items take N * sizeof(T) bytes plus about 3% plus at most three segments.
+///           LifoQueue / PriorityQueue use a vector: at most 2 * N * sizeof(T) bytes.
 /// Lifetime: destroy only once no thread is inside a member (items still queued are
 ///           destroyed with it). All members may be called concurrently.
 /// Invalid:  task_done() more often than items were put throws ValueError.
 /// Debugging: blocked calls park with WaitSite{queue, ObjKind::queue, call site}; with the
 ///           debug tools on, every item reports hooks::queue_put / queue_get with the depth
-///           and a per-queue sequence number pairing a put with its get (FIFO queues; 0 for
-///           LIFO and priority order), outside the internal lock, which is a weft::Lock
-///           named "<name>.mutex".
-template <class T, class Store, bool kTasks>
-class BasicQueue : public QueueBase {
+///           (a snapshot) and a per-queue sequence number pairing a put with its get (FIFO
+///           queues; 0 for LIFO and priority order), reported while the internal lock of
+///           that side is held, so a put's event precedes its get's. The internal locks
+///           are weft::Locks named "<name>.mutex" (Queue / SimpleQueue: two, the put lock
+///           always taken before the get lock).
+template <class T, class Core>
+class BasicQueue : public Core {
+  static constexpr bool kTasks = Core::kTasks;
+
  public:
   using value_type = T;
 
   explicit BasicQueue(std::size_t maxsize = 0, std::string_view name = {})
-      : QueueBase(maxsize, name) {}
+      : Core(maxsize, name) {}
 
   /// Names the queue in debug reports and traces (not concurrent with other members).
-  void set_name(std::string_view name) { name_queue(name); }
+  void set_name(std::string_view name) { this->name_queue(name); }
 
   // ---- put ----------------------------------------------------------------------------
 
@@ -226,16 +244,7 @@ class BasicQueue : public QueueBase {
   void task_done(SourceLoc loc = SourceLoc::current())
     requires kTasks
   {
-    lock_.acquire(true, loc);
-    const std::size_t unfinished = unfinished_.load(std::memory_order_relaxed);
-    if (unfinished == 0) {
-      lock_.release();
-      throw ValueError("task_done() called too many times");
-    }
-    unfinished_.store(unfinished - 1, std::memory_order_relaxed);  // (Q1)
-    const bool wake = unfinished == 1 && joiners_waiting_ != 0;
-    lock_.release();
-    if (wake) wake_joiners();
+    this->task_done_core(loc);
   }
 
   /// Blocks until every item ever put has been matched by task_done() (or removed by
@@ -243,7 +252,7 @@ class BasicQueue : public QueueBase {
   void join(SourceLoc loc = SourceLoc::current())
     requires kTasks
   {
-    (void)join_core(kForever, loc);
+    (void)this->join_core(kForever, loc);
   }
   /// As join(), for at most `timeout`. Returns: true if no task is unfinished.
   template <class Rep, class Period>
@@ -251,24 +260,24 @@ class BasicQueue : public QueueBase {
                           SourceLoc loc = SourceLoc::current())
     requires kTasks
   {
-    return join_core(queue_deadline(timeout), loc);
+    return this->join_core(queue_deadline(timeout), loc);
   }
 
   // ---- size (snapshots: may be stale as soon as they return) ---------------------------
 
   /// Number of queued items; one relaxed load, no lock.                 (Python: qsize)
-  std::size_t qsize() const noexcept { return size_.load(std::memory_order_relaxed); }
+  std::size_t qsize() const noexcept { return this->size_now(); }
   bool empty() const noexcept { return qsize() == 0; }
   /// True if bounded and holding maxsize items.
   bool full() const noexcept
     requires kTasks
   {
-    return maxsize_ != 0 && qsize() >= maxsize_;
+    return this->maxsize_ != 0 && qsize() >= this->maxsize_;
   }
   std::size_t maxsize() const noexcept
     requires kTasks
   {
-    return maxsize_;
+    return this->maxsize_;
   }
 
   // ---- shutdown (Python 3.13) -----------------------------------------------------------
@@ -281,41 +290,13 @@ class BasicQueue : public QueueBase {
   std::vector<T> shutdown(bool immediate = false, SourceLoc loc = SourceLoc::current())
     requires kTasks
   {
-    std::vector<T> drained;
-    lock_.acquire(true, loc);
-    shutdown_.store(true, std::memory_order_relaxed);  // (Q1)
-    bool joiners = false;
-    if (immediate) {
-      try {
-        store_.drain_into(drained);
-      } catch (...) {
-        lock_.release();
-        throw;
-      }
-      get_seq_ += drained.size();
-      size_.store(0, std::memory_order_relaxed);
-      const std::size_t unfinished = unfinished_.load(std::memory_order_relaxed);
-      unfinished_.store(unfinished - std::min(unfinished, drained.size()),
-                        std::memory_order_relaxed);
-      joiners = joiners_waiting_ != 0;
-    }
-    const bool others = getters_waiting_ != 0 || putters_waiting_ != 0;
-    if (selectors_ != nullptr) notify_selectors();
-    const std::uint64_t first_seq = get_seq_ - drained.size();
-    // Under lock_, so that the trace orders each put before the get that took its item.
-    if (debug_on() && Store::kFifo) {
-      for (std::size_t i = 0; i < drained.size(); ++i)
-        hooks::queue_get(this, drained.size() - i - 1, first_seq + i + 1);
-    }
-    lock_.release();
-    if (others || joiners) wake_everyone(joiners);
-    return drained;
+    return this->shutdown_core(immediate, loc);
   }
   /// True once shutdown() was called (a snapshot).
   bool is_shutdown() const noexcept
     requires kTasks
   {
-    return shutdown_.load(std::memory_order_relaxed);
+    return this->is_shut();
   }
 
  private:
@@ -335,74 +316,59 @@ class BasicQueue : public QueueBase {
     throw ShutDown();
   }
 
+  // The loops below are engine-neutral: the put side (put_lock, put_room, push,
+  // publish_put, wait_putter) and the get side (get_lock, get_available, pop_*,
+  // publish_get, wait_getter) are one lock or two, as Core decides. publish_* release
+  // that side's lock.
+
   // Moves `item` in when it returns ok; leaves it alone otherwise.
   QStatus put_core(T& item, Deadline deadline, SourceLoc loc) {
-    lock_.acquire(true, loc);
+    this->put_lock(loc);
     for (;;) {
-      if (shutdown_.load(std::memory_order_relaxed)) {
-        lock_.release();
+      if (this->is_shut()) {
+        this->put_unlock();
         return QStatus::shutdown;
       }
-      if (maxsize_ == 0 || store_.size() < maxsize_) break;
+      if (this->put_room(1) != 0) break;
       if (deadline == kImmediate) {
-        lock_.release();
+        this->put_unlock();
         return QStatus::full;
       }
-      if (!wait_putter(deadline, loc)) {
+      if (!this->wait_putter(deadline, loc)) {
         // Timed out; the state may still have changed at the last moment.
-        if (!shutdown_.load(std::memory_order_relaxed) && store_.size() < maxsize_) break;
-        const bool shut = shutdown_.load(std::memory_order_relaxed);
-        lock_.release();
+        if (!this->is_shut() && this->put_room(1) != 0) break;
+        const bool shut = this->is_shut();
+        this->put_unlock();
         return shut ? QStatus::shutdown : QStatus::full;
       }
     }
     try {
-      store_.push(std::move(item));
+      this->push(std::move(item));
     } catch (...) {
-      lock_.release();
+      this->put_unlock();
       throw;
     }
-    finish_put(1);
+    this->publish_put(1);
     return QStatus::ok;
-  }
-
-  // With lock_ held and `count` items just pushed: publishes, releases lock_, wakes.
-  void finish_put(std::size_t count) {
-    const std::size_t depth = store_.size();
-    size_.store(depth, std::memory_order_relaxed);  // (Q1)
-    if constexpr (kTasks)
-      unfinished_.store(unfinished_.load(std::memory_order_relaxed) + count,
-                        std::memory_order_relaxed);
-    put_seq_ += count;
-    const std::uint64_t last_seq = put_seq_;
-    const std::uint32_t getters = getters_waiting_;
-    if (WEFT_UNLIKELY(selectors_ != nullptr)) notify_selectors();
-    // Under lock_, so that the trace orders each put before the get that took its item.
-    if (debug_on()) {
-      for (std::size_t i = 0; i < count; ++i)
-        hooks::queue_put(this, depth - count + i + 1, Store::kFifo ? last_seq - count + i + 1 : 0);
-    }
-    lock_.release();
-    if (getters != 0) wake_getters(std::min<std::size_t>(getters, count));
   }
 
   // Moves one item into `out` (empty on entry) when it returns ok.
   QStatus get_core(std::optional<T>& out, Deadline deadline, SourceLoc loc) {
-    lock_.acquire(true, loc);
+    this->get_lock(loc);
     for (;;) {
-      if (!store_.empty()) break;
-      if (shutdown_.load(std::memory_order_relaxed)) {
-        lock_.release();
+      if (this->get_available(1) != 0) break;
+      if (this->is_shut()) {
+        this->get_unlock();
         return QStatus::shutdown;
       }
       if (deadline == kImmediate) {
-        lock_.release();
+        this->get_unlock();
         return QStatus::empty;
       }
-      if (!wait_getter(deadline, loc)) {
-        if (!store_.empty()) break;
-        const bool shut = shutdown_.load(std::memory_order_relaxed);
-        lock_.release();
+      if (!this->wait_getter(deadline, loc)) {
+        if (this->get_available(1) != 0) break;
+        const bool shut = this->is_shut();
+        this->get_unlock();
         return shut ? QStatus::shutdown : QStatus::empty;
       }
     }
@@ -410,66 +376,50 @@ class BasicQueue : public QueueBase {
     return QStatus::ok;
   }
 
-  // With lock_ held and an item queued: moves it out, releases lock_, wakes a putter.
+  // With the get lock held and an item queued: moves it out, releases, wakes a putter.
   void take_one(std::optional<T>& out) {
     try {
-      store_.pop_into(out);
+      this->pop_into(out);
     } catch (...) {
-      lock_.release();
+      this->get_unlock();
       throw;
     }
-    finish_get(1);
-  }
-
-  void finish_get(std::size_t count) {
-    const std::size_t depth = store_.size();
-    size_.store(depth, std::memory_order_relaxed);  // (Q1)
-    get_seq_ += count;
-    const std::uint64_t last_seq = get_seq_;
-    const std::uint32_t putters = putters_waiting_;
-    if (debug_on()) {  // under lock_: see finish_put
-      for (std::size_t i = 0; i < count; ++i)
-        hooks::queue_get(this, depth + count - i - 1, Store::kFifo ? last_seq - count + i + 1 : 0);
-    }
-    lock_.release();
-    if (putters != 0) wake_putters(std::min<std::size_t>(putters, count));
+    this->publish_get(1);
   }
 
   std::size_t put_many_core(std::span<T> items, Deadline deadline, SourceLoc loc) {
     std::size_t done = 0;
     while (done < items.size()) {
-      lock_.acquire(true, loc);
+      this->put_lock(loc);
+      std::size_t room = 0;
       for (;;) {
-        if (shutdown_.load(std::memory_order_relaxed)) {
-          lock_.release();
+        if (this->is_shut()) {
+          this->put_unlock();
           if (done == 0) throw ShutDown();
           return done;
         }
-        if (maxsize_ == 0 || store_.size() < maxsize_) break;
-        if (deadline == kImmediate || !wait_putter(deadline, loc)) {
-          if (!shutdown_.load(std::memory_order_relaxed) && store_.size() < maxsize_) break;
-          if (shutdown_.load(std::memory_order_relaxed) && done == 0) {
-            lock_.release();
-            throw ShutDown();
-          }
-          lock_.release();
+        if ((room = this->put_room(items.size() - done)) != 0) break;
+        if (deadline == kImmediate || !this->wait_putter(deadline, loc)) {
+          if (!this->is_shut() && (room = this->put_room(items.size() - done)) != 0) break;
+          const bool shut = this->is_shut();
+          this->put_unlock();
+          if (shut && done == 0) throw ShutDown();
           return done;
         }
       }
-      const std::size_t room = maxsize_ == 0 ? items.size() - done : maxsize_ - store_.size();
       const std::size_t batch = std::min(room, items.size() - done);
       std::size_t pushed = 0;
       try {
-        for (; pushed < batch; ++pushed) store_.push(std::move(items[done + pushed]));
+        for (; pushed < batch; ++pushed) this->push(std::move(items[done + pushed]));
       } catch (...) {
         if (pushed != 0) {
-          finish_put(pushed);
+          this->publish_put(pushed);
         } else {
-          lock_.release();
+          this->put_unlock();
         }
         throw;
       }
-      finish_put(batch);
+      this->publish_put(batch);
       done += batch;
     }
     return done;
@@ -478,77 +428,60 @@ class BasicQueue : public QueueBase {
   std::vector<T> get_many_or_throw(std::size_t max_items, Deadline deadline, SourceLoc loc) {
     std::vector<T> out;
     if (max_items == 0) return out;
-    lock_.acquire(true, loc);
+    this->get_lock(loc);
+    std::size_t available = 0;
     for (;;) {
-      if (!store_.empty()) break;
-      if (shutdown_.load(std::memory_order_relaxed)) {
-        lock_.release();
+      if ((available = this->get_available(max_items)) != 0) break;
+      if (this->is_shut()) {
+        this->get_unlock();
         throw ShutDown();
       }
-      if (deadline == kImmediate || !wait_getter(deadline, loc)) {
-        if (!store_.empty()) break;
-        const bool shut = shutdown_.load(std::memory_order_relaxed);
-        lock_.release();
+      if (deadline == kImmediate || !this->wait_getter(deadline, loc)) {
+        if ((available = this->get_available(max_items)) != 0) break;
+        const bool shut = this->is_shut();
+        this->get_unlock();
         if (shut) throw ShutDown();
         return out;
       }
     }
-    const std::size_t n = std::min(max_items, store_.size());
+    const std::size_t n = std::min(max_items, available);
     try {
       out.reserve(n);
-      for (std::size_t i = 0; i < n; ++i) store_.pop_append(out);
+      for (std::size_t i = 0; i < n; ++i) this->pop_append(out);
     } catch (...) {
-      finish_get(out.size());
+      if (!out.empty()) {
+        this->publish_get(out.size());
+      } else {
+        this->get_unlock();
+      }
       throw;
     }
-    finish_get(n);
+    this->publish_get(n);
     return out;
-  }
-
-  bool join_core(Deadline deadline, SourceLoc loc) {
-    lock_.acquire(true, loc);
-    while (unfinished_.load(std::memory_order_relaxed) != 0) {
-      if (deadline == kImmediate || !wait_joiner(deadline, loc)) {
-        const bool done = unfinished_.load(std::memory_order_relaxed) == 0;
-        lock_.release();
-        return done;
-      }
-    }
-    lock_.release();
-    return true;
   }
 
   // For select: takes an item if one is queued (ok); otherwise links `node` (if given)
   // and returns empty, or returns shutdown if shut down and empty.
   QStatus select_poll(std::optional<T>& out, SelectNode* node, SourceLoc loc) {
-    lock_.acquire(true, loc);
-    if (!store_.empty()) {
+    this->get_lock(loc);
+    if (this->get_available(1) != 0) {
       take_one(out);
       return QStatus::ok;
     }
-    if (shutdown_.load(std::memory_order_relaxed)) {
-      lock_.release();
+    if (this->is_shut()) {
+      this->get_unlock();
       return QStatus::shutdown;
     }
-    if (node != nullptr) link_selector(*node);
-    lock_.release();
+    if (node != nullptr) {
+      this->select_link(*node, loc);  // releases the get lock
+    } else {
+      this->get_unlock();
+    }
     return QStatus::empty;
   }
-
-  void select_unlink(SelectNode& node, SourceLoc loc) {
-    lock_.acquire(true, loc);
-    unlink_selector(node);
-    lock_.release();
-  }
-
-  Store store_;
 };
 
 // Stores say whether their order is FIFO, for the trace sequence numbers.
-template <class T>
-struct FifoStore : RingStore<T> {
-  static constexpr bool kFifo = true;
-};
 template <class T>
 struct LifoStore : StackStore<T> {
   static constexpr bool kFifo = false;
@@ -572,10 +505,10 @@ struct PriorityStore : HeapStore<T, Compare> {
 ///   for (int i = 0; i < 100; ++i) q.put(i);
 ///   q.join();  q.shutdown();
 template <class T>
-class Queue : public detail::BasicQueue<T, detail::FifoStore<T>, true> {
+class Queue : public detail::BasicQueue<T, detail::FifoCore<T, true>> {
  public:
   explicit Queue(std::size_t maxsize = 0, std::string_view name = {})
-      : detail::BasicQueue<T, detail::FifoStore<T>, true>(maxsize, name) {}
+      : detail::BasicQueue<T, detail::FifoCore<T, true>>(maxsize, name) {}
 };
 
 static_assert(sizeof(Queue<int>) <= 128, "an empty Queue<int> must stay small (issue 3: <= 256 bytes)");
@@ -583,10 +516,11 @@ static_assert(sizeof(Queue<int>) <= 128, "an empty Queue<int> must stay small (i
 /// LifoQueue: last in, first out; otherwise exactly Queue.          (Python: queue.LifoQueue)
 /// shutdown(true) returns the items newest first (get order).
 template <class T>
-class LifoQueue : public detail::BasicQueue<T, detail::LifoStore<T>, true> {
+class LifoQueue : public detail::BasicQueue<T, detail::LockedCore<T, detail::LifoStore<T>, true>> {
  public:
   explicit LifoQueue(std::size_t maxsize = 0, std::string_view name = {})
-      : detail::BasicQueue<T, detail::LifoStore<T>, true>(maxsize, name) {}
+      : detail::BasicQueue<T, detail::LockedCore<T, detail::LifoStore<T>, true>>(maxsize,
+                                                                                  name) {}
 };
 
 /// PriorityQueue: the smallest item by Compare leaves first (a binary heap, like Python's
@@ -594,10 +528,12 @@ class LifoQueue : public detail::BasicQueue<T, detail::LifoStore<T>, true> {
 /// are O(log n) under the lock.                                  (Python: queue.PriorityQueue)
 /// Compare must not throw and must not call into this queue.
 template <class T, class Compare = std::less<T>>
-class PriorityQueue : public detail::BasicQueue<T, detail::PriorityStore<T, Compare>, true> {
+class PriorityQueue
+    : public detail::BasicQueue<T, detail::LockedCore<T, detail::PriorityStore<T, Compare>, true>> {
  public:
   explicit PriorityQueue(std::size_t maxsize = 0, std::string_view name = {})
-      : detail::BasicQueue<T, detail::PriorityStore<T, Compare>, true>(maxsize, name) {}
+      : detail::BasicQueue<T, detail::LockedCore<T, detail::PriorityStore<T, Compare>, true>>(
+            maxsize, name) {}
 };
 
 /// SimpleQueue: an unbounded FIFO without task tracking or shutdown. (Python: queue.SimpleQueue)
@@ -611,8 +547,8 @@ class PriorityQueue : public detail::BasicQueue<T, detail::PriorityStore<T, Comp
 ///   log.put("started");
 ///   auto line = log.get();
 template <class T>
-class SimpleQueue : public detail::BasicQueue<T, detail::FifoStore<T>, false> {
-  using Base = detail::BasicQueue<T, detail::FifoStore<T>, false>;
+class SimpleQueue : public detail::BasicQueue<T, detail::FifoCore<T, false>> {
+  using Base = detail::BasicQueue<T, detail::FifoCore<T, false>>;
 
  public:
   SimpleQueue() : Base(0, {}) {}
@@ -638,8 +574,8 @@ struct Selected {
 
 namespace detail {
 
-template <class T, class S, bool K>
-std::type_identity<T> select_probe(BasicQueue<T, S, K>&);
+template <class T, class C>
+std::type_identity<T> select_probe(BasicQueue<T, C>&);
 
 std::type_identity<Event*> select_probe(Event&);
 
@@ -651,19 +587,19 @@ concept Selectable = requires(Src& s) { select_probe(s); };
 
 struct SelectAccess {
   // Queue sources: take an item, or link `node` (if given) and report empty / shutdown.
-  template <class T, class S, bool K>
-  static QStatus poll(BasicQueue<T, S, K>& q, std::optional<T>& out, SelectNode* node,
+  template <class T, class C>
+  static QStatus poll(BasicQueue<T, C>& q, std::optional<T>& out, SelectNode* node,
                       bool /*fired*/, SourceLoc loc) {
     return q.select_poll(out, node, loc);
   }
-  template <class T, class S, bool K>
-  static bool unlink(BasicQueue<T, S, K>& q, SelectNode& node, SourceLoc loc) {
+  template <class T, class C>
+  static bool unlink(BasicQueue<T, C>& q, SelectNode& node, SourceLoc loc) {
     q.select_unlink(node, loc);
     return false;
   }
-  template <class T, class S, bool K>
-  static WaitSite site(BasicQueue<T, S, K>& q, SourceLoc loc) {
-    return WaitSite{static_cast<const QueueBase*>(&q), ObjKind::queue, loc};
+  template <class T, class C>
+  static WaitSite site(BasicQueue<T, C>& q, SourceLoc loc) {
+    return WaitSite{static_cast<const void*>(&q), ObjKind::queue, loc};
   }
 
   // Event sources: ready while set, or if a set() fired while the select was linked
@@ -788,7 +724,8 @@ std::optional<Selected<select_item_t<Srcs>...>> select_impl(Deadline deadline, b
 ///   source is such a queue, select throws ShutDown (try_select returns nullopt). A
 ///   select with an Event source never throws ShutDown.
 /// Memory: as get() for queues; for an Event, as Event::wait (set() happens-before).
-/// Cost: one lock acquisition per queue per poll (one atomic RMW and a registry lock per
+/// Cost: one lock acquisition per queue per poll (an empty Queue / SimpleQueue: its get
+///   lock to poll, then its put lock to register; one atomic RMW and a registry lock per
 ///   Event); while parked, every put on a watched queue and every set() of a watched
 ///   event unparks this select. Events with no select watching pay nothing.
 template <class... Srcs>

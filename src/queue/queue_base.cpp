@@ -1,11 +1,13 @@
-// Queue slow paths: spin, park and wake. The typed fast paths are inline in
-// weft/queue.hpp; the protocol (Q1)/(Q2)/(S1)/(S2) is described in
-// weft/detail/queue_core.hpp.
+// Queue slow paths: spin, park and wake, for both engines. The typed fast paths are
+// inline in weft/queue.hpp and the engine headers; the protocols are described in
+// weft/detail/queue_core.hpp ((Q1)/(Q2)/(S1)/(S2), single lock) and
+// weft/detail/queue_fifo.hpp ((F1)-(F4), (J1)/(J2), two-lock FIFO).
 #include <string>
 
 #include "weft/detail/backoff.hpp"
 #include "weft/detail/parking_lot.hpp"
 #include "weft/detail/queue_core.hpp"
+#include "weft/detail/queue_fifo.hpp"
 
 namespace weft::detail {
 
@@ -34,6 +36,7 @@ void QueueBase::name_queue(std::string_view name) {
   lock_.set_name(std::string(name) + ".mutex");  // Python's queue.mutex
 }
 
+
 namespace {
 
 // How many Backoff rounds a waiting getter / putter spins before parking: all of them
@@ -42,24 +45,37 @@ namespace {
 // the other side run instead of parking.
 constexpr std::uint32_t kQueueSpinRounds = Backoff::kSpinLimit;
 
-// Spins with lock released while `still_waiting` holds; true if it stopped holding.
+// Spins (no lock held) while `still_waiting` holds; true if it stopped holding.
+template <class Pred>
+bool spin_while(Pred still_waiting) {
+  Backoff backoff;
+  std::uint32_t rounds = 0;
+  while (rounds++ < kQueueSpinRounds && backoff.spin()) {
+    if (!still_waiting()) return true;
+  }
+  return false;
+}
+
+// As spin_while(still_waiting), with `lock` released meanwhile (held on entry and exit).
 template <class Pred>
 bool spin_while(Lock& lock, Pred still_waiting, SourceLoc loc) {
   lock.release();
-  Backoff backoff;
-  bool changed = false;
-  std::uint32_t rounds = 0;
-  while (rounds++ < kQueueSpinRounds && backoff.spin()) {
-    if (!still_waiting()) {
-      changed = true;
-      break;
-    }
-  }
+  const bool changed = spin_while(still_waiting);
   lock.acquire(true, loc);
   return changed;
 }
 
-bool passed(Deadline deadline) { return deadline != kForever && Clock::now() >= deadline; }
+bool passed(Deadline deadline) {
+  return deadline != kForever && Clock::now() >= deadline;
+}
+
+void unpark_up_to(const void* key, std::size_t n) noexcept {
+  if (n == 1) {
+    unpark_one(key);
+  } else {
+    unpark_n(key, n);
+  }
+}
 
 }  // namespace
 
@@ -108,21 +124,9 @@ bool QueueBase::wait_joiner(Deadline deadline, SourceLoc loc) {
   return r.status != ParkStatus::kTimedOut;
 }
 
-void QueueBase::wake_getters(std::size_t n) noexcept {
-  if (n == 1) {
-    unpark_one(&getters_waiting_);
-  } else {
-    unpark_n(&getters_waiting_, n);
-  }
-}
+void QueueBase::wake_getters(std::size_t n) noexcept { unpark_up_to(&getters_waiting_, n); }
 
-void QueueBase::wake_putters(std::size_t n) noexcept {
-  if (n == 1) {
-    unpark_one(&putters_waiting_);
-  } else {
-    unpark_n(&putters_waiting_, n);
-  }
-}
+void QueueBase::wake_putters(std::size_t n) noexcept { unpark_up_to(&putters_waiting_, n); }
 
 void QueueBase::wake_joiners() noexcept { unpark_all(&joiners_waiting_); }
 
@@ -132,25 +136,155 @@ void QueueBase::wake_everyone(bool joiners) noexcept {
   if (joiners) unpark_all(&joiners_waiting_);
 }
 
-void QueueBase::link_selector(SelectNode& node) noexcept {
+void SelectorList::link(SelectNode& node) noexcept {
   node.prev = nullptr;
-  node.next = selectors_;
-  if (selectors_ != nullptr) selectors_->prev = &node;
-  selectors_ = &node;
+  node.next = head;
+  if (head != nullptr) head->prev = &node;
+  head = &node;
 }
 
-void QueueBase::unlink_selector(SelectNode& node) noexcept {
+void SelectorList::unlink(SelectNode& node) noexcept {
   if (node.prev != nullptr) {
     node.prev->next = node.next;
   } else {
-    selectors_ = node.next;
+    head = node.next;
   }
   if (node.next != nullptr) node.next->prev = node.prev;
   node.prev = node.next = nullptr;
 }
 
-void QueueBase::notify_selectors() noexcept {
-  for (SelectNode* n = selectors_; n != nullptr; n = n->next) notify_select_waiter(*n->waiter);
+void SelectorList::notify() const noexcept {
+  for (SelectNode* n = head; n != nullptr; n = n->next) notify_select_waiter(*n->waiter);
+}
+
+// ---- the two-lock FIFO (FifoBase) ----------------------------------------------------------
+
+FifoBase::FifoBase(std::size_t maxsize, std::string_view name) : maxsize_(maxsize) {
+  if (!name.empty()) name_queue(name);
+}
+
+FifoBase::~FifoBase() {
+  if (named_ != 0 || debug_on()) hooks::object_destroyed(this);
+}
+
+void FifoBase::name_queue(std::string_view name) {
+  named_ = 1;
+  hooks::object_named(this, ObjKind::queue, name);
+  // Python's queue.mutex; both internal locks carry the name (one per side).
+  tail_lock_.set_name(std::string(name) + ".mutex");
+  head_lock_.set_name(std::string(name) + ".mutex");
+}
+
+// Validate predicates. Relaxed loads: the bucket lock (or the lock held by the caller)
+// orders them after the state change that matters (F3).
+bool FifoBase::getter_empty() const noexcept {
+  return head_pos_.load(std::memory_order_relaxed) == tail_pos_.load(std::memory_order_relaxed) &&
+         !shutdown_.load(std::memory_order_relaxed);
+}
+
+bool FifoBase::putter_full() const noexcept {
+  return tail_pos_.load(std::memory_order_relaxed) - head_pos_.load(std::memory_order_relaxed) >=
+             maxsize_ &&
+         !shutdown_.load(std::memory_order_relaxed);
+}
+
+bool FifoBase::unfinished() const noexcept {
+  // done_ first: done_ <= tail_pos_ always, so equal values mean no unfinished task at
+  // the moment tail_pos_ was read.
+  const std::uint64_t d = done_.load(std::memory_order_seq_cst);
+  return tail_pos_.load(std::memory_order_seq_cst) != d;  // (J1)
+}
+
+namespace {
+
+// The wait of a FIFO getter or putter: `own` (its side's lock) is held on entry and on
+// return; it spins with no lock held, then registers on `waiting` under `other`, the
+// opposite side's lock, and re-checks there (F3) before it parks.
+template <class Pred>
+bool wait_across(Lock& own, Lock& other, std::atomic<std::uint32_t>& waiting, Pred still_waiting,
+                 Deadline deadline, WaitSite site) {
+  own.release();
+  bool woke = spin_while(still_waiting);
+  if (!woke && !passed(deadline)) {
+    other.acquire(true, site.loc);
+    waiting.fetch_add(1, std::memory_order_relaxed);  // (F3) under `other`
+    const bool still = still_waiting();
+    other.release();
+    woke = !still || park(&waiting, still_waiting, deadline, site).status != ParkStatus::kTimedOut;
+    waiting.fetch_sub(1, std::memory_order_relaxed);
+  }
+  own.acquire(true, site.loc);
+  return woke;
+}
+
+}  // namespace
+
+bool FifoBase::wait_getter(Deadline deadline, SourceLoc loc) {
+  return wait_across(head_lock_, tail_lock_, getters_waiting_, [this] { return getter_empty(); },
+                     deadline, WaitSite{this, ObjKind::queue, loc});
+}
+
+bool FifoBase::wait_putter(Deadline deadline, SourceLoc loc) {
+  return wait_across(tail_lock_, head_lock_, putters_waiting_, [this] { return putter_full(); },
+                     deadline, WaitSite{this, ObjKind::queue, loc});
+}
+
+void FifoBase::wake_getters(std::size_t n) noexcept { unpark_up_to(&getters_waiting_, n); }
+
+void FifoBase::wake_putters(std::size_t n) noexcept { unpark_up_to(&putters_waiting_, n); }
+
+void FifoBase::wake_everyone(bool joiners) noexcept {
+  unpark_all(&getters_waiting_);
+  unpark_all(&putters_waiting_);
+  if (joiners) unpark_all(&joiners_waiting_);
+}
+
+void FifoBase::task_done_core(SourceLoc) {
+  std::uint64_t d = done_.load(std::memory_order_relaxed);
+  for (;;) {
+    // head_pos_ <= tail_pos_: far from zero, the getter's own line is enough; near zero
+    // the exact count needs tail_pos_.
+    std::uint64_t bound = head_pos_.load(std::memory_order_acquire);
+    if (d + 1 >= bound) bound = tail_pos_.load(std::memory_order_acquire);
+    if (d >= bound) throw ValueError("task_done() called too many times");
+    if (done_.compare_exchange_weak(d, d + 1, std::memory_order_seq_cst,
+                                    std::memory_order_relaxed)) {
+      // (J2) the last unfinished task: wake joiners (only if one registered).
+      if (d + 1 == bound && joiners_waiting_.load(std::memory_order_seq_cst) != 0)
+        unpark_all(&joiners_waiting_);
+      return;
+    }
+  }
+}
+
+bool FifoBase::join_core(Deadline deadline, SourceLoc loc) {
+  for (;;) {
+    if (!unfinished()) return true;
+    if (deadline == kImmediate || passed(deadline)) return false;
+    joiners_waiting_.fetch_add(1, std::memory_order_seq_cst);  // (J1)
+    auto pending = [this] { return unfinished(); };
+    const bool timed_out =
+        pending() && park(&joiners_waiting_, pending, deadline, WaitSite{this, ObjKind::queue, loc})
+                             .status == ParkStatus::kTimedOut;
+    joiners_waiting_.fetch_sub(1, std::memory_order_relaxed);
+    if (timed_out) return !unfinished();
+  }
+}
+
+void FifoBase::select_link(SelectNode& node, SourceLoc loc) {
+  head_lock_.release();
+  tail_lock_.acquire(true, loc);
+  selectors_.link(node);
+  // A put or shutdown between the caller's poll and this link did not see the node:
+  // make the select poll again instead of sleeping.
+  if (!getter_empty()) node.waiter->notified.store(1, std::memory_order_relaxed);
+  tail_lock_.release();
+}
+
+void FifoBase::select_unlink(SelectNode& node, SourceLoc loc) {
+  tail_lock_.acquire(true, loc);
+  selectors_.unlink(node);
+  tail_lock_.release();
 }
 
 }  // namespace weft::detail

@@ -49,10 +49,10 @@ TEST(Queue, FifoOrderAndCounters) {
   EXPECT_TRUE(q.empty());
 }
 
-TEST(Queue, RingWrapsAndGrowsKeepingOrder) {
+TEST(Queue, InterleavedPutsAndGetsKeepOrder) {
   weft::Queue<std::string> q;
   int next_put = 0, next_get = 0;
-  // Interleave so the ring wraps around several times and grows while wrapped.
+  // Interleave so the queue crosses many segment boundaries at varying depths.
   for (int round = 0; round < 50; ++round) {
     for (int i = 0; i < round + 3; ++i) q.put(std::to_string(next_put++));
     for (int i = 0; i < round + 1; ++i) EXPECT_EQ(q.get(), std::to_string(next_get++));

@@ -1,9 +1,14 @@
-// weft/detail/queue_core.hpp: the state and slow paths every weft queue shares.
+// weft/detail/queue_core.hpp: what every weft queue shares, and the single-lock engine.
 //
-// QueueBase holds what does not depend on the item type: one weft::Lock guarding
-// everything, the counters, the shutdown flag, the select registrations and the
-// out-of-line wait / wake paths (src/queue/queue_base.cpp). The typed part (items and
-// the public members) is weft::detail::BasicQueue in <weft/queue.hpp>.
+// Two engines implement the queues (the public members, shared, are
+// weft::detail::BasicQueue in <weft/queue.hpp>):
+//   - the single-lock engine (LifoQueue, PriorityQueue): QueueBase below holds what does
+//     not depend on the item type: one weft::Lock guarding everything, the counters, the
+//     shutdown flag, the select registrations and the out-of-line wait / wake paths
+//     (src/queue/queue_base.cpp); detail::LockedCore (queue_locked.hpp) adds the store;
+//   - the two-lock FIFO (Queue, SimpleQueue): detail::FifoBase / FifoCore in
+//     queue_fifo.hpp, with its own protocol (F1)-(F4), (J1)/(J2).
+// The rest of this comment describes the single-lock engine.
 //
 // Waiting. Getters, putters and joiners park in the parking lot on three distinct keys
 // (the addresses of their waiter counters). A waiter registers (++count) under lock_,
@@ -71,6 +76,16 @@ void notify_select_waiter(SelectWaiter& waiter) noexcept;
 // that stays ready is taken within N calls (N = number of sources).
 std::size_t select_rotation() noexcept;
 
+// A queue's list of linked select calls (intrusive, doubly linked through SelectNode).
+// Not thread-safe: the owning queue guards it with one of its locks.
+struct SelectorList {
+  SelectNode* head = nullptr;
+  void link(SelectNode& node) noexcept;
+  void unlink(SelectNode& node) noexcept;
+  // Notifies every linked select (S1).
+  WEFT_NOINLINE void notify() const noexcept;
+};
+
 class QueueBase {
  public:
   QueueBase(const QueueBase&) = delete;
@@ -96,11 +111,6 @@ class QueueBase {
   // Unparks every getter and putter (shutdown). Called without lock_.
   WEFT_NOINLINE void wake_everyone(bool joiners) noexcept;
 
-  // Select registrations; all three need lock_ held.
-  void link_selector(SelectNode& node) noexcept;
-  void unlink_selector(SelectNode& node) noexcept;
-  WEFT_NOINLINE void notify_selectors() noexcept;
-
   // size_ comes first so that lock_ does not share the queue's address: the debug
   // tools tell objects apart by address.
   std::atomic<std::size_t> size_{0};     // number of items; written under lock_ (Q1)
@@ -114,7 +124,7 @@ class QueueBase {
   std::size_t maxsize_;                  // 0: unbounded
   std::uint64_t put_seq_ = 0;            // items ever put / got: pairs a put with its get
   std::uint64_t get_seq_ = 0;            //   in traces (FIFO queues)
-  SelectNode* selectors_ = nullptr;      // select calls watching this queue
+  SelectorList selectors_;               // select calls watching this queue
 };
 
 }  // namespace weft::detail

@@ -1,0 +1,352 @@
+// weft/detail/queue_fifo.hpp: the two-lock FIFO engine behind Queue and SimpleQueue.
+//
+// Michael and Scott's two-lock queue over a chain of fixed-size segments: putters
+// serialise on tail_lock_, getters on head_lock_, and the two sides meet only at two
+// position counters (items ever put, items ever taken) and at the item slots.
+//
+// Layout. The put side (tail_lock_, tail_pos_, the tail segment) and the get side
+// (head_lock_, head_pos_, the head segment) live on two different cache lines, so a put
+// and a get that run at the same time only share the line of the slot they touch and
+// one read of the other side's position. A getter caches the last tail_pos_ it read
+// (seen_tail_) and reads tail_pos_ again only when the cached items are used up; a
+// bounded putter does the same with head_pos_ (seen_head_). qsize() = tail - head.
+//
+// Segments hold max(8, 512 / sizeof(T)) items and a next pointer. They are allocated by
+// the put that needs one (a never-used queue owns no memory), and freed by the get that
+// leaves one, except that one segment is kept as a spare (spare_, exchanged atomically
+// by the two sides) so a queue that hovers around a segment boundary does not call
+// malloc for every segment.
+//
+// Memory ordering (labelled pairs):
+//   (F1) a put constructs its item, then stores tail_pos_ with release; a get loads
+//        tail_pos_ with acquire before it touches the slot (and a segment's next
+//        pointer, written before the first item in that segment is published).
+//   (F2) a get moves its item out, then stores head_pos_ with release; a bounded put
+//        loads head_pos_ with acquire before it counts the room.
+//   (F3) a getter that is about to park registers (++getters_waiting_) under tail_lock_
+//        and re-checks tail_pos_ / shutdown_ there; a put publishes tail_pos_ and reads
+//        getters_waiting_ under tail_lock_, then (after releasing it) unparks. The lock
+//        orders the two: either the put sees the registration or the getter sees the
+//        item. park()'s validate re-reads the positions under the bucket lock, which the
+//        unparker's bucket lock orders after the put (as (Q2) in queue_core.hpp).
+//        Putters waiting for room do the same under head_lock_ with putters_waiting_.
+//   (F4) shutdown() sets shutdown_ holding both locks, so every (F3) re-check sees it.
+//   (J1) join registers with a seq_cst RMW on joiners_waiting_, then loads done_ and
+//        tail_pos_; (J2) task_done (and shutdown(true)) update done_ with a seq_cst RMW,
+//        then load joiners_waiting_: one of the two sees the other (Dekker).
+//   The unfinished-task count is tail_pos_ - done_: a put costs no extra atomic RMW.
+//
+// Lock order: tail_lock_ before head_lock_; only shutdown() holds both. Every other path
+// holds at most one of them (a getter registering under tail_lock_ has released
+// head_lock_ first).
+//
+// Select. A select that finds the queue empty releases head_lock_, links its node under
+// tail_lock_ and re-checks the positions and shutdown_ there; if the queue is no longer
+// empty it marks its own waiter notified, so it polls again instead of sleeping. Puts
+// notify linked selects under tail_lock_ (S1), so a node is never notified after its
+// select unlinked it (unlinking also takes tail_lock_).
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "weft/detail/config.hpp"
+#include "weft/detail/deadline.hpp"
+#include "weft/detail/hooks.hpp"
+#include "weft/detail/queue_core.hpp"
+#include "weft/errors.hpp"
+#include "weft/lock.hpp"
+
+namespace weft::detail {
+
+// A segment's link; the typed slots follow it (FifoCore::Segment).
+struct FifoSegment {
+  FifoSegment* next = nullptr;
+};
+
+// The part of the two-lock FIFO that does not depend on the item type.
+class FifoBase {
+ public:
+  FifoBase(const FifoBase&) = delete;
+  FifoBase& operator=(const FifoBase&) = delete;
+
+ protected:
+  FifoBase(std::size_t maxsize, std::string_view name);
+  ~FifoBase();
+
+  void name_queue(std::string_view name);
+
+  // wait_getter is called with head_lock_ held, wait_putter with tail_lock_ held; both
+  // return with it held. Each spins briefly (no lock held), then registers (F3) and
+  // parks until woken or `deadline`. Returns false only when the deadline passed; the
+  // caller re-checks the state either way.
+  WEFT_NOINLINE bool wait_getter(Deadline deadline, SourceLoc loc);
+  WEFT_NOINLINE bool wait_putter(Deadline deadline, SourceLoc loc);
+
+  // Unparks up to n parked getters / putters. Called with no lock held.
+  WEFT_NOINLINE void wake_getters(std::size_t n) noexcept;
+  WEFT_NOINLINE void wake_putters(std::size_t n) noexcept;
+  // Unparks every getter, putter and (if `joiners`) joiner. Called with no lock held.
+  WEFT_NOINLINE void wake_everyone(bool joiners) noexcept;
+
+  // task_done / join (J1)/(J2). No queue lock is taken.
+  void task_done_core(SourceLoc loc);
+  WEFT_NOINLINE bool join_core(Deadline deadline, SourceLoc loc);
+
+  // Select: called with head_lock_ held and the queue empty and not shut down; releases
+  // head_lock_, links `node` under tail_lock_ (see the header comment).
+  WEFT_NOINLINE void select_link(SelectNode& node, SourceLoc loc);
+  WEFT_NOINLINE void select_unlink(SelectNode& node, SourceLoc loc);
+
+  // Snapshot of the number of queued items: head first, then tail, so it never
+  // underflows ((F2): a head value was published after a tail value at least as big).
+  std::size_t size_now() const noexcept {
+    const std::uint64_t h = head_pos_.load(std::memory_order_acquire);
+    const std::uint64_t t = tail_pos_.load(std::memory_order_relaxed);
+    return static_cast<std::size_t>(t - h);
+  }
+  bool is_shut() const noexcept { return shutdown_.load(std::memory_order_relaxed); }
+
+  // ---- put side: one cache line, written by putters -------------------------------------
+  // maxsize_ comes first so that tail_lock_ does not share the queue's address: the
+  // debug tools tell objects apart by address.
+  alignas(64) std::size_t maxsize_;           // 0: unbounded
+  Lock tail_lock_;                            // serialises putters; guards this line
+  std::uint8_t named_ = 0;                    // registered with the debug tools
+  std::atomic<bool> shutdown_{false};         // set under both locks (F4)
+  std::atomic<std::uint32_t> getters_waiting_{0};  // (F3) ++ under tail_lock_; parking key
+  std::atomic<std::uint64_t> tail_pos_{0};    // items ever put (F1); FIFO trace sequence
+  std::uint64_t seen_head_ = 0;               // a recent head_pos_ (bounded puts)
+  FifoSegment* tail_seg_ = nullptr;           // segment the next put writes into
+  std::size_t tail_idx_ = 0;                  //   and the slot in it
+  SelectorList selectors_;                    // select calls watching this queue
+
+  // ---- get side: one cache line, written by getters -------------------------------------
+  alignas(64) Lock head_lock_;                // serialises getters; guards this line
+  std::atomic<std::uint32_t> putters_waiting_{0};  // (F3) ++ under head_lock_; parking key
+  std::atomic<std::uint32_t> joiners_waiting_{0};  // (J1); parking key
+  std::atomic<std::uint64_t> head_pos_{0};    // items ever taken (F2)
+  std::uint64_t seen_tail_ = 0;               // a recent tail_pos_
+  std::atomic<std::uint64_t> done_{0};        // task_done calls + items shutdown(true) removed
+  FifoSegment* head_seg_ = nullptr;           // segment of the next item to get; set by the
+                                              //   first put, before (F1) publishes it
+  std::size_t head_idx_ = 0;                  //   and its slot
+  std::atomic<FifoSegment*> spare_{nullptr};  // one cached free segment
+
+ private:
+  bool getter_empty() const noexcept;
+  bool putter_full() const noexcept;
+  bool unfinished() const noexcept;
+};
+
+/// The typed two-lock FIFO engine (see the header comment). kTasks: Queue (maxsize,
+/// task_done / join, shutdown) or SimpleQueue (none of those). The public members are
+/// detail::BasicQueue's; everything here is called by BasicQueue.
+template <class T, bool kTasksV>
+class FifoCore : public FifoBase {
+ public:
+  static constexpr bool kTasks = kTasksV;
+  static constexpr bool kFifo = true;
+
+ protected:
+  static constexpr std::size_t kSegItems = 512 / sizeof(T) < 8 ? 8 : 512 / sizeof(T);
+
+  struct Segment final : FifoSegment {
+    Segment() noexcept {}  // slots start unconstructed
+    ~Segment() {}
+    union {
+      T items[kSegItems];
+    };
+  };
+
+  FifoCore(std::size_t maxsize, std::string_view name) : FifoBase(maxsize, name) {}
+  FifoCore(const FifoCore&) = delete;
+  FifoCore& operator=(const FifoCore&) = delete;
+
+  ~FifoCore() {
+    for (std::size_t n = size_now(); n != 0; --n) {
+      front_slot().~T();
+      ++head_idx_;
+    }
+    for (FifoSegment* s = head_seg_; s != nullptr;) {
+      FifoSegment* next = s->next;
+      delete static_cast<Segment*>(s);
+      s = next;
+    }
+    delete static_cast<Segment*>(spare_.load(std::memory_order_relaxed));
+  }
+
+  // A SimpleQueue is never shut down: its calls skip the check.
+  bool is_shut() const noexcept {
+    if constexpr (kTasks) return FifoBase::is_shut();
+    return false;
+  }
+
+  // ---- put side (tail_lock_) ---------------------------------------------------------------
+  void put_lock(SourceLoc loc) { tail_lock_.acquire(true, loc); }
+  void put_unlock() { tail_lock_.release(); }
+
+  // With tail_lock_ held: how many more items fit (SIZE_MAX if unbounded), exact up to
+  // `want` (the cached head position is re-read only when it shows less room).
+  std::size_t put_room(std::size_t want) noexcept {
+    if (maxsize_ == 0) return static_cast<std::size_t>(-1);
+    const std::uint64_t t = tail_pos_.load(std::memory_order_relaxed);
+    if (t - seen_head_ + want > maxsize_) seen_head_ = head_pos_.load(std::memory_order_acquire);  // (F2)
+    const std::uint64_t used = t - seen_head_;
+    return used >= maxsize_ ? 0 : static_cast<std::size_t>(maxsize_ - used);
+  }
+
+  // With tail_lock_ held: constructs the item in the next slot (not yet published).
+  // If T's move constructor throws, nothing changed but maybe a linked empty segment.
+  void push(T&& item) {
+    if (WEFT_UNLIKELY(tail_seg_ == nullptr || tail_idx_ == kSegItems)) add_segment();
+    ::new (static_cast<void*>(&seg(tail_seg_)->items[tail_idx_])) T(std::move(item));
+    ++tail_idx_;
+  }
+
+  // With tail_lock_ held and `count` items pushed: publishes them (F1), notifies selects,
+  // releases tail_lock_ and wakes up to `count` parked getters.
+  void publish_put(std::size_t count) {
+    const std::uint64_t t = tail_pos_.load(std::memory_order_relaxed);
+    // Before (F1), so that the trace shows each put before the get that takes its item.
+    if (debug_on()) {
+      const std::uint64_t h = head_pos_.load(std::memory_order_relaxed);
+      for (std::size_t i = 1; i <= count; ++i)
+        hooks::queue_put(this, static_cast<std::size_t>(t + i - std::min(h, t + i)), t + i);
+    }
+    tail_pos_.store(t + count, std::memory_order_release);                 // (F1)
+    const std::uint32_t getters = getters_waiting_.load(std::memory_order_relaxed);  // (F3)
+    if (WEFT_UNLIKELY(selectors_.head != nullptr)) selectors_.notify();  // (S1)
+    tail_lock_.release();
+    if (getters != 0) wake_getters(std::min<std::size_t>(getters, count));
+  }
+
+  // ---- get side (head_lock_) -----------------------------------------------------------------
+  void get_lock(SourceLoc loc) { head_lock_.acquire(true, loc); }
+  void get_unlock() { head_lock_.release(); }
+
+  // With head_lock_ held: how many items can be taken now, exact up to `want` (the
+  // cached tail position is re-read only when it shows fewer items).
+  std::size_t get_available(std::size_t want) noexcept {
+    const std::uint64_t h = head_pos_.load(std::memory_order_relaxed);
+    if (seen_tail_ - h < want) seen_tail_ = tail_pos_.load(std::memory_order_acquire);  // (F1)
+    return static_cast<std::size_t>(seen_tail_ - h);
+  }
+
+  // With head_lock_ held and an item available: moves the front item out. If T's move
+  // constructor throws, the item stays queued.
+  void pop_into(std::optional<T>& out) {
+    T& slot = front_slot();
+    out.emplace(std::move(slot));
+    slot.~T();
+    ++head_idx_;
+  }
+  void pop_append(std::vector<T>& out) {
+    T& slot = front_slot();
+    out.push_back(std::move(slot));
+    slot.~T();
+    ++head_idx_;
+  }
+
+  // With head_lock_ held and `count` items popped: publishes (F2), releases head_lock_,
+  // wakes up to `count` parked putters.
+  void publish_get(std::size_t count) {
+    const std::uint64_t h = head_pos_.load(std::memory_order_relaxed) + count;
+    head_pos_.store(h, std::memory_order_release);                         // (F2)
+    const std::uint32_t putters = putters_waiting_.load(std::memory_order_relaxed);  // (F3)
+    if (debug_on()) get_hooks(h, count);
+    head_lock_.release();
+    if (putters != 0) wake_putters(std::min<std::size_t>(putters, count));
+  }
+
+  // ---- shutdown (both locks) -----------------------------------------------------------------
+  std::vector<T> shutdown_core(bool immediate, SourceLoc loc) {
+    std::vector<T> drained;
+    tail_lock_.acquire(true, loc);  // lock order: tail_lock_, then head_lock_
+    head_lock_.acquire(true, loc);
+    shutdown_.store(true, std::memory_order_relaxed);  // (F4)
+    bool joiners = false;
+    if (immediate) {
+      const std::size_t n = get_available(static_cast<std::size_t>(-1));
+      try {
+        drained.reserve(n);
+        for (std::size_t i = 0; i < n; ++i) pop_append(drained);
+      } catch (...) {
+        head_pos_.store(head_pos_.load(std::memory_order_relaxed) + drained.size(),
+                        std::memory_order_release);
+        head_lock_.release();
+        tail_lock_.release();
+        throw;
+      }
+      joiners = count_done(drained.size());
+      if (debug_on()) get_hooks(head_pos_.load(std::memory_order_relaxed) + n, n);
+      head_pos_.store(head_pos_.load(std::memory_order_relaxed) + n, std::memory_order_release);
+    }
+    const bool others = getters_waiting_.load(std::memory_order_relaxed) != 0 ||
+                        putters_waiting_.load(std::memory_order_relaxed) != 0;
+    if (selectors_.head != nullptr) selectors_.notify();
+    head_lock_.release();
+    tail_lock_.release();
+    if (others || joiners) wake_everyone(joiners);
+    return drained;
+  }
+
+ private:
+  static Segment* seg(FifoSegment* s) noexcept { return static_cast<Segment*>(s); }
+
+  // The slot of the front item, stepping into the next segment (and recycling the one
+  // left) when the current one is used up.
+  T& front_slot() noexcept {
+    if (WEFT_UNLIKELY(head_idx_ == kSegItems)) {
+      FifoSegment* old = head_seg_;
+      head_seg_ = old->next;  // written before (F1) published its first item
+      head_idx_ = 0;
+      FifoSegment* none = nullptr;
+      if (!spare_.compare_exchange_strong(none, old, std::memory_order_release,
+                                          std::memory_order_relaxed))
+        delete seg(old);
+    }
+    return seg(head_seg_)->items[head_idx_];
+  }
+
+  WEFT_NOINLINE void add_segment() {
+    FifoSegment* s = spare_.exchange(nullptr, std::memory_order_acquire);
+    if (s == nullptr) s = new Segment;
+    s->next = nullptr;
+    if (tail_seg_ != nullptr) {
+      tail_seg_->next = s;
+    } else {
+      head_seg_ = s;  // the first put: getters read head_seg_ only after (F1)
+    }
+    tail_seg_ = s;
+    tail_idx_ = 0;
+  }
+
+  // Counts `n` removed items done for join() (at most the unfinished ones). True if
+  // that finished every task and a joiner is registered (J2).
+  bool count_done(std::size_t n) noexcept {
+    const std::uint64_t t = tail_pos_.load(std::memory_order_relaxed);
+    std::uint64_t d = done_.load(std::memory_order_relaxed);
+    std::uint64_t to = 0;
+    do {
+      to = d + std::min<std::uint64_t>(t - d, n);
+    } while (!done_.compare_exchange_weak(d, to, std::memory_order_seq_cst,
+                                          std::memory_order_relaxed));
+    return to == t && joiners_waiting_.load(std::memory_order_seq_cst) != 0;  // (J2)
+  }
+
+  // Trace hooks for the `count` items that end at position h (with head_lock_ held).
+  void get_hooks(std::uint64_t h, std::size_t count) noexcept {
+    const std::uint64_t t = tail_pos_.load(std::memory_order_relaxed);
+    for (std::uint64_t seq = h - count + 1; seq <= h; ++seq)
+      hooks::queue_get(this, static_cast<std::size_t>(t - std::min(t, seq)), seq);
+  }
+};
+
+}  // namespace weft::detail
