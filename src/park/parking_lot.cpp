@@ -33,6 +33,7 @@
 
 #include "park/word_lock.hpp"
 #include "weft/detail/backoff.hpp"
+#include "weft/detail/wait.hpp"
 
 namespace weft::detail {
 namespace {
@@ -136,6 +137,8 @@ std::array<Bucket, kBuckets>& buckets() noexcept {
   // Leaked on purpose: daemon threads may park while static destructors run.
   static auto* table = [] {
     g_table = new std::array<Bucket, kBuckets>();
+    // L0's handlers first: unlocking a bucket may wake a thread through L0.
+    ensure_wait_layer_ready();
     ::pthread_atfork(lock_all_buckets, unlock_all_buckets, reset_buckets_in_child);
     return g_table;
   }();

@@ -34,6 +34,7 @@
 #include "weft/detail/hooks.hpp"
 #include "weft/detail/parking_lot.hpp"
 #include "weft/detail/thread_registry.hpp"
+#include "weft/detail/wait.hpp"
 #include "weft/errors.hpp"
 #include "weft/local.hpp"
 
@@ -143,6 +144,8 @@ Registry* make_registry() {
   r->alive.push_back(st);
   r->main = st;
   tls_self = st.get();
+  // L0's handlers first: the registry's WordLock may wait and wake through L0.
+  ensure_wait_layer_ready();
   ::pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
   return r;
 }

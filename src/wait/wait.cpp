@@ -166,4 +166,6 @@ void wake_by_address(const std::atomic<std::uint32_t>& word, bool all) noexcept 
 
 const char* wait_backend_name() noexcept { return use_fallback() ? "fallback" : "futex"; }
 
+void ensure_wait_layer_ready() noexcept { (void)fallback_bucket(nullptr); }
+
 }  // namespace weft::detail

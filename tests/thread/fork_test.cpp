@@ -9,6 +9,10 @@
 #include <cstdlib>
 #include <thread>
 
+#include <atomic>
+
+#include "weft/detail/tsan.hpp"
+#include "weft/event.hpp"
 #include "weft/lock.hpp"
 #include "weft/thread.hpp"
 
@@ -78,6 +82,58 @@ TEST(Fork, ForkFromAWeftThreadMakesItTheChildsMainThread) {
   forker.start();
   forker.join();
   EXPECT_EQ(child_status, 0);
+}
+
+TEST(Fork, ForkWhileOtherThreadsParkAndWakeLosesNoLock) {
+  // Two threads hand an Event back and forth (parking-lot and wait-layer traffic on every
+  // round) while this thread forks again and again. fork() locks the parking lot's
+  // buckets, the thread registry and the wait layer's tables, and must release them in
+  // an order in which none waits for another: a fork that deadlocks in its own handlers
+  // hangs this test (ctest's timeout), a child that cannot use weft fails it.
+  weft::Event ping, pong;
+  std::atomic<bool> stop{false};
+  weft::Thread a(weft::ThreadOptions{"ping", false}, [&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      ping.set();
+      pong.wait(std::chrono::milliseconds(50));
+      pong.clear();
+    }
+  });
+  weft::Thread b(weft::ThreadOptions{"pong", false}, [&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      ping.wait(std::chrono::milliseconds(50));
+      ping.clear();
+      pong.set();
+    }
+  });
+  a.start();
+  b.start();
+  int failures = 0;
+  for (int i = 0; i < 200; ++i) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      // The child parks (a timed wait that runs out) and starts a thread that it then
+      // wakes and joins: every table fork() locked must work here.
+      weft::Event never;
+      bool ok = !never.wait(std::chrono::milliseconds(1));
+#if !defined(WEFT_TSAN)  // ThreadSanitizer cannot start threads after a multi-threaded fork
+      weft::Event go;
+      weft::Thread t(weft::ThreadOptions{"child", false}, [&] { go.wait(); });
+      t.start();
+      go.set();
+      ok = ok && t.join(std::chrono::seconds(10));
+#endif
+      std::_Exit(ok ? 0 : 1);
+    }
+    failures += wait_child(pid) != 0 ? 1 : 0;
+  }
+  stop = true;
+  ping.set();
+  pong.set();
+  a.join();
+  b.join();
+  EXPECT_EQ(failures, 0);
 }
 
 }  // namespace

@@ -32,4 +32,11 @@ void wake_by_address(const std::atomic<std::uint32_t>& word, bool all) noexcept;
 // "futex" or "fallback": the backend this process uses.
 const char* wait_backend_name() noexcept;
 
+// Creates L0's tables and registers its fork() handlers, once. A layer that registers
+// fork() handlers of its own calls this first: fork() runs the prepare handlers in reverse
+// order of registration and the parent / child handlers in order, so L0's locks are then
+// taken after, and released before, the locks of that layer, whose handlers may need L0
+// to wait or to wake.
+void ensure_wait_layer_ready() noexcept;
+
 }  // namespace weft::detail
