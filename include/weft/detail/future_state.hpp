@@ -23,6 +23,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -134,6 +135,11 @@ class FutureStateBase {
   FutureStateBase(const FutureStateBase&) = delete;
   FutureStateBase& operator=(const FutureStateBase&) = delete;
 
+  // A thread reuses the state blocks it frees, up to as many as it allocated and 16 MiB
+  // (src/futures/state_alloc.cpp), so bursts of tasks do not fault pages in again.
+  static void* operator new(std::size_t size);
+  static void operator delete(void* p, std::size_t size) noexcept;
+
   void add_ref() noexcept { word_.fetch_add(kOneRef, std::memory_order_relaxed); }
   void release() noexcept {
     if ((word_.fetch_sub(kOneRef, std::memory_order_acq_rel) >> kRefShift) == 1) delete this;
@@ -234,6 +240,9 @@ class FutureStateBase {
   Listeners* extra_ = nullptr;     // allocated on first callback / listener
   std::exception_ptr exc_;
 };
+
+// Bytes of freed states the calling thread keeps for reuse (0 under AddressSanitizer).
+std::size_t cached_state_bytes() noexcept;
 
 // Runs user callbacks; one that throws is reported on stderr and the others still run.
 void run_callback(const FutureStateBase::Callback& cb, FutureStateBase* s) noexcept;
