@@ -300,28 +300,22 @@ class Pool {
   /// process). Throws: the first failing chunk's RemoteError / BrokenProcessPool.
   template <class R, class P, class Range>
   std::vector<R> map(R (*fn)(P), Range&& inputs, std::size_t chunksize = 0) {
-    std::vector<R> out;
-    for (auto& f : submit_chunks(fn, inputs, chunksize, false))
-      for (auto& y : f.result()) out.push_back(std::move(y));
-    return out;
+    return flatten(submit_chunks(fn, inputs, chunksize));
   }
   /// fn(a, b, ...) for every tuple (or pair) of arguments, in order.
   template <class R, class... P, class Range>
   std::vector<R> starmap(R (*fn)(P...), Range&& inputs, std::size_t chunksize = 0) {
-    std::vector<R> out;
-    for (auto& f : submit_star_chunks(fn, inputs, chunksize))
-      for (auto& y : f.result()) out.push_back(std::move(y));
-    return out;
+    return flatten(submit_star_chunks(fn, inputs, chunksize));
   }
   /// Lazy map: a range yielding results in input order as their chunks complete.
   template <class R, class P, class Range>
   auto imap(R (*fn)(P), Range&& inputs, std::size_t chunksize = 1) {
-    return detail::ChunkedResults<R, true>(submit_chunks(fn, inputs, chunksize == 0 ? 1 : chunksize, true));
+    return detail::ChunkedResults<R, true>(submit_chunks(fn, inputs, chunksize == 0 ? 1 : chunksize));
   }
   /// Lazy map in completion order (of chunks; within a chunk, input order).
   template <class R, class P, class Range>
   auto imap_unordered(R (*fn)(P), Range&& inputs, std::size_t chunksize = 1) {
-    return detail::ChunkedResults<R, false>(submit_chunks(fn, inputs, chunksize == 0 ? 1 : chunksize, true));
+    return detail::ChunkedResults<R, false>(submit_chunks(fn, inputs, chunksize == 0 ? 1 : chunksize));
   }
   template <class R, class... P, class... Args>
   Future<R> apply_async(R (*fn)(P...), Args&&... args) {
@@ -348,21 +342,26 @@ class Pool {
     return std::max<std::size_t>(1, n / parts + (n % parts != 0 ? 1 : 0));
   }
 
-  template <class R, class P, class Range>
-  std::vector<Future<std::vector<R>>> submit_chunks(R (*fn)(P), Range& inputs, std::size_t chunksize,
-                                                    bool given) {
-    static_assert(!std::is_void_v<R>, "weft::Pool::map needs a function that returns a value");
-    using X = std::decay_t<P>;
-    static_assert(detail::wire_check<X>() && detail::wire_check<std::decay_t<R>>());
-    const std::size_t size = given ? chunksize : chunk_size(inputs, chunksize);
+  // The results of the chunks, in chunk order. Throws the first failing chunk's error.
+  template <class R>
+  static std::vector<R> flatten(std::vector<Future<std::vector<R>>> fs) {
+    std::vector<R> out;
+    for (auto& f : fs)
+      for (auto& y : f.result()) out.push_back(std::move(y));
+    return out;
+  }
+
+  // One task per chunk of `size` inputs, each input converted to X: the worker runs
+  // invoker(fn, chunk). If a submit throws, the chunks already submitted are cancelled.
+  template <class R, class X, class Range>
+  std::vector<Future<std::vector<R>>> submit_in_chunks(std::uintptr_t invoker, std::uintptr_t fn,
+                                                       Range& inputs, std::size_t size) {
     std::vector<Future<std::vector<R>>> fs;
     std::vector<X> chunk;
     auto flush = [&] {
       WireWriter w;
       w.write(chunk);
-      fs.push_back(ex_.submit_encoded<std::vector<R>>(
-          reinterpret_cast<std::uintptr_t>(&detail::invoke_chunk<R, P>),
-          reinterpret_cast<std::uintptr_t>(fn), std::move(w.buffer())));
+      fs.push_back(ex_.submit_encoded<std::vector<R>>(invoker, fn, std::move(w.buffer())));
       chunk.clear();
     };
     try {
@@ -378,34 +377,26 @@ class Pool {
     return fs;
   }
 
+  template <class R, class P, class Range>
+  std::vector<Future<std::vector<R>>> submit_chunks(R (*fn)(P), Range& inputs,
+                                                    std::size_t chunksize) {
+    static_assert(!std::is_void_v<R>, "weft::Pool::map needs a function that returns a value");
+    using X = std::decay_t<P>;
+    static_assert(detail::wire_check<X>() && detail::wire_check<std::decay_t<R>>());
+    return submit_in_chunks<R, X>(reinterpret_cast<std::uintptr_t>(&detail::invoke_chunk<R, P>),
+                                  reinterpret_cast<std::uintptr_t>(fn), inputs,
+                                  chunk_size(inputs, chunksize));
+  }
+
   template <class R, class... P, class Range>
   std::vector<Future<std::vector<R>>> submit_star_chunks(R (*fn)(P...), Range& inputs,
                                                          std::size_t chunksize) {
     static_assert(!std::is_void_v<R>, "weft::Pool::starmap needs a function that returns a value");
     using X = std::tuple<std::decay_t<P>...>;
     static_assert(detail::wire_check<X>() && detail::wire_check<std::decay_t<R>>());
-    const std::size_t size = chunk_size(inputs, chunksize);
-    std::vector<Future<std::vector<R>>> fs;
-    std::vector<X> chunk;
-    auto flush = [&] {
-      WireWriter w;
-      w.write(chunk);
-      fs.push_back(ex_.submit_encoded<std::vector<R>>(
-          reinterpret_cast<std::uintptr_t>(&detail::invoke_star_chunk<R, P...>),
-          reinterpret_cast<std::uintptr_t>(fn), std::move(w.buffer())));
-      chunk.clear();
-    };
-    try {
-      for (auto&& x : inputs) {
-        chunk.push_back(X(x));
-        if (chunk.size() == size) flush();
-      }
-      if (!chunk.empty()) flush();
-    } catch (...) {
-      for (auto& f : fs) f.cancel();
-      throw;
-    }
-    return fs;
+    return submit_in_chunks<R, X>(
+        reinterpret_cast<std::uintptr_t>(&detail::invoke_star_chunk<R, P...>),
+        reinterpret_cast<std::uintptr_t>(fn), inputs, chunk_size(inputs, chunksize));
   }
 
   ProcessPoolExecutor ex_;
