@@ -153,16 +153,15 @@ struct BoostUnbounded {
 
 // ---- hand-off -------------------------------------------------------------------------------
 
-// Runs P producers and C consumers over one queue; returns the wall time of the transfer
-// (threads are started first and released together).
-template <class A>
-double handoff_once(int producers, int consumers, std::size_t maxsize) {
-  auto q = A::make(maxsize);
+// Starts P producer and C consumer threads, releases them together and returns the wall
+// time until all have finished. produce(p) puts producer p's share of the kItems items
+// (items p * kItems / P onwards); consume() takes items and returns their sum. Aborts
+// unless every item arrived exactly once.
+template <class Produce, class Consume>
+double timed_transfer(int producers, int consumers, Produce produce, Consume consume) {
   std::atomic<int> ready{0};
   std::atomic<bool> go{false};
   std::atomic<Item> sink{0};
-  const int per_producer = kItems / producers;
-  const int per_consumer = kItems / consumers;
   std::vector<std::thread> threads;
   threads.reserve(static_cast<std::size_t>(producers + consumers));
   auto wait_go = [&] {
@@ -172,15 +171,12 @@ double handoff_once(int producers, int consumers, std::size_t maxsize) {
   for (int p = 0; p < producers; ++p)
     threads.emplace_back([&, p] {
       wait_go();
-      const Item base = static_cast<Item>(p) * static_cast<Item>(per_producer);
-      for (int i = 0; i < per_producer; ++i) A::put(*q, base + static_cast<Item>(i));
+      produce(p);
     });
   for (int c = 0; c < consumers; ++c)
     threads.emplace_back([&] {
       wait_go();
-      Item sum = 0;
-      for (int i = 0; i < per_consumer; ++i) sum += A::get(*q);
-      sink.fetch_add(sum, std::memory_order_relaxed);
+      sink.fetch_add(consume(), std::memory_order_relaxed);
     });
   while (ready.load() != producers + consumers) std::this_thread::yield();
   const auto start = std::chrono::steady_clock::now();
@@ -192,57 +188,59 @@ double handoff_once(int producers, int consumers, std::size_t maxsize) {
   return std::chrono::duration<double>(stop - start).count();
 }
 
+// Runs P producers and C consumers over one queue; returns the wall time of the transfer.
+template <class A>
+double handoff_once(int producers, int consumers, std::size_t maxsize) {
+  auto q = A::make(maxsize);
+  const int per_producer = kItems / producers;
+  const int per_consumer = kItems / consumers;
+  return timed_transfer(
+      producers, consumers,
+      [&](int p) {
+        const Item base = static_cast<Item>(p) * static_cast<Item>(per_producer);
+        for (int i = 0; i < per_producer; ++i) A::put(*q, base + static_cast<Item>(i));
+      },
+      [&] {
+        Item sum = 0;
+        for (int i = 0; i < per_consumer; ++i) sum += A::get(*q);
+        return sum;
+      });
+}
+
 // weft::Queue moving items in batches of up to kBatch under one lock acquisition
 // (put_many / get_many): the same transfer, fewer lock round trips and wake-ups.
 constexpr std::size_t kBatch = 64;
 
 double handoff_batched_once(int producers, int consumers, std::size_t maxsize) {
   weft::Queue<Item> q(maxsize);
-  std::atomic<int> ready{0};
-  std::atomic<bool> go{false};
-  std::atomic<Item> sink{0};
   std::atomic<long> left{kItems};
   const int per_producer = kItems / producers;
-  std::vector<std::thread> threads;
-  auto wait_go = [&] {
-    ready.fetch_add(1);
-    while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
-  };
-  for (int p = 0; p < producers; ++p)
-    threads.emplace_back([&, p] {
-      wait_go();
-      const Item base = static_cast<Item>(p) * static_cast<Item>(per_producer);
-      std::vector<Item> batch(kBatch);
-      for (int i = 0; i < per_producer;) {
-        const int n = std::min(static_cast<int>(kBatch), per_producer - i);
-        for (int k = 0; k < n; ++k) batch[static_cast<std::size_t>(k)] = base + static_cast<Item>(i + k);
-        q.put_many(std::span<Item>(batch.data(), static_cast<std::size_t>(n)));
-        i += n;
-      }
-    });
-  for (int c = 0; c < consumers; ++c)
-    threads.emplace_back([&] {
-      wait_go();
-      Item sum = 0;
-      try {
-        for (;;) {
-          auto got = q.get_many(kBatch);
-          for (Item v : got) sum += v;
-          if (left.fetch_sub(static_cast<long>(got.size())) == static_cast<long>(got.size()))
-            q.shutdown();  // the last item: release the other consumers
+  return timed_transfer(
+      producers, consumers,
+      [&](int p) {
+        const Item base = static_cast<Item>(p) * static_cast<Item>(per_producer);
+        std::vector<Item> batch(kBatch);
+        for (int i = 0; i < per_producer;) {
+          const int n = std::min(static_cast<int>(kBatch), per_producer - i);
+          for (int k = 0; k < n; ++k)
+            batch[static_cast<std::size_t>(k)] = base + static_cast<Item>(i + k);
+          q.put_many(std::span<Item>(batch.data(), static_cast<std::size_t>(n)));
+          i += n;
         }
-      } catch (const weft::ShutDown&) {
-      }
-      sink.fetch_add(sum, std::memory_order_relaxed);
-    });
-  while (ready.load() != producers + consumers) std::this_thread::yield();
-  const auto start = std::chrono::steady_clock::now();
-  go.store(true, std::memory_order_release);
-  for (auto& t : threads) t.join();
-  const auto stop = std::chrono::steady_clock::now();
-  const Item n = static_cast<Item>(kItems);
-  if (sink.load() != n * (n - 1) / 2) std::abort();
-  return std::chrono::duration<double>(stop - start).count();
+      },
+      [&] {
+        Item sum = 0;
+        try {
+          for (;;) {
+            auto got = q.get_many(kBatch);
+            for (Item v : got) sum += v;
+            if (left.fetch_sub(static_cast<long>(got.size())) == static_cast<long>(got.size()))
+              q.shutdown();  // the last item: release the other consumers
+          }
+        } catch (const weft::ShutDown&) {
+        }
+        return sum;
+      });
 }
 
 void BM_HandoffBatched(benchmark::State& state) {
