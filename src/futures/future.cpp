@@ -31,7 +31,7 @@ bool FutureStateBase::cancel() {
     if (phase != kPending) return false;
     // (F1) the same race as try_claim(): exactly one of run and cancel wins.
     if (word_.compare_exchange_weak(s, (s & ~std::uint64_t{kPhaseMask}) | kCancelled,
-                                      std::memory_order_acq_rel, std::memory_order_relaxed))
+                                    std::memory_order_acq_rel, std::memory_order_relaxed))
       break;
   }
   if ((s & (kParked | kListeners)) != 0) notify_slow(static_cast<std::uint32_t>(s));

@@ -39,12 +39,12 @@ class Backoff {
   static constexpr std::uint32_t kYieldRounds = 3;
   static constexpr std::uint32_t kSpinLimit = kPauseRounds + kYieldRounds;
 
-  // One round of spinning. Returns false, without spinning, once the budget is spent:
-  // the caller must park now.
   Backoff() = default;
   // A budget of kPauseRounds pause rounds and then `yield_rounds` yields.
   explicit Backoff(std::uint32_t yield_rounds) noexcept : limit_(kPauseRounds + yield_rounds) {}
 
+  // One round of spinning. Returns false, without spinning, once the budget is spent:
+  // the caller must park now.
   bool spin() noexcept {
     if (round_ >= limit_) return false;
     if (round_ < kPauseRounds) {
