@@ -14,7 +14,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 # Header (path under include/ or src/) -> layer. Order matters: first match wins.
 HEADER_LAYERS = [
-    (r"weft/errors\.hpp", 0),
+    (r"weft/(errors|version)\.hpp", 0),
     (r"weft/detail/(config|deadline|wait|backoff|function_ref|tsan)\.hpp", 0),
     (r"park/word_lock\.hpp", 0),
     (r"weft/detail/(parking_lot|hooks)\.hpp", 1),
@@ -38,6 +38,7 @@ SOURCE_LAYERS = {
     "src/queue": 3,
     "src/futures": 4,
     "src/process": 4,
+    "src/version.cpp": 0,
 }
 
 # src/debug: may include only these (L0, L1, its own files, its public header).
@@ -58,7 +59,7 @@ def file_layer(path):
     if rel.startswith("include/"):
         return header_layer(rel[len("include/"):])
     for folder, layer in SOURCE_LAYERS.items():
-        if rel.startswith(folder + "/"):
+        if rel == folder or rel.startswith(folder + "/"):
             return layer
     return None
 

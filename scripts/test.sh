@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds weft and runs the whole test suite, the way CI does:
-#   1. gcc, optimised: every test (unit, conformance, timeouts, stress, debug, tour, package)
+#   1. gcc, optimised: every test (unit, conformance, timeouts, stress, debug, tour, package:
+#      the Debian packages and installed tree, docs: the API reference builds without warnings)
 #   2. the same binaries with the portable wait backend forced (WEFT_WAIT_BACKEND=fallback)
 #   3. the same binaries with lock-order checking on in throw mode (any false positive fails)
 #   4. gcc + ThreadSanitizer

@@ -25,6 +25,8 @@
 #include <string_view>
 #include <vector>
 
+#include "weft/detail/config.hpp"
+
 namespace weft::debug {
 
 /// What lock-order checking does when an acquisition closes a cycle in the

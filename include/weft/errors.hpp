@@ -1,12 +1,14 @@
 // weft/errors.hpp: the exceptions weft throws, named after Python's.
 //
-// Each is thrown exactly where Python raises its namesake (see API.md). All derive
+// Each is thrown exactly where Python raises its namesake (docs/python-mapping.md). All derive
 // from weft::Error (itself a std::runtime_error) except ValueError, which is a
 // std::invalid_argument as the C++ idiom for a bad argument.
 #pragma once
 
 #include <stdexcept>
 #include <string>
+
+#include "weft/detail/config.hpp"
 
 namespace weft {
 

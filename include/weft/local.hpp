@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "weft/detail/config.hpp"
+
 namespace weft {
 namespace detail {
 

@@ -1,4 +1,4 @@
-// weft/weft.hpp: all of weft: threading, queue, concurrent.futures, processes, debug.
+// weft/weft.hpp: all of weft: threading, queue, concurrent.futures, processes, debug, version.
 #pragma once
 
 #include "weft/debug.hpp"
@@ -7,3 +7,4 @@
 #include "weft/process.hpp"
 #include "weft/queue.hpp"
 #include "weft/threading.hpp"
+#include "weft/version.hpp"

@@ -123,7 +123,7 @@ TYPED_TEST(BaseLockTests, WithStatement) {
 TYPED_TEST(BaseLockTests, Timeout) {
   TypeParam lock;
   // Python: acquire(timeout=-1) blocks forever, other negatives are a ValueError; weft
-  // treats every negative timeout as an immediate try (API.md, rule 2).
+  // treats every negative timeout as an immediate try (docs/python-mapping.md, first table).
   EXPECT_TRUE(lock.acquire(-100s));
   lock.release();
   // A huge timeout is fine (Python: TIMEOUT_MAX; weft saturates any duration).

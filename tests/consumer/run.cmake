@@ -1,30 +1,88 @@
-# Installs weft from WEFT_BINARY_DIR into a scratch prefix, then builds and runs the
-# consumer project twice: with find_package(weft CONFIG) and with pkg-config.
+# SPDX-License-Identifier: Apache-2.0
+# Uses weft as a user outside the project would, from an installed tree, and fails on the
+# first step that does not work.
+#   MODE=install: `cmake --install` of the components weft and tools into a scratch prefix.
+#   MODE=deb:     cpack builds libweft-dev and weft-tools; `dpkg-deb -x` unpacks both into
+#                 a scratch root (prefix <root>/usr), as apt would install them.
+# Then: the consumer project builds and runs with find_package(weft CONFIG) and with the
+# flags of `pkg-config --cflags --libs weft` (which must leave the C++ standard to the
+# consumer: a C++23 build stays C++23), and weft-demo and weft-trace answer --version.
+# Variables: MODE, WEFT_BINARY_DIR, CONSUMER_SOURCE_DIR, SCRATCH_DIR, CXX_COMPILER, VERSION,
+# CPACK (the cpack program, for MODE=deb).
 file(REMOVE_RECURSE ${SCRATCH_DIR})
-set(prefix ${SCRATCH_DIR}/prefix)
 
+# run(COMMAND...): runs it, fails the test if it fails; its stdout is left in `out`.
 function(run)
-  execute_process(COMMAND ${ARGV} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  execute_process(COMMAND ${ARGV} RESULT_VARIABLE rc OUTPUT_VARIABLE stdout ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "failed (${rc}): ${ARGV}\n${out}\n${err}")
+    message(FATAL_ERROR "failed (${rc}): ${ARGV}\n${stdout}\n${err}")
   endif()
-  message(STATUS "${out}")
+  message(STATUS "${ARGV}\n${stdout}")
+  set(out "${stdout}" PARENT_SCOPE)
 endfunction()
 
-run(${CMAKE_COMMAND} --install ${WEFT_BINARY_DIR} --prefix ${prefix} --component weft)
+if(MODE STREQUAL "install")
+  set(prefix ${SCRATCH_DIR}/prefix)
+  foreach(component weft tools)
+    run(${CMAKE_COMMAND} --install ${WEFT_BINARY_DIR} --prefix ${prefix} --component ${component})
+  endforeach()
+elseif(MODE STREQUAL "deb")
+  find_program(DPKG_DEB dpkg-deb REQUIRED)
+  run(${CPACK} -G DEB --config ${WEFT_BINARY_DIR}/CPackConfig.cmake -B ${SCRATCH_DIR}/packages)
+  set(root ${SCRATCH_DIR}/root)
+  foreach(package libweft-dev weft-tools)
+    file(GLOB deb ${SCRATCH_DIR}/packages/${package}_${VERSION}-*.deb)
+    if(NOT deb)
+      file(GLOB made ${SCRATCH_DIR}/packages/*.deb)
+      message(FATAL_ERROR "cpack made no ${package}_${VERSION}-*.deb (it made: ${made})")
+    endif()
+    run(${DPKG_DEB} --field ${deb} Package Version Depends)
+    run(${DPKG_DEB} --contents ${deb})
+    run(${DPKG_DEB} -x ${deb} ${root})
+  endforeach()
+  set(prefix ${root}/usr)
+  foreach(file include/weft/weft.hpp include/weft/version.hpp lib/libweft.a
+               lib/cmake/weft/weftConfig.cmake lib/pkgconfig/weft.pc
+               share/doc/libweft-dev/copyright share/doc/weft-tools/copyright
+               share/man/man1/weft-demo.1.gz share/man/man1/weft-trace.1.gz)
+    if(NOT EXISTS ${prefix}/${file})
+      message(FATAL_ERROR "the packages have no /usr/${file}")
+    endif()
+  endforeach()
+else()
+  message(FATAL_ERROR "MODE must be install or deb")
+endif()
+
+# find_package(weft CONFIG) and weft::weft.
 run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${SCRATCH_DIR}/build
     -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_CXX_COMPILER=${CXX_COMPILER})
 run(${CMAKE_COMMAND} --build ${SCRATCH_DIR}/build)
 run(${SCRATCH_DIR}/build/consumer)
 
-# pkg-config: compile the same program with the flags weft.pc gives.
+# pkg-config: the same program, compiled as C++23 with the flags weft.pc gives. The
+# program checks the standard it was compiled with, so a -std flag in weft.pc fails it.
 find_program(PKG_CONFIG pkg-config REQUIRED)
 set(ENV{PKG_CONFIG_PATH} ${prefix}/lib/pkgconfig)
-execute_process(COMMAND ${PKG_CONFIG} --cflags --libs weft OUTPUT_VARIABLE flags
-                RESULT_VARIABLE rc OUTPUT_STRIP_TRAILING_WHITESPACE)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "pkg-config does not know weft")
+run(${PKG_CONFIG} --modversion weft)
+string(STRIP "${out}" pc_version)
+if(NOT pc_version STREQUAL VERSION)
+  message(FATAL_ERROR "pkg-config --modversion weft says ${pc_version}, expected ${VERSION}")
+endif()
+run(${PKG_CONFIG} --cflags --libs weft)
+string(STRIP "${out}" flags)
+if(flags MATCHES "(^| )-std=")
+  message(FATAL_ERROR "weft.pc forces a C++ standard onto its users: ${flags}")
 endif()
 separate_arguments(flags UNIX_COMMAND "${flags}")
-run(${CXX_COMPILER} ${CONSUMER_SOURCE_DIR}/main.cpp ${flags} -o ${SCRATCH_DIR}/consumer_pc)
+run(${CXX_COMPILER} -std=c++2b -DWEFT_CONSUMER_EXPECT_CXX23=1
+    -DWEFT_CONSUMER_EXPECT_VERSION="${pc_version}" ${CONSUMER_SOURCE_DIR}/main.cpp ${flags}
+    -o ${SCRATCH_DIR}/consumer_pc)
 run(${SCRATCH_DIR}/consumer_pc)
+
+# The tools, installed beside the library, say their version.
+foreach(tool weft-demo weft-trace)
+  run(${prefix}/bin/${tool} --version)
+  if(NOT out STREQUAL "${tool} ${VERSION}\n")
+    message(FATAL_ERROR "${tool} --version printed \"${out}\", expected \"${tool} ${VERSION}\"")
+  endif()
+endforeach()

@@ -1,7 +1,7 @@
 // Conformance: the behaviours that CPython's Lib/test/test_queue.py checks, restated
 // for weft in our own words (https://github.com/python/cpython, Lib/test/test_queue.py,
 // Python 3.13, including the shutdown tests). Where weft differs on purpose it says so:
-//   - a negative timeout is an immediate try here (API.md rule 2), not a ValueError;
+//   - a negative timeout is an immediate try here (docs/python-mapping.md), not a ValueError;
 //   - shutdown(true) returns the removed items instead of discarding them.
 // The same suite runs over Queue, LifoQueue and PriorityQueue (typed tests), like
 // CPython's BaseQueueTestMixin over its three classes.

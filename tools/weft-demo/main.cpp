@@ -4,6 +4,7 @@
 //   weft-demo race gil        the named lessons
 //   weft-demo --list          the lessons
 //   weft-demo --quick         shrunk work (guide times / 20), for tests
+//   weft-demo --version       the version
 //
 // Exit status: 0 if every promise held, 1 if one failed, 2 for a usage error.
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "common/cli.hpp"
 #include "tour.hpp"
 
 namespace {
@@ -27,6 +29,7 @@ std::string self_path(const char* argv0) {
 
 int main(int argc, char** argv) {
   CLI::App app{"weft-demo: every lesson of the Python threading guide, run in C++ with weft"};
+  weft_tools::add_version_flag(app, "weft-demo");
   tour::Settings settings;
   std::vector<std::string> lessons;
   bool list = false;
@@ -40,7 +43,7 @@ int main(int argc, char** argv) {
   auto* child = app.add_subcommand("daemon-child", "child process of the daemon lesson");
   child->group("");
   child->add_flag("--quick", settings.quick);
-  CLI11_PARSE(app, argc, argv);
+  if (const auto status = weft_tools::parse_command_line(app, argc, argv)) return *status;
 
   if (*child) return tour::daemon_child ? tour::daemon_child(settings.quick) : 2;
   if (list) {

@@ -3,14 +3,20 @@
 //
 //   weft-trace trace.json                  print the summary
 //   weft-trace trace.json -o timeline.html write the page (and print the summary with -s)
+//   weft-trace --version                   the version
+//
+// Exit status: 0 on success, 1 if the trace cannot be read or the page written, 2 for a
+// usage error.
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
 
+#include "common/cli.hpp"
 #include "weft_trace.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"weft-trace: a weft trace file -> an HTML timeline and a text summary"};
+  weft_tools::add_version_flag(app, "weft-trace");
   std::string input, output, title;
   bool summary = false;
   std::size_t top = 10;
@@ -21,7 +27,7 @@ int main(int argc, char** argv) {
   app.add_flag("-s,--summary", summary, "print the text summary (the default without -o)");
   app.add_option("--top", top, "objects listed under top waits")->capture_default_str();
   app.add_option("--title", title, "page title (default: the trace file name)");
-  CLI11_PARSE(app, argc, argv);
+  if (const auto status = weft_tools::parse_command_line(app, argc, argv)) return *status;
 
   try {
     const weft_trace::Trace trace = weft_trace::load(input);

@@ -3,6 +3,19 @@
 // Not part of the public API: include <weft/weft.hpp> or a module header instead.
 #pragma once
 
+// weft needs C++20. An older standard stops the compiler here, with this message as the
+// first error (the missing include below is fatal, so nothing after it is parsed). MSVC
+// reports its standard in _MSVC_LANG; its __cplusplus says 199711L unless /Zc:__cplusplus.
+#if defined(_MSVC_LANG) && _MSVC_LANG > __cplusplus
+#define WEFT_CPLUSPLUS _MSVC_LANG
+#else
+#define WEFT_CPLUSPLUS __cplusplus
+#endif
+#if WEFT_CPLUSPLUS < 202002L
+#error "weft needs C++20 or later: compile with -std=c++20 (or /std:c++20)"
+#include <weft_needs_cxx20_see_the_error_above>  // stops the compilation
+#endif
+
 #include <cstdint>
 
 #if defined(__GNUC__) || defined(__clang__)
