@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Checks that weft's documents point only at files the repository has.
+
+In README.md, CHANGELOG.md, docs/*.md and bench/*.md: every relative link target
+([text](path) and ![alt](path), without its #anchor) must exist, and no document may
+name a file that is not in the repository as if it were (the names in NOT_HERE). Exits
+non-zero and lists each problem with its file and line.
+"""
+import pathlib
+import re
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+# Documents that live outside the repository: naming them sends readers nowhere.
+NOT_HERE = re.compile(r"python-threading-guide\.txt|\bseed/|(?<![\w/.-])API\.md")
+
+
+def documents():
+    paths = [ROOT / "README.md", ROOT / "CHANGELOG.md"]
+    paths += sorted((ROOT / "docs").glob("*.md")) + sorted((ROOT / "bench").glob("*.md"))
+    return [p for p in paths if p.is_file()]
+
+
+def main():
+    problems = []
+    docs = documents()
+    for doc in docs:
+        rel = doc.relative_to(ROOT).as_posix()
+        for number, line in enumerate(doc.read_text().splitlines(), 1):
+            for target in LINK.findall(line):
+                if re.match(r"[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
+                    continue  # a URL, or an anchor in the same page
+                path = target.split("#", 1)[0]
+                if not (doc.parent / path).exists():
+                    problems.append(f"{rel}:{number}: links to {target}, which does not exist")
+            for name in NOT_HERE.findall(line):
+                problems.append(f"{rel}:{number}: names {name}, which is not in the repository")
+    for p in problems:
+        print(p)
+    print(f"check_docs: {len(docs)} documents, {len(problems)} problems")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
