@@ -11,6 +11,8 @@ import pathlib
 import re
 import sys
 
+from check_report import finish
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 # Documents that live outside the repository: naming them sends readers nowhere.
@@ -37,10 +39,7 @@ def main():
                     problems.append(f"{rel}:{number}: links to {target}, which does not exist")
             for name in NOT_HERE.findall(line):
                 problems.append(f"{rel}:{number}: names {name}, which is not in the repository")
-    for p in problems:
-        print(p)
-    print(f"check_docs: {len(docs)} documents, {len(problems)} problems")
-    return 1 if problems else 0
+    return finish("check_docs", f"{len(docs)} documents", problems)
 
 
 if __name__ == "__main__":

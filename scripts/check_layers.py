@@ -10,6 +10,8 @@ import pathlib
 import re
 import sys
 
+from check_report import finish
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 # Header (path under include/ or src/) -> layer. Order matters: first match wins.
@@ -90,10 +92,7 @@ def main():
                 errors.append(f"{rel} (L{layer}) includes {inc} (L{inc_layer})")
     for u in unknown:
         errors.append(f"no layer known for {u}: add it to scripts/check_layers.py")
-    for e in errors:
-        print(e)
-    print(f"check_layers: {len(files)} files, {len(errors)} problems")
-    return 1 if errors else 0
+    return finish("check_layers", f"{len(files)} files", errors)
 
 
 if __name__ == "__main__":
