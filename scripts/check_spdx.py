@@ -15,6 +15,8 @@ import pathlib
 import subprocess
 import sys
 
+from check_report import finish
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 IDENTIFIER = "SPDX-License-Identifier: Apache-2.0"
 SUFFIXES = {".cpp", ".hpp", ".h", ".cmake", ".sh", ".py", ".in"}
@@ -71,20 +73,16 @@ def add_identifier(path):
 
 
 def main():
-    fix = "--fix" in sys.argv[1:]
     files = [p for p in candidate_files() if is_source(p)]
     missing = [p for p in files if not has_identifier(p)]
-    for path in missing:
-        rel = path.relative_to(ROOT).as_posix()
-        if fix:
+    if "--fix" in sys.argv[1:]:
+        for path in missing:
             add_identifier(path)
-            print(f"added the licence line: {rel}")
-        else:
-            print(f"{rel}: no '{IDENTIFIER}' line at the top (scripts/check_spdx.py --fix adds it)")
-    print(f"check_spdx: {len(files)} source files, {len(missing)} without the licence line"
-          + (" (fixed)" if fix and missing else ""))
-    return 0 if fix or not missing else 1
-
+            print(f"added the licence line: {path.relative_to(ROOT).as_posix()}")
+        return 0
+    return finish("check_spdx", f"{len(files)} source files", [
+        f"{p.relative_to(ROOT).as_posix()}: no '{IDENTIFIER}' line at the top "
+        "(scripts/check_spdx.py --fix adds it)" for p in missing])
 
 if __name__ == "__main__":
     sys.exit(main())
