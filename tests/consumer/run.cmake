@@ -8,8 +8,11 @@
 # flags of `pkg-config --cflags --libs weft` (which must leave the C++ standard to the
 # consumer: a C++23 build stays C++23), and weft-demo and weft-trace answer --version.
 # Variables: MODE, WEFT_BINARY_DIR, CONSUMER_SOURCE_DIR, SCRATCH_DIR, CXX_COMPILER, VERSION,
-# CPACK (the cpack program, for MODE=deb).
+# CPACK (the cpack program, for MODE=deb), TOOLS (the tools this build has, comma-separated:
+# a build without tools packages and checks the library alone).
 file(REMOVE_RECURSE ${SCRATCH_DIR})
+string(REPLACE "," ";" TOOLS "${TOOLS}")
+list(REMOVE_ITEM TOOLS "")
 
 # run(COMMAND...): runs it, fails the test if it fails; its stdout is left in `out`.
 function(run)
@@ -30,7 +33,17 @@ elseif(MODE STREQUAL "deb")
   find_program(DPKG_DEB dpkg-deb REQUIRED)
   run(${CPACK} -G DEB --config ${WEFT_BINARY_DIR}/CPackConfig.cmake -B ${SCRATCH_DIR}/packages)
   set(root ${SCRATCH_DIR}/root)
-  foreach(package libweft-dev weft-tools)
+  set(packages libweft-dev)
+  set(files include/weft/weft.hpp include/weft/version.hpp lib/libweft.a
+            lib/cmake/weft/weftConfig.cmake lib/pkgconfig/weft.pc share/doc/libweft-dev/copyright)
+  if(TOOLS)
+    list(APPEND packages weft-tools)
+    list(APPEND files share/doc/weft-tools/copyright)
+  endif()
+  foreach(tool IN LISTS TOOLS)
+    list(APPEND files bin/${tool} share/man/man1/${tool}.1.gz)
+  endforeach()
+  foreach(package IN LISTS packages)
     file(GLOB deb ${SCRATCH_DIR}/packages/${package}_${VERSION}-*.deb)
     if(NOT deb)
       file(GLOB made ${SCRATCH_DIR}/packages/*.deb)
@@ -41,10 +54,7 @@ elseif(MODE STREQUAL "deb")
     run(${DPKG_DEB} -x ${deb} ${root})
   endforeach()
   set(prefix ${root}/usr)
-  foreach(file include/weft/weft.hpp include/weft/version.hpp lib/libweft.a
-               lib/cmake/weft/weftConfig.cmake lib/pkgconfig/weft.pc
-               share/doc/libweft-dev/copyright share/doc/weft-tools/copyright
-               share/man/man1/weft-demo.1.gz share/man/man1/weft-trace.1.gz)
+  foreach(file IN LISTS files)
     if(NOT EXISTS ${prefix}/${file})
       message(FATAL_ERROR "the packages have no /usr/${file}")
     endif()
@@ -80,7 +90,7 @@ run(${CXX_COMPILER} -std=c++2b -DWEFT_CONSUMER_EXPECT_CXX23=1
 run(${SCRATCH_DIR}/consumer_pc)
 
 # The tools, installed beside the library, say their version.
-foreach(tool weft-demo weft-trace)
+foreach(tool IN LISTS TOOLS)
   run(${prefix}/bin/${tool} --version)
   if(NOT out STREQUAL "${tool} ${VERSION}\n")
     message(FATAL_ERROR "${tool} --version printed \"${out}\", expected \"${tool} ${VERSION}\"")
