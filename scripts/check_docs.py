@@ -3,8 +3,9 @@
 """Checks that weft's documents point only at files the repository has.
 
 In README.md, CHANGELOG.md, docs/*.md and bench/*.md: every relative link target
-([text](path) and ![alt](path), without its #anchor) must exist, and no document may
-name a file that is not in the repository as if it were (the names in NOT_HERE). Exits
+([text](path) and ![alt](path), without its #anchor) and every repository path written
+as code (`src/...`, `tools/...`, ...) must exist, and no document may name a file that
+is not in the repository as if it were (the names in NOT_HERE). Exits
 non-zero and lists each problem with its file and line.
 """
 import pathlib
@@ -15,6 +16,9 @@ from check_report import finish
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+# A path into the repository written as code: `tools/weft-trace`, `src/wait/wait.cpp:12`.
+CODE_PATH = re.compile(r"`((?:include|src|tools|tests|docs|scripts|bench|examples|cmake|fuzz)/"
+                       r"[\w./-]*?)(?::\d+)?`")
 # Documents that live outside the repository: naming them sends readers nowhere.
 NOT_HERE = re.compile(r"python-threading-guide\.txt|\bseed/|(?<![\w/.-])API\.md")
 
@@ -37,6 +41,9 @@ def main():
                 path = target.split("#", 1)[0]
                 if not (doc.parent / path).exists():
                     problems.append(f"{rel}:{number}: links to {target}, which does not exist")
+            for path in CODE_PATH.findall(line):
+                if not (ROOT / path).exists():
+                    problems.append(f"{rel}:{number}: names {path}, which does not exist")
             for name in NOT_HERE.findall(line):
                 problems.append(f"{rel}:{number}: names {name}, which is not in the repository")
     return finish("check_docs", f"{len(docs)} documents", problems)
