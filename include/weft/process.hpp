@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -88,6 +89,38 @@ void deliver_result(FutureStateBase* s, WireReader& in) {
   st->finish();
 }
 
+// A worker count given as a signed integer: negative is a ValueError (as in Python).
+template <std::signed_integral I>
+std::size_t non_negative_count(I n, const char* name) {
+  if (n < 0)
+    throw ValueError(std::string(name) + " must not be negative (got " + std::to_string(n) + ")");
+  return static_cast<std::size_t>(n);
+}
+
+// What a process pool accepts as a task: a plain function, or a captureless lambda
+// (converted to its function pointer, as +[] does).
+template <class F>
+concept function_pointer = std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>;
+template <class F>
+concept plain_function = std::is_function_v<std::remove_cvref_t<F>> ||
+                         function_pointer<std::remove_cvref_t<F>>;
+template <class F>
+concept captureless_lambda = std::is_class_v<std::remove_cvref_t<F>> &&
+                             requires(std::remove_cvref_t<F>& f) {
+                               { +f } -> function_pointer;
+                             };
+// What the callers of a rejected callable get, so that the static_assert below is the
+// only error.
+struct NotAProcessCallable {};
+template <class F>
+constexpr void check_process_callable() {
+  static_assert(captureless_lambda<F>,
+                "weft: a process pool runs a plain function or a captureless lambda in another "
+                "process; captured state, a generic lambda or another callable object cannot "
+                "cross the process boundary. Pass the state as arguments; convert a generic "
+                "lambda explicitly, e.g. static_cast<int (*)(int)>(lambda).");
+}
+
 class ProcessPoolCore;
 ProcessPoolCore* make_process_pool(std::size_t max_workers, ProcessPoolOptions options);
 void destroy_process_pool(ProcessPoolCore* core) noexcept;
@@ -119,6 +152,24 @@ void process_shutdown(ProcessPoolCore* core, bool wait, bool cancel_futures);
 /// set anything up, as with Python's spawn start method; set-up belongs in the
 /// initializer. Tasks must be plain functions: no captures, no member functions.
 ///
+/// Descriptors: every descriptor the pool opens is close-on-exec, in the parent and in
+/// the worker (its socket), and a worker inherits no descriptor of the program but
+/// stdin, stdout and stderr: a program a task starts holds none of them, so a crash is
+/// seen at once and shutdown never waits for such a program.
+/// fork(): a pool belongs to the process that created it. In a forked child the
+/// inherited pool is inert: submit (and map, and Pool's calls) throws BrokenProcessPool,
+/// shutdown and the destructor do nothing there (the child's copy is not freed). The
+/// parent's workers and results are untouched. Futures of tasks submitted before the
+/// fork never complete in the child (their tasks are the parent's). The child's copies
+/// of the pool's descriptors are close-on-exec; a child that does not exec holds them
+/// until it exits. A child creates its own pool to use one.
+/// Start failures: when a worker cannot be started (no descriptors, no processes:
+/// EMFILE, EAGAIN) the task waits for a live worker if there is one, and the start is
+/// tried again later; with no live worker, submit throws RuntimeError and queues
+/// nothing. Tasks already queued when the last worker died are failed with
+/// BrokenProcessPool only after the restart has failed for about 2.5 s. The pool is never
+/// broken by this: later submits start workers again.
+///
 /// State: running -> shut down. Broken when a worker's initializer throws: every queued
 /// and later task fails with BrokenProcessPool.
 /// Guarantees
@@ -128,15 +179,22 @@ void process_shutdown(ProcessPoolCore* core, bool wait, bool cancel_futures);
 ///   BrokenProcessPool; it is replaced when work needs it and the pool keeps serving.
 ///   A worker exits after max_tasks_per_child tasks (if set) and is replaced.
 /// Fairness: FIFO dispatch, one task per worker at a time.
-/// Blocking: submit() never blocks on workers; shutdown(true) waits for every queued
+/// Blocking: submit() never blocks on workers (a stopped or slow worker holds up only
+///   its own task: tasks are written to sockets without blocking, the rest by the
+///   dispatcher thread as the worker reads); submit() starts a worker process itself
+///   when it needs one (an exec of the program). shutdown(true) waits for every queued
 ///   task and for the workers to exit.
 /// Cost:     a round trip is two socket messages plus encoding; workers start lazily
-///           (one per submit that finds no idle worker, up to max_workers), each an
-///           exec of the program.
-/// Lifetime: the destructor is shutdown(true). Futures may outlive the pool.
-/// Invalid:  non-wire argument or result types do not compile. submit after shutdown
-///           throws RuntimeError. Calling exit() or crashing in a task only loses that
-///           task. Linux only (/proc/self/exe).
+///           (one per submit that finds no idle worker, up to max_workers).
+/// Lifetime: the destructor is shutdown(true). Futures may outlive the pool. Destroyed
+///           in one of its own done callbacks (on the pool's thread, which cannot wait
+///           for itself), the pool shuts down without waiting: queued tasks still run,
+///           and it frees itself once they are done and its workers have exited.
+/// Invalid:  non-wire argument or result types, and callables other than plain functions
+///           and captureless lambdas, do not compile. A negative max_workers throws
+///           ValueError. submit after shutdown throws RuntimeError; no thread for the
+///           pool: RuntimeError("can't start new thread"). Calling exit() or crashing in
+///           a task only loses that task. Linux only (/proc/self/exe).
 ///
 ///   int heavy(int n);                               // a plain function
 ///   weft::ProcessPoolExecutor pool(4);
@@ -149,6 +207,13 @@ class ProcessPoolExecutor {
       : ProcessPoolExecutor(max_workers, ProcessPoolOptions{}) {}
   ProcessPoolExecutor(std::size_t max_workers, ProcessPoolOptions options)
       : core_(detail::make_process_pool(max_workers, options)) {}
+  /// A signed count (an int literal): negative throws ValueError.
+  template <std::signed_integral I>
+  explicit ProcessPoolExecutor(I max_workers)
+      : ProcessPoolExecutor(detail::non_negative_count(max_workers, "max_workers")) {}
+  template <std::signed_integral I>
+  ProcessPoolExecutor(I max_workers, ProcessPoolOptions options)
+      : ProcessPoolExecutor(detail::non_negative_count(max_workers, "max_workers"), options) {}
   ~ProcessPoolExecutor() { detail::destroy_process_pool(core_); }
   ProcessPoolExecutor(const ProcessPoolExecutor&) = delete;
   ProcessPoolExecutor& operator=(const ProcessPoolExecutor&) = delete;
@@ -167,6 +232,15 @@ class ProcessPoolExecutor {
     return submit_encoded<R>(reinterpret_cast<std::uintptr_t>(&detail::invoke_remote<R, P...>),
                              reinterpret_cast<std::uintptr_t>(fn), std::move(w.buffer()));
   }
+  /// A captureless lambda runs as its function pointer; anything else fails to compile
+  /// with a message that says why.
+  template <class F, class... Args>
+    requires(!detail::plain_function<F>)
+  auto submit(F&& fn, Args&&... args) {
+    detail::check_process_callable<F>();
+    if constexpr (detail::captureless_lambda<F>) return submit(+fn, std::forward<Args>(args)...);
+    else return detail::NotAProcessCallable{};
+  }
 
   /// Submits fn(x) for every x now; a range of results in input order (see
   /// ThreadPoolExecutor::map).
@@ -178,6 +252,13 @@ class ProcessPoolExecutor {
   auto map(R (*fn)(P), Range&& inputs, D timeout) {
     const detail::Deadline deadline = detail::deadline_after(timeout);
     return detail::MapResults<R>(submit_all(fn, inputs), deadline);
+  }
+  template <class F, class Range, class... D>
+    requires(!detail::plain_function<F> && sizeof...(D) <= 1)
+  auto map(F&& fn, Range&& inputs, D... timeout) {
+    detail::check_process_callable<F>();
+    if constexpr (detail::captureless_lambda<F>) return map(+fn, std::forward<Range>(inputs), timeout...);
+    else return detail::NotAProcessCallable{};
   }
 
   /// Stops accepting work; cancel_futures cancels the tasks not sent to a worker yet;
@@ -286,6 +367,7 @@ class ChunkedResults : public PullRange<ChunkedResults<R, Ordered>, R> {
 /// Futures (get() is result()); the destructor waits for queued work (Python's `with`
 /// terminates); terminate() cancels queued tasks but lets running ones finish.
 /// Lifetime: ranges from imap / imap_unordered must not outlive the Pool.
+/// Invalid:  a negative processes or maxtasksperchild throws ValueError.
 ///
 ///   weft::Pool pool(4);
 ///   std::vector<int> squares = pool.map(square, std::vector{1, 2, 3, 4});
@@ -295,6 +377,11 @@ class Pool {
                 std::size_t maxtasksperchild = 0)
       : ex_(processes, ProcessPoolOptions{initializer, maxtasksperchild}),
         processes_(processes != 0 ? processes : std::max(1u, std::thread::hardware_concurrency())) {}
+  /// Signed counts (int literals): negative throws ValueError.
+  template <std::integral I, std::integral J = std::size_t>
+    requires(std::signed_integral<I> || std::signed_integral<J>)
+  explicit Pool(I processes, void (*initializer)() = nullptr, J maxtasksperchild = 0)
+      : Pool(count(processes, "processes"), initializer, count(maxtasksperchild, "maxtasksperchild")) {}
 
   /// fn(x) for every x, in order. chunksize 0: Python's default (about 4 chunks per
   /// process). Throws: the first failing chunk's RemoteError / BrokenProcessPool.
@@ -325,6 +412,51 @@ class Pool {
   R apply(R (*fn)(P...), Args&&... args) {
     return ex_.submit(fn, std::forward<Args>(args)...).result();
   }
+  /// Captureless lambdas, for each of the calls above (anything else fails to compile
+  /// with a message that says why).
+  template <class F, class Range>
+    requires(!detail::plain_function<F>)
+  auto map(F&& fn, Range&& inputs, std::size_t chunksize = 0) {
+    detail::check_process_callable<F>();
+    if constexpr (detail::captureless_lambda<F>) return map(+fn, inputs, chunksize);
+    else return detail::NotAProcessCallable{};
+  }
+  template <class F, class Range>
+    requires(!detail::plain_function<F>)
+  auto starmap(F&& fn, Range&& inputs, std::size_t chunksize = 0) {
+    detail::check_process_callable<F>();
+    if constexpr (detail::captureless_lambda<F>) return starmap(+fn, inputs, chunksize);
+    else return detail::NotAProcessCallable{};
+  }
+  template <class F, class Range>
+    requires(!detail::plain_function<F>)
+  auto imap(F&& fn, Range&& inputs, std::size_t chunksize = 1) {
+    detail::check_process_callable<F>();
+    if constexpr (detail::captureless_lambda<F>) return imap(+fn, inputs, chunksize);
+    else return detail::NotAProcessCallable{};
+  }
+  template <class F, class Range>
+    requires(!detail::plain_function<F>)
+  auto imap_unordered(F&& fn, Range&& inputs, std::size_t chunksize = 1) {
+    detail::check_process_callable<F>();
+    if constexpr (detail::captureless_lambda<F>) return imap_unordered(+fn, inputs, chunksize);
+    else return detail::NotAProcessCallable{};
+  }
+  template <class F, class... Args>
+    requires(!detail::plain_function<F>)
+  auto apply_async(F&& fn, Args&&... args) {
+    detail::check_process_callable<F>();
+    if constexpr (detail::captureless_lambda<F>) return apply_async(+fn, std::forward<Args>(args)...);
+    else return detail::NotAProcessCallable{};
+  }
+  template <class F, class... Args>
+    requires(!detail::plain_function<F>)
+  auto apply(F&& fn, Args&&... args) {
+    detail::check_process_callable<F>();
+    if constexpr (detail::captureless_lambda<F>) return apply(+fn, std::forward<Args>(args)...);
+    else return detail::NotAProcessCallable{};
+  }
+
   /// No more tasks (later calls throw RuntimeError); queued ones still run.
   void close() { ex_.shutdown(false); }
   /// Cancels queued tasks; running ones finish.
@@ -333,6 +465,15 @@ class Pool {
   void join() { ex_.shutdown(true); }
 
  private:
+  template <std::integral I>
+  static std::size_t count(I n, const char* name) {
+    if constexpr (std::is_signed_v<I>) {
+      return detail::non_negative_count(n, name);
+    } else {
+      return static_cast<std::size_t>(n);
+    }
+  }
+
   template <class Range>
   std::size_t chunk_size(const Range& inputs, std::size_t chunksize) const {
     if (chunksize != 0) return chunksize;

@@ -81,3 +81,28 @@ TEST(Pool, CloseThenJoin) {
 }
 
 }  // namespace
+
+namespace {
+TEST(Pool, NegativeCountsAreValueErrors) {
+  EXPECT_THROW(weft::Pool(-1), weft::ValueError);
+  EXPECT_THROW(weft::Pool(2, nullptr, -1), weft::ValueError);
+  weft::Pool pool(1, nullptr, 3);
+  EXPECT_EQ(pool.apply(cube, 2), 8);
+}
+
+TEST(Pool, CapturelessLambdas) {
+  weft::Pool pool(2);
+  EXPECT_EQ(pool.map([](int x) { return x + 1; }, iota(4), 2), (std::vector<int>{1, 2, 3, 4}));
+  std::vector<std::pair<int, int>> pairs{{1, 2}, {3, 4}};
+  EXPECT_EQ(pool.starmap([](int a, int b) { return a * b; }, pairs), (std::vector<int>{2, 12}));
+  std::vector<int> got;
+  for (int y : pool.imap([](int x) { return 2 * x; }, iota(3))) got.push_back(y);
+  EXPECT_EQ(got, (std::vector<int>{0, 2, 4}));
+  got.clear();
+  for (int y : pool.imap_unordered([](int x) { return 3 * x; }, iota(3))) got.push_back(y);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<int>{0, 3, 6}));
+  EXPECT_EQ(pool.apply([](int x) { return x - 1; }, 10), 9);
+  EXPECT_EQ(pool.apply_async([](std::string s) { return s.size(); }, std::string("four")).result(), 4u);
+}
+}  // namespace

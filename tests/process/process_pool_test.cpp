@@ -394,3 +394,30 @@ TEST(ProcessPool, TimedResultAndMapTimeout) {
   EXPECT_EQ(got, (std::vector<int>{1, 4, 9}));
 }
 }  // namespace
+
+namespace {
+// ---- negative counts, captureless lambdas ----
+
+TEST(ProcessPool, NegativeMaxWorkersIsAValueError) {
+  EXPECT_THROW(ProcessPoolExecutor(-1), weft::ValueError);
+  EXPECT_THROW(ProcessPoolExecutor(-3, weft::ProcessPoolOptions{}), weft::ValueError);
+  const long negative = -2;
+  EXPECT_THROW(ProcessPoolExecutor{negative}, weft::ValueError);
+  ProcessPoolExecutor pool(2);  // an int literal that is not negative still works
+  EXPECT_EQ(pool.submit(square, 4).result(), 16);
+}
+
+TEST(ProcessPool, CapturelessLambdasRunAsPlainFunctions) {
+  ProcessPoolExecutor pool(1);
+  EXPECT_EQ(pool.submit([](int x) { return x + 1; }, 41).result(), 42);
+  auto twice = [](std::string s) { return s + s; };
+  EXPECT_EQ(pool.submit(twice, std::string("ab")).result(), "abab");
+  std::vector<int> got;
+  for (int v : pool.map([](int x) { return -x; }, std::vector<int>{1, 2, 3})) got.push_back(v);
+  EXPECT_EQ(got, (std::vector<int>{-1, -2, -3}));
+  got.clear();
+  for (int v : pool.map([](int x) { return x * 10; }, std::vector<int>{4}, std::chrono::seconds(60)))
+    got.push_back(v);
+  EXPECT_EQ(got, (std::vector<int>{40}));
+}
+}  // namespace
