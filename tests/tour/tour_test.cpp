@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <memory>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "run_process.hpp"
@@ -128,6 +131,52 @@ TEST(Tour, AFailedPromiseGivesANonZeroExitStatus) {
     GTEST_SKIP() << "the with-lock lesson is not in this weft-demo";
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_NE(r.out.find("[FAILED]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Result: SOME PROMISES FAILED"), std::string::npos) << r.out;
+}
+
+// A timing claim is judged only when the machine was quiet while it was measured: a CPU
+// hog started in the middle of a lesson (at its first measurement, through the test hook
+// "gate") leaves the lesson's claims "not judged", and the run still succeeds. The hook
+// "judge-quick" judges claims with --quick as a full run does.
+TEST(Tour, ACpuHogStartedMidLessonLeavesItsClaimsUnjudged) {
+  REQUIRE_DEMO();
+  const std::string dir = scratch_dir();
+  tour_test::Child tour("WEFT_DEMO_TEST=judge-quick,gate " + quote(demo) + " --quick --out-dir " +
+                        quote(dir) + " gil");
+  ASSERT_TRUE(tour.started());
+  if (!tour.read_until("weft-demo test gate")) {
+    tour.wait();
+    if (tour.output().find("not built in this weft-demo") != std::string::npos)
+      GTEST_SKIP() << "the gil lesson is not in this weft-demo";
+    FAIL() << "the lesson never reached its first measurement\n" << tour.output();
+  }
+  std::vector<std::unique_ptr<tour_test::Child>> hogs;  // one busy loop per core
+  for (unsigned i = 0; i < std::max(1u, std::thread::hardware_concurrency()); ++i)
+    hogs.push_back(std::make_unique<tour_test::Child>("while :; do :; done"));
+  tour.write_line();  // the gate opens: the lesson measures beside the hogs
+  const int status = tour.wait();
+  hogs.clear();
+  const std::string& out = tour.output();
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("Result: every promise held"), std::string::npos) << out;
+  EXPECT_EQ(out.find("[FAILED]"), std::string::npos) << out;
+  EXPECT_TRUE(std::regex_search(
+      out, std::regex(R"(not judged: the machine was busy \(other processes used \d+% of a core\), in each of 4 measurements)")))
+      << out;
+  std::filesystem::remove_all(dir);
+}
+
+// A timing claim that fails on a quiet machine fails the run. The test hook "fail-claim"
+// makes the first claim's threshold impossible and its measurement read quiet, so the
+// claim is judged whatever the load on the machine running this test.
+TEST(Tour, AFailedTimingClaimOnAQuietMachineGivesANonZeroExitStatus) {
+  REQUIRE_DEMO();
+  const auto r = run("WEFT_DEMO_TEST=fail-claim " + quote(demo) + " --quick race-two");
+  if (r.out.find("not built in this weft-demo") != std::string::npos)
+    GTEST_SKIP() << "the race-two lesson is not in this weft-demo";
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("[FAILED] timing: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("test hook fail-claim"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Result: SOME PROMISES FAILED"), std::string::npos) << r.out;
 }
 

@@ -138,27 +138,35 @@ void gil_lesson(Lesson& L) {
   const std::uint64_t quarter = cpu_bound_task(n / 4);
 #if WEFT_DEMO_HAVE_PROCESS
   bool proc_results_ok = true;
-  proc_multi = kNever;
 #endif
-  for (int round = 0; round < rounds; ++round) {
-    cpu_single = std::min(cpu_single, timed([&] { sink = sink + cpu_bound_task(n); }));
-    advance("CPU-bound, 1 thread");
-    cpu_multi = std::min(cpu_multi, on_four_threads(cpu_bound_task, n / 4, &quarter_results));
-    advance("CPU-bound, 4 threads");
-    gil_single = std::min(gil_single, timed([&] { sink = sink + cpu_bound_task_gil(n); }));
-    advance("CPU-bound under the GIL, 1 thread");
-    gil_multi = std::min(gil_multi, on_four_threads(cpu_bound_task_gil, n / 4, &gil_results));
-    advance("CPU-bound under the GIL, 4 threads");
+  // The CPU-bound cases, measured while the machine is watched (again if it was busy).
+  const Quietness cpu_load = L.measure([&] {
+    step = 0;
+    cpu_single = cpu_multi = gil_single = gil_multi = kNever;
 #if WEFT_DEMO_HAVE_PROCESS
-    proc_multi = std::min(proc_multi, timed([&] {
-      weft::Pool pool(4);  // with multiprocessing.Pool(4) as pool:
-      const std::vector<std::uint64_t> results =
-          pool.map(cpu_bound_task, std::vector<std::uint64_t>(4, n / 4));
-      proc_results_ok = proc_results_ok && results == std::vector<std::uint64_t>(4, quarter);
-    }));
+    proc_multi = kNever;
+    proc_results_ok = true;
 #endif
-    advance("CPU-bound, 4 processes");
-  }
+    for (int round = 0; round < rounds; ++round) {
+      cpu_single = std::min(cpu_single, timed([&] { sink = sink + cpu_bound_task(n); }));
+      advance("CPU-bound, 1 thread");
+      cpu_multi = std::min(cpu_multi, on_four_threads(cpu_bound_task, n / 4, &quarter_results));
+      advance("CPU-bound, 4 threads");
+      gil_single = std::min(gil_single, timed([&] { sink = sink + cpu_bound_task_gil(n); }));
+      advance("CPU-bound under the GIL, 1 thread");
+      gil_multi = std::min(gil_multi, on_four_threads(cpu_bound_task_gil, n / 4, &gil_results));
+      advance("CPU-bound under the GIL, 4 threads");
+#if WEFT_DEMO_HAVE_PROCESS
+      proc_multi = std::min(proc_multi, timed([&] {
+        weft::Pool pool(4);  // with multiprocessing.Pool(4) as pool:
+        const std::vector<std::uint64_t> results =
+            pool.map(cpu_bound_task, std::vector<std::uint64_t>(4, n / 4));
+        proc_results_ok = proc_results_ok && results == std::vector<std::uint64_t>(4, quarter);
+      }));
+#endif
+      advance("CPU-bound, 4 processes");
+    }
+  });
 
   // Demo 1: CPU-bound on 1 vs 4 threads.
   L.print(fmt("(n = 10,000,000 as in the guide: %.1f ms here; n = %llu below; best of %d)",
@@ -176,18 +184,21 @@ void gil_lesson(Lesson& L) {
   // Demo 2: I/O-bound, 4 sequential vs 4 threads (sleep releases the emulated GIL too).
   L.print("");
   L.print("=== I/O-bound Task Test ===");
-  const double io_single = timed([&] {
-    for (int i = 0; i < 4; ++i) std::this_thread::sleep_for(sleep_time);
+  double io_single = 0, io_multi = 0, io_gil = 0;
+  const Quietness io_load = L.measure([&] {
+    step = rounds * 5;
+    io_single = timed([&] {
+      for (int i = 0; i < 4; ++i) std::this_thread::sleep_for(sleep_time);
+    });
+    advance("I/O-bound, sequential");
+    io_multi = on_four_threads([](std::chrono::nanoseconds d) -> std::uint64_t {
+      std::this_thread::sleep_for(d);
+      return 0;
+    }, sleep_time);
+    advance("I/O-bound, 4 threads");
+    io_gil = on_four_threads(io_bound_task_gil, sleep_time);
+    advance("I/O-bound under the GIL, 4 threads");
   });
-  advance("I/O-bound, sequential");
-  const double io_multi =
-      on_four_threads([](std::chrono::nanoseconds d) -> std::uint64_t {
-        std::this_thread::sleep_for(d);
-        return 0;
-      }, sleep_time);
-  advance("I/O-bound, 4 threads");
-  const double io_gil = on_four_threads(io_bound_task_gil, sleep_time);
-  advance("I/O-bound under the GIL, 4 threads");
   L.print(fmt("Single thread (4 tasks): %.2f seconds", io_single));
   L.print(fmt("4 threads (4 tasks): %.2f seconds", io_multi));
   L.print(fmt("Speedup: %.2fx", io_single / io_multi));
@@ -224,12 +235,12 @@ void gil_lesson(Lesson& L) {
       {"I/O-bound, 4 threads, weft", io_single / io_multi},
   };
   if (proc_multi > 0) bars.push_back({"CPU-bound, 4 processes", cpu_single / proc_multi});
-  const double load = load_average();
   std::string chart = fmt("  Speed-up over one thread (measured, %u cores; n = %llu):\n", cores,
                           static_cast<unsigned long long>(n));
-  if (load >= 0)
-    chart += fmt("  (load average %.1f on %u cores%s)\n", load, cores,
-                 load > cores ? ": other programs compete for the cores, speed-ups shrink" : "");
+  if (cpu_load.others_percent >= 0)
+    chart += fmt("  (other processes used %.0f%% of a core during the CPU-bound runs%s)\n",
+                 cpu_load.others_percent,
+                 cpu_load.busy() ? ": they competed for the cores, speed-ups shrink" : "");
   chart += bar_chart(bars, "x");
   const std::string svg =
       std::filesystem::absolute(std::filesystem::path(L.settings().out_dir) / "weft-gil.svg")
@@ -265,15 +276,16 @@ void gil_lesson(Lesson& L) {
           io_multi < io_single && io_gil < io_single,
           fmt("%.2f s and %.2f s (GIL) vs %.2f s", io_multi, io_gil, io_single));
   L.claim("the guide's claim, under the emulated GIL: threads do not speed up CPU-bound work",
-          s_gil < 1.3, fmt("%.2fx", s_gil));
+          s_gil < 1.3, fmt("%.2fx", s_gil), cpu_load);
   L.claim("the guide's claim: threads speed up I/O-bound work, GIL or not",
-          s_io > 2.5 && s_io_gil > 2.5, fmt("%.2fx, %.2fx under the GIL", s_io, s_io_gil));
+          s_io > 2.5 && s_io_gil > 2.5, fmt("%.2fx, %.2fx under the GIL", s_io, s_io_gil),
+          io_load);
   if (cores >= 2) {
     L.claim("lifted: without a GIL, 4 threads speed up CPU-bound work (2 or more cores)",
-            s_cpu > 1.3, fmt("%.2fx on %u cores, load average %.1f", s_cpu, cores, load));
+            s_cpu > 1.3, fmt("%.2fx on %u cores", s_cpu, cores), cpu_load);
     if (proc_multi > 0)
       L.claim("the guide's claim: processes speed up CPU-bound work (2 or more cores)",
-              cpu_single / proc_multi > 1.3, fmt("%.2fx", cpu_single / proc_multi));
+              cpu_single / proc_multi > 1.3, fmt("%.2fx", cpu_single / proc_multi), cpu_load);
   }
 }
 

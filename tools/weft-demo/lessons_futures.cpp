@@ -32,25 +32,32 @@ void pool(Lesson& L) {
   std::vector<double> completed;
   std::vector<double> mapped;
   bool submit_after_shutdown = false;
-  {
-    weft::ThreadPoolExecutor executor(4);  // with ThreadPoolExecutor(max_workers=4) as executor:
-    std::vector<weft::Future<double>> futures;
-    for (double d : delays) futures.push_back(executor.submit(task, d));
-    for (auto& f : weft::as_completed(futures)) {
-      completed.push_back(f.result());
-      L.print(fmt("done: %.1f", completed.back()));
+  const Quietness load = L.measure([&] {
+    finished = 0;
+    finish_rank.clear();
+    completed.clear();
+    mapped.clear();
+    submit_after_shutdown = false;
+    {
+      weft::ThreadPoolExecutor executor(4);  // with ThreadPoolExecutor(max_workers=4) as executor:
+      std::vector<weft::Future<double>> futures;
+      for (double d : delays) futures.push_back(executor.submit(task, d));
+      for (auto& f : weft::as_completed(futures)) {
+        completed.push_back(f.result());
+        L.print(fmt("done: %.1f", completed.back()));
+      }
+      for (double r : executor.map(task, std::vector<double>{0.3, 0.1, 0.2})) {
+        mapped.push_back(r);
+        L.print(fmt("map: %.1f", r));
+      }
+      executor.shutdown();
+      try {
+        executor.submit(task, 0.1);
+      } catch (const weft::RuntimeError&) {
+        submit_after_shutdown = true;
+      }
     }
-    for (double r : executor.map(task, std::vector<double>{0.3, 0.1, 0.2})) {
-      mapped.push_back(r);
-      L.print(fmt("map: %.1f", r));
-    }
-    executor.shutdown();
-    try {
-      executor.submit(task, 0.1);
-    } catch (const weft::RuntimeError&) {
-      submit_after_shutdown = true;
-    }
-  }
+  });
   L.python({"done: 0.2", "done: 0.4", "done: 0.6", "done: 0.8", "map: 0.3", "map: 0.1",
             "map: 0.2"});
   std::vector<double> sorted = completed;
@@ -61,7 +68,7 @@ void pool(Lesson& L) {
   L.check("as_completed yields every future once, with its result",
           sorted == std::vector<double>{0.2, 0.4, 0.6, 0.8});
   L.claim("as_completed yields them in completion order (shortest sleep first)",
-          completed == std::vector<double>{0.2, 0.4, 0.6, 0.8});
+          completed == std::vector<double>{0.2, 0.4, 0.6, 0.8}, {}, load);
   L.check("map yields results in input order", mapped == std::vector<double>{0.3, 0.1, 0.2});
   L.check("submit after shutdown raises RuntimeError", submit_after_shutdown);
 }
@@ -105,29 +112,33 @@ void http(Lesson& L) {
     return res->body;
   };
   int good = 0;
-  auto start = steady_clock::now();
-  for (int i = 0; i < pages; ++i) {
-    good += fetch(i) == "page " + std::to_string(i) ? 1 : 0;
-    L.progress(0.5 * (i + 1) / pages, fmt("sequential %d/%d", i + 1, pages));
-  }
-  const double sequential = seconds_since(start);
-
-  start = steady_clock::now();
-  int done = 0;
-  {
-    weft::ThreadPoolExecutor executor(8, "fetch");
-    std::vector<weft::Future<std::string>> futures;
-    for (int i = 0; i < pages; ++i) futures.push_back(executor.submit(fetch, i));
-    for (auto& f : weft::as_completed(futures)) {
-      const std::string body = f.result();
-      good += body.rfind("page ", 0) == 0 ? 1 : 0;
-      ++done;
-      L.progress(0.5 + 0.5 * done / pages, fmt("pool of 8 %d/%d", done, pages));
+  double sequential = 0, pooled = 0;
+  const Quietness load = L.measure([&] {
+    good = 0;
+    auto start = steady_clock::now();
+    for (int i = 0; i < pages; ++i) {
+      good += fetch(i) == "page " + std::to_string(i) ? 1 : 0;
+      L.progress(0.5 * (i + 1) / pages, fmt("sequential %d/%d", i + 1, pages));
     }
-    for (int i = 0; i < pages; ++i)
-      good += futures[static_cast<std::size_t>(i)].result() == "page " + std::to_string(i) ? 0 : -1;
-  }
-  const double pooled = seconds_since(start);
+    sequential = seconds_since(start);
+
+    start = steady_clock::now();
+    int done = 0;
+    {
+      weft::ThreadPoolExecutor executor(8, "fetch");
+      std::vector<weft::Future<std::string>> futures;
+      for (int i = 0; i < pages; ++i) futures.push_back(executor.submit(fetch, i));
+      for (auto& f : weft::as_completed(futures)) {
+        const std::string body = f.result();
+        good += body.rfind("page ", 0) == 0 ? 1 : 0;
+        ++done;
+        L.progress(0.5 + 0.5 * done / pages, fmt("pool of 8 %d/%d", done, pages));
+      }
+      for (int i = 0; i < pages; ++i)
+        good += futures[static_cast<std::size_t>(i)].result() == "page " + std::to_string(i) ? 0 : -1;
+    }
+    pooled = seconds_since(start);
+  });
   server.stop();
   serving.join();
 
@@ -150,7 +161,7 @@ void http(Lesson& L) {
   L.check("all 50 pages came back, each with its own content, both ways", good == 2 * pages,
           fmt("%d of %d", good, 2 * pages));
   L.claim("the pool of 8 is much faster than sequential (speed-up > 3x)", speedup > 3,
-          fmt("%.2fx", speedup));
+          fmt("%.2fx", speedup), load);
 }
 
 }  // namespace

@@ -68,11 +68,13 @@ void task_done(Lesson& L) {
       q.task_done();
     }
   };
-  weft::Thread t1(producer), t2(consumer);
-  t1.start();
-  t2.start();
-  t1.join();
-  t2.join();
+  const Quietness load = L.measure([&] {
+    weft::Thread t1(producer), t2(consumer);
+    t1.start();
+    t2.start();
+    t1.join();
+    t2.join();
+  });
   L.python({"Produced: 0", "Consumed: 0", "Produced: 1", "Consumed: 1", "Produced: 2",
             "Consumed: 2", "Produced: 3", "Consumed: 3", "Produced: 4", "Consumed: 4"});
   bool each_after = true;
@@ -92,7 +94,8 @@ void task_done(Lesson& L) {
   L.claim("the lines alternate as the guide shows (the producer sleeps between puts)",
           L.printed_in_order({"Produced: 0", "Consumed: 0", "Produced: 1", "Consumed: 1",
                               "Produced: 2", "Consumed: 2", "Produced: 3", "Consumed: 3",
-                              "Produced: 4", "Consumed: 4"}));
+                              "Produced: 4", "Consumed: 4"}),
+          {}, load);
   L.check("join() returns: every item was marked done", joined);
   L.check("task_done() called too many times raises ValueError", too_many);
 }

@@ -49,23 +49,28 @@ void race_lesson(Lesson& L, int threads, const char* python_expected) {
   // interrupt a thread between its read and its write.
   int scale = 1, losing = 0, runs_losing_at_all = 0, runs_done = 0;
   long lost_total = 0;
-  for (; scale <= 100; scale *= 10) {
-    losing = 0;
-    for (int run = 0; run < runs; ++run) {
-      const long expected = static_cast<long>(threads) * iterations * scale;
-      const long counter = racy_count(threads, iterations * scale);
-      const long lost = expected - counter;
-      losing += lost > 0 ? 1 : 0;
-      lost_total += lost;
-      ++runs_done;
-      if (scale == 1) L.print(threads == 5 ? fmt("Counter: %ld", counter) : fmt("%ld", counter));
-      L.progress(static_cast<double>(run + 1) / runs);
+  const Quietness load = L.measure([&] {
+    scale = 1;
+    losing = runs_losing_at_all = runs_done = 0;
+    lost_total = 0;
+    for (; scale <= 100; scale *= 10) {
+      losing = 0;
+      for (int run = 0; run < runs; ++run) {
+        const long expected = static_cast<long>(threads) * iterations * scale;
+        const long counter = racy_count(threads, iterations * scale);
+        const long lost = expected - counter;
+        losing += lost > 0 ? 1 : 0;
+        lost_total += lost;
+        ++runs_done;
+        if (scale == 1) L.print(threads == 5 ? fmt("Counter: %ld", counter) : fmt("%ld", counter));
+        L.progress(static_cast<double>(run + 1) / runs);
+      }
+      runs_losing_at_all += losing;
+      L.print(fmt("(%d increments per thread: %d of %d runs lost updates)", iterations * scale,
+                  losing, runs));
+      if (2 * losing > runs) break;
     }
-    runs_losing_at_all += losing;
-    L.print(fmt("(%d increments per thread: %d of %d runs lost updates)", iterations * scale,
-                losing, runs));
-    if (2 * losing > runs) break;
-  }
+  });
   scale = std::min(scale, 100);
   L.python({threads == 5 ? "Counter: <wrong, varies>" : "<less than 200000, varies>",
             python_expected});
@@ -89,9 +94,9 @@ void race_lesson(Lesson& L, int threads, const char* python_expected) {
     // speed-up, in a full run on a machine that is not busy (other work on the cores makes
     // the threads take turns, and then nothing is lost).
     L.claim("without a lock, updates are lost", runs_losing_at_all > 0,
-            fmt("%ld lost over %d runs", lost_total, runs_done));
+            fmt("%ld lost over %d runs", lost_total, runs_done), load);
     L.claim("updates are lost in most runs", 2 * losing > runs,
-            fmt("%d of %d runs, %d increments per thread", losing, runs, iterations * scale));
+            fmt("%d of %d runs, %d increments per thread", losing, runs, iterations * scale), load);
   }
 }
 

@@ -5,6 +5,20 @@
 // can be shown beside what the guide says Python prints), then checks the guide's
 // promises on what it measured with Lesson::check. Timing claims (speed-ups) go through
 // Lesson::claim: judged in a full run, only reported with --quick, never asserted by tests.
+// A claim is judged only if the machine was quiet while its numbers were measured
+// (Lesson::measure watches what other processes used of the CPUs meanwhile).
+//
+// Test hooks (for tests/tour only; the environment variable WEFT_DEMO_TEST holds a comma-
+// separated list of them):
+//   judge-quick  judge timing claims with --quick too, as in a full run (measurements are
+//                watched and repeated when the machine was busy);
+//   gate         before the run's first measurement, print "weft-demo test gate: ..." on
+//                stderr and wait for a line (or end of file) on stdin, so a test can start
+//                a CPU hog in the middle of a lesson;
+//   fail-claim   the run's first timing claim fails as though its threshold were
+//                impossible, and its measurement reads quiet, so it is judged (and fails)
+//                whatever the load.
+// WEFT_DEMO_INJECT_FAILURE (set to anything) adds a failed promise to every lesson.
 #pragma once
 
 #include <chrono>
@@ -22,11 +36,35 @@ struct Settings {
   bool quick = false;         // --quick: shrink the work (tests use it)
   std::string out_dir;        // where lessons write files (the gil SVG); empty: the temp dir
   std::string self_path;      // this executable, for lessons that re-exec it
-  bool busy = false;          // set by run(): the load average was at least the core count
 };
 
-// The 1-minute load average (Linux /proc/loadavg), or -1 when unknown.
-double load_average();
+// True if the test hook `name` is listed in WEFT_DEMO_TEST (see the top of this file).
+bool test_hook(std::string_view name);
+
+// What other processes used of the CPUs from construction to others_percent(): the busy
+// time of every CPU in /proc/stat less this process's own CPU time (its threads, and its
+// children once waited for, e.g. a process pool's workers after it shut down).
+class CpuMeter {
+ public:
+  CpuMeter();
+  // Percent of one core that other processes used on average, or -1 when unknown (no
+  // /proc/stat). The kernel counts in ticks (10 ms): short intervals are coarse.
+  double others_percent() const;
+  double seconds() const;
+
+ private:
+  double busy_ = -1, own_ = 0;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// The load on the machine while one measurement ran (see Lesson::measure).
+struct Quietness {
+  // Other processes may use this much of a core and the machine still counts as quiet.
+  static constexpr double kBusyPercent = 25;
+  double others_percent = -1;  // -1: not watched (--quick) or unknown
+  int runs = 0;                // how many times the measurement ran
+  bool busy() const { return others_percent >= kBusyPercent; }
+};
 
 // One bar of a chart: a label and a speed-up.
 struct Bar {
@@ -67,9 +105,16 @@ class Lesson {
 
   // Records a promise of the guide and whether it held here; returns `held`.
   bool check(std::string promise, bool held, std::string measured = {});
-  // Records a timing claim (a speed-up): a promise in a full run on a machine that is not
-  // busy; only reported with --quick or when the load average was at least the core count.
-  bool claim(std::string promise, bool held, std::string measured = {});
+  // Runs `measurement`, the part of a lesson whose numbers a timing claim judges, while a
+  // CpuMeter watches the machine (at least 0.25 s, so that the kernel's ticks resolve a
+  // quarter of a core). If other processes used Quietness::kBusyPercent of a core or more,
+  // runs it again, up to three more times, until a run is quiet. The measurement must start
+  // afresh each time: the lines it printed in a busy run are taken back. With --quick it
+  // runs once, unwatched. Returns the load during the run whose numbers stand.
+  Quietness measure(const std::function<void()>& measurement);
+  // Records a timing claim measured `during` a measure(): a promise in a full run when the
+  // machine was quiet during it; only reported with --quick or when it was busy.
+  bool claim(std::string promise, bool held, std::string measured, const Quietness& during);
   // The lesson could not run a part (a missing piece); reported, not a failure.
   void skip(std::string what) { skipped_.push_back(std::move(what)); }
 
@@ -82,6 +127,8 @@ class Lesson {
   struct Check {
     std::string promise, measured;
     bool held = false, timing = false;
+    Quietness during;     // timing claims: the load while measured
+    bool judged = false;  // timing claims: counted (held or failed) in the result
   };
   const std::vector<Check>& checks() const { return checks_; }
   const std::vector<std::string>& python_lines() const { return python_; }
