@@ -1,14 +1,24 @@
 // Lock: uncontended acquire + release, and 2/4/16 threads incrementing one shared
 // counter, side by side with std::mutex, oneTBB mutex / spin_mutex and absl::Mutex.
+// fairness/<lock>: 16 threads each add the same share to one counter; how early the
+// first of them finishes, as a fraction of the whole run's wall time.
 //
 // Counters: "sizeof" (bytes of the lock object); items_per_second for the contended
-// runs is increments per second over all threads (wall clock). bench/run.sh turns the
-// medians into bench/RESULTS.md.
+// runs is increments per second over all threads (wall clock); for fairness runs,
+// "first_finish" is the mean of (first thread's finish time / wall time) over the
+// rounds and "first_finish_worst" the lowest round (1.0: every thread finished at the
+// end together; 1/16: one thread did its share before any other did anything).
+// bench/run.sh turns the medians into bench/RESULTS.md.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <latch>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 #include "weft/lock.hpp"
 
@@ -97,6 +107,52 @@ void BM_Contended(benchmark::State& state) {
   if (state.thread_index() == 0) state.counters["sizeof"] = static_cast<double>(lock_size<L>());
 }
 
+// One round of the fairness run: `threads` threads meet at a latch, then each adds
+// `share` to one counter under `lock`. Returns the first finisher's time / wall time,
+// both counted from the first thread past the latch.
+template <class L>
+double first_finish_ratio(L& lock, int threads, std::uint64_t share) {
+  using Clock = std::chrono::steady_clock;
+  std::uint64_t counter = 0;
+  std::vector<Clock::time_point> started(static_cast<std::size_t>(threads)),
+      finished(static_cast<std::size_t>(threads));
+  std::latch start(threads);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      start.arrive_and_wait();
+      started[static_cast<std::size_t>(t)] = Clock::now();
+      for (std::uint64_t i = 0; i < share; ++i) {
+        lock.lock();
+        ++counter;
+        lock.unlock();
+      }
+      finished[static_cast<std::size_t>(t)] = Clock::now();
+    });
+  for (auto& th : pool) th.join();
+  if (counter != share * static_cast<std::uint64_t>(threads)) std::abort();
+  const auto begin = *std::min_element(started.begin(), started.end());
+  const auto [first, last] = std::minmax_element(finished.begin(), finished.end());
+  const double wall = std::chrono::duration<double>(*last - begin).count();
+  return wall > 0 ? std::chrono::duration<double>(*first - begin).count() / wall : 1.0;
+}
+
+template <class L>
+void BM_Fairness(benchmark::State& state) {
+  constexpr int kThreads = 16;
+  constexpr std::uint64_t kShare = 500'000;
+  L lock;
+  double sum = 0, worst = 1;
+  for (auto _ : state) {
+    const double ratio = first_finish_ratio(lock, kThreads, kShare);
+    sum += ratio;
+    worst = std::min(worst, ratio);
+  }
+  state.counters["first_finish"] = sum / static_cast<double>(state.iterations());
+  state.counters["first_finish_worst"] = worst;
+  state.SetItemsProcessed(state.iterations() * kThreads * static_cast<std::int64_t>(kShare));
+}
+
 template <class L>
 void register_lock() {
   benchmark::RegisterBenchmark((std::string("uncontended/") + L::kName).c_str(), BM_Uncontended<L>);
@@ -105,6 +161,10 @@ void register_lock() {
       ->Threads(4)
       ->Threads(16)
       ->UseRealTime();
+  benchmark::RegisterBenchmark((std::string("fairness/") + L::kName).c_str(), BM_Fairness<L>)
+      ->Iterations(5)
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
 }
 
 }  // namespace

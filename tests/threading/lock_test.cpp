@@ -3,8 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "threading/prims_support.hpp"
 #include "weft/errors.hpp"
@@ -98,4 +100,45 @@ TEST(Lock, MutualExclusionBetweenThreads) {
     });
   }
   EXPECT_EQ(counter, 20000);
+}
+
+// Eventual fairness: a thread parked on the lock is handed it while other threads keep
+// acquiring and releasing it in a tight loop (each of them could barge in ahead of the
+// woken waiter every time). The bargers stop by themselves after a generous number of
+// rounds, so a lock that never hands off fails this test instead of hanging it.
+TEST(Lock, AParkedWaiterIsHandedTheLockWhileOthersBarge) {
+  constexpr long kGenerousRounds = 20'000'000;  // shared by the bargers
+  weft::Lock lock;
+  std::atomic<bool> waiter_has_had_it{false};
+  std::atomic<long> rounds{0}, rounds_when_handed{-1};
+  lock.acquire();
+  struct ReleaseOnce {
+    weft::Lock& lock;
+    bool held = true;
+    void now() {
+      if (std::exchange(held, false)) lock.release();
+    }
+    ~ReleaseOnce() { now(); }
+  } main_hold{lock};
+  weft::testing::Bunch waiter(1, [&](std::size_t) {
+    lock.acquire();
+    rounds_when_handed = rounds.load();
+    waiter_has_had_it = true;
+    lock.release();
+  });
+  const bool parked = waiter.wait_all_parked();
+  weft::testing::Bunch bargers(2, [&](std::size_t) {
+    while (!waiter_has_had_it.load() && rounds.fetch_add(1) < kGenerousRounds) {
+      lock.acquire();
+      lock.release();
+    }
+  });
+  bargers.wait_started();
+  main_hold.now();
+  bargers.join();
+  waiter.join();
+  EXPECT_TRUE(parked) << "the waiter never parked behind the held lock";
+  EXPECT_TRUE(waiter_has_had_it.load());
+  EXPECT_LT(rounds_when_handed.load(), kGenerousRounds)
+      << "the waiter got the lock only after the bargers had stopped";
 }
