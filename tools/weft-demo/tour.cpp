@@ -177,9 +177,7 @@ void pass_test_gate() {
     std::fprintf(stderr, "weft-demo test gate: a measurement starts; waiting for a line on stdin\n");
     std::fflush(stderr);
     char line[64];
-    if (std::fgets(line, sizeof line, stdin) == nullptr) {
-      // End of file: go on.
-    }
+    if (std::fgets(line, sizeof line, stdin) == nullptr) std::clearerr(stdin);  // EOF: go on
   });
 }
 
