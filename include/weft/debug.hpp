@@ -86,9 +86,19 @@ struct ObjectStats {
   std::string name;
   std::uint64_t acquisitions = 0;            // successful acquisitions (locks, semaphores)
   std::uint64_t contended = 0;               // ... of which had to wait
-  std::uint64_t waits = 0;                   // blocking waits (all kinds)
+  /// Blocking waits that ended because the thread was woken (all kinds), without the
+  /// two kinds below: what other threads made this one wait.
+  std::uint64_t waits = 0;
   std::chrono::nanoseconds total_wait{0};    // summed over those waits
   std::chrono::nanoseconds max_wait{0};
+  /// Waits for work to arrive: a get() on an empty queue, an idle pool worker. Not
+  /// contention: the thread had nothing to do.
+  std::uint64_t idle_waits = 0;
+  std::chrono::nanoseconds total_idle_wait{0};
+  /// Waits that ended by their timeout (a join(100ms) poll, a get(timeout) that
+  /// raised Empty, a timed acquire that failed), idle or not.
+  std::uint64_t timed_out_waits = 0;
+  std::chrono::nanoseconds total_timed_out_wait{0};
   std::chrono::nanoseconds max_hold{0};      // locks: longest time held
   std::uint64_t puts = 0, gets = 0;          // queues
   std::size_t max_depth = 0;                 // queues: deepest depth seen

@@ -599,7 +599,7 @@ struct SelectAccess {
   }
   template <class T, class C>
   static WaitSite site(BasicQueue<T, C>& q, SourceLoc loc) {
-    return WaitSite{static_cast<const void*>(&q), ObjKind::queue, loc};
+    return WaitSite{static_cast<const void*>(&q), ObjKind::queue, loc, true};
   }
 
   // Event sources: ready while set, or if a set() fired while the select was linked

@@ -429,12 +429,22 @@ void wait_end(const WaitSite& site, bool timed_out) noexcept {
   const std::uint32_t f = flags();
   if ((f & (kDebugStats | kDebugTrace)) == 0) return;
   const NameRec* n = name_of(site.object, site.kind);
-  if ((f & kDebugStats) != 0 && n != nullptr && !in_acquire) {
+  // A woken lock acquisition is counted by after_acquire (as contended, from the call).
+  if ((f & kDebugStats) != 0 && n != nullptr && (timed_out || !in_acquire)) {
     auto* s = const_cast<NameRec*>(n);
+    const auto waited = static_cast<std::uint64_t>(now - since);
     s->used.store(true, std::memory_order_relaxed);
-    s->waits.fetch_add(1, std::memory_order_relaxed);
-    s->wait_total.fetch_add(static_cast<std::uint64_t>(now - since), std::memory_order_relaxed);
-    atomic_max(s->wait_max, static_cast<std::uint64_t>(now - since));
+    if (timed_out) {
+      s->timeouts.fetch_add(1, std::memory_order_relaxed);
+      s->timeout_total.fetch_add(waited, std::memory_order_relaxed);
+    } else if (site.for_work) {
+      s->idle_waits.fetch_add(1, std::memory_order_relaxed);
+      s->idle_total.fetch_add(waited, std::memory_order_relaxed);
+    } else {
+      s->waits.fetch_add(1, std::memory_order_relaxed);
+      s->wait_total.fetch_add(waited, std::memory_order_relaxed);
+      atomic_max(s->wait_max, waited);
+    }
   }
   if ((f & kDebugTrace) != 0) {
     WordLockGuard guard(me.mu);
@@ -627,7 +637,8 @@ void clear_stats() {
     n->used.store(false, std::memory_order_relaxed);
     for (auto* a : {&n->acquisitions, &n->contended, &n->waits, &n->wait_total, &n->wait_max,
                     &n->hold_max, &n->puts, &n->gets, &n->depth_max, &n->tasks, &n->qwait_total,
-                    &n->qwait_max, &n->run_total, &n->run_max})
+                    &n->qwait_max, &n->run_total, &n->run_max, &n->idle_waits, &n->idle_total,
+                    &n->timeouts, &n->timeout_total})
       a->store(0, std::memory_order_relaxed);
   }
 }

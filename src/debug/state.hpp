@@ -40,7 +40,8 @@ struct NameRec {
   std::atomic<bool> used{false};  // some statistic was recorded
   std::atomic<std::uint64_t> acquisitions{0}, contended{0}, waits{0}, wait_total{0},
       wait_max{0}, hold_max{0}, puts{0}, gets{0}, depth_max{0}, tasks{0}, qwait_total{0},
-      qwait_max{0}, run_total{0}, run_max{0};
+      qwait_max{0}, run_total{0}, run_max{0}, idle_waits{0}, idle_total{0}, timeouts{0},
+      timeout_total{0};
 };
 
 // Every interned name (for statistics).

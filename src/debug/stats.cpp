@@ -21,6 +21,16 @@ std::string pad(std::string s, std::size_t width, bool right = false) {
   return right ? std::string(width - s.size(), ' ') + s + " " : s + std::string(width - s.size(), ' ') + " ";
 }
 
+// Waits that are not contention: for work (idle) and ended by their timeout.
+std::string idle_header() {
+  return pad("idle", 8, true) + pad("idle time", 12, true) + pad("timed out", 10, true) +
+         pad("t.o. time", 12, true);
+}
+std::string idle_columns(const debug::ObjectStats& s) {
+  return pad(std::to_string(s.idle_waits), 8, true) + pad(ms(s.total_idle_wait), 12, true) +
+         pad(std::to_string(s.timed_out_waits), 10, true) + pad(ms(s.total_timed_out_wait), 12, true);
+}
+
 }  // namespace
 
 void print_stats(std::ostream& out) {
@@ -43,38 +53,39 @@ void print_stats(std::ostream& out) {
   if (sync) {
     out << "  " << pad("object", 28) << pad("acquired", 10, true) << pad("contended", 10, true)
         << pad("waits", 8, true) << pad("total wait", 12, true) << pad("max wait", 10, true)
-        << pad("max hold", 10, true) << "\n";
+        << pad("max hold", 10, true) << idle_header() << "\n";
     for (const auto& s : all) {
       if (s.kind == "Queue" || s.kind == "Executor") continue;
       out << "  " << pad(s.kind + " \"" + s.name + "\"", 28)
           << pad(std::to_string(s.acquisitions), 10, true)
           << pad(std::to_string(s.contended), 10, true) << pad(std::to_string(s.waits), 8, true)
           << pad(ms(s.total_wait), 12, true) << pad(ms(s.max_wait), 10, true)
-          << pad(ms(s.max_hold), 10, true) << "\n";
+          << pad(ms(s.max_hold), 10, true) << idle_columns(s) << "\n";
     }
   }
   if (queues) {
     out << "  " << pad("queue", 28) << pad("puts", 10, true) << pad("gets", 10, true)
         << pad("max depth", 10, true) << pad("waits", 8, true) << pad("total wait", 12, true)
-        << pad("max wait", 10, true) << "\n";
+        << pad("max wait", 10, true) << idle_header() << "\n";
     for (const auto& s : all) {
       if (s.kind != "Queue") continue;
       out << "  " << pad("Queue \"" + s.name + "\"", 28) << pad(std::to_string(s.puts), 10, true)
           << pad(std::to_string(s.gets), 10, true) << pad(std::to_string(s.max_depth), 10, true)
           << pad(std::to_string(s.waits), 8, true) << pad(ms(s.total_wait), 12, true)
-          << pad(ms(s.max_wait), 10, true) << "\n";
+          << pad(ms(s.max_wait), 10, true) << idle_columns(s) << "\n";
     }
   }
   if (executors) {
     out << "  " << pad("executor", 28) << pad("tasks", 10, true) << pad("queue wait", 12, true)
         << pad("max q.wait", 12, true) << pad("run", 12, true) << pad("max run", 10, true)
-        << "\n";
+        << pad("waits", 8, true) << pad("total wait", 12, true) << idle_header() << "\n";
     for (const auto& s : all) {
       if (s.kind != "Executor") continue;
       out << "  " << pad("Executor \"" + s.name + "\"", 28)
           << pad(std::to_string(s.tasks), 10, true) << pad(ms(s.total_queue_wait), 12, true)
           << pad(ms(s.max_queue_wait), 12, true) << pad(ms(s.total_run), 12, true)
-          << pad(ms(s.max_run), 10, true) << "\n";
+          << pad(ms(s.max_run), 10, true) << pad(std::to_string(s.waits), 8, true)
+          << pad(ms(s.total_wait), 12, true) << idle_columns(s) << "\n";
     }
   }
 }
@@ -100,6 +111,10 @@ std::vector<ObjectStats> stats() {
     s.waits = get(n->waits);
     s.total_wait = ns(n->wait_total);
     s.max_wait = ns(n->wait_max);
+    s.idle_waits = get(n->idle_waits);
+    s.total_idle_wait = ns(n->idle_total);
+    s.timed_out_waits = get(n->timeouts);
+    s.total_timed_out_wait = ns(n->timeout_total);
     s.max_hold = ns(n->hold_max);
     s.puts = get(n->puts);
     s.gets = get(n->gets);

@@ -315,7 +315,7 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
           !shutdown_.load(std::memory_order_seq_cst) && !broken_) {
         const ParkResult r = park(
             &epoch_, [&] { return epoch_.load(std::memory_order_relaxed) == e; }, kForever,
-            WaitSite{this, ObjKind::executor, SourceLoc{}});
+            WaitSite{this, ObjKind::executor, SourceLoc{}, true});
         token = r.status == ParkStatus::kUnparked && r.token == kSpinToken;
       }
       sleepers_.fetch_sub(1, std::memory_order_seq_cst);

@@ -90,7 +90,8 @@ bool QueueBase::wait_getter(Deadline deadline, SourceLoc loc) {
   if (passed(deadline)) return false;
   ++getters_waiting_;
   lock_.release();
-  const ParkResult r = park(&getters_waiting_, empty, deadline, WaitSite{this, ObjKind::queue, loc});
+  const ParkResult r =
+      park(&getters_waiting_, empty, deadline, WaitSite{this, ObjKind::queue, loc, true});
   lock_.acquire(true, loc);
   --getters_waiting_;
   return r.status != ParkStatus::kTimedOut;
@@ -221,7 +222,7 @@ bool wait_across(Lock& own, Lock& other, std::atomic<std::uint32_t>& waiting, Pr
 
 bool FifoBase::wait_getter(Deadline deadline, SourceLoc loc) {
   return wait_across(head_lock_, tail_lock_, getters_waiting_, [this] { return getter_empty(); },
-                     deadline, WaitSite{this, ObjKind::queue, loc});
+                     deadline, WaitSite{this, ObjKind::queue, loc, true});
 }
 
 bool FifoBase::wait_putter(Deadline deadline, SourceLoc loc) {

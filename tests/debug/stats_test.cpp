@@ -3,6 +3,8 @@
 
 #include "debug_fixture.hpp"
 #include "support/blocking.hpp"
+#include "weft/event.hpp"
+#include "weft/futures.hpp"
 #include "weft/lock.hpp"
 #include "weft/queue.hpp"
 #include "weft/thread.hpp"
@@ -64,8 +66,8 @@ TEST_F(Stats, QueuesCountPutsGetsDepthAndWaits) {
   EXPECT_EQ(s->puts, 4u);
   EXPECT_EQ(s->gets, 4u);
   EXPECT_EQ(s->max_depth, 3u);
-  EXPECT_GE(s->waits, 1u);
-  EXPECT_GT(s->total_wait.count(), 0);
+  EXPECT_GE(s->idle_waits, 1u);  // the get() on the empty queue waited for work
+  EXPECT_GT(s->total_idle_wait.count(), 0);
   std::ostringstream out;
   debug::report(out);
   EXPECT_NE(out.str().find("Queue \"jobs\""), std::string::npos) << out.str();
@@ -94,6 +96,85 @@ TEST_F(Stats, ExecutorsCountQueueWaitAndRunTime) {
   EXPECT_GE(s->total_queue_wait, s->max_queue_wait);
   EXPECT_GE(s->total_run, s->max_run);
   hooks::object_destroyed(&executor);
+}
+
+// A consumer blocked on an empty queue waits for work: idle, not contention (the
+// statistics used to count it as a wait).
+TEST_F(Stats, GetOnAnEmptyQueueIsIdleNotAWait) {
+  enable_stats();
+  Queue<int> q(0, "idle-jobs");
+  expect_blocks_until([&] { return q.get(); }, [&] { q.put(1); });
+  const auto all = debug::stats();
+  const auto* s = find(all, "Queue", "idle-jobs");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->idle_waits, 1u);
+  EXPECT_GT(s->total_idle_wait.count(), 0);
+  EXPECT_EQ(s->waits, 0u);
+  EXPECT_EQ(s->total_wait.count(), 0);
+}
+
+// A putter blocked on a full queue waits for another thread: a wait.
+TEST_F(Stats, PutOnAFullQueueIsAWait) {
+  enable_stats();
+  Queue<int> q(1, "full-jobs");
+  q.put(0);
+  expect_blocks_until([&] { q.put(1); }, [&] { EXPECT_EQ(q.get(), 0); });
+  const auto* s = find(debug::stats(), "Queue", "full-jobs");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->waits, 1u);
+  EXPECT_EQ(s->idle_waits, 0u);
+}
+
+// join(timeout) polls that time out are counted apart; only the final join that was
+// woken (if it had to park) is a wait.
+TEST_F(Stats, TimedOutJoinPollsAreNotWaits) {
+  enable_stats();
+  Event go("go");
+  Thread target(ThreadOptions{"polled"}, [&] { go.wait(); });
+  target.start();  // (start() may wait for the thread to run: a wait)
+  auto waits_now = [] {
+    const auto* s = find(debug::stats(), "Thread", "polled");
+    return s != nullptr ? s->waits : 0;
+  };
+  const std::uint64_t waits_before = waits_now();
+  EXPECT_FALSE(target.join(std::chrono::milliseconds(1)));
+  EXPECT_FALSE(target.join(std::chrono::milliseconds(1)));
+  EXPECT_EQ(waits_now(), waits_before);
+  go.set();
+  target.join();
+  const auto all = debug::stats();
+  const auto* s = find(all, "Thread", "polled");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->timed_out_waits, 2u);
+  EXPECT_GT(s->total_timed_out_wait.count(), 0);
+  std::ostringstream out;
+  debug::report(out);
+  EXPECT_NE(out.str().find("timed out"), std::string::npos) << out.str();
+}
+
+// An idle pool worker's sleep is idle time of the executor, not a wait.
+TEST_F(Stats, IdlePoolWorkersAreNotContention) {
+  enable_stats();
+  ThreadPoolExecutor pool(1, "idle-pool");
+  EXPECT_EQ(pool.submit([] { return 1; }).result(), 1);
+  // Wait (trigger: the parking lot) until the worker sleeps for want of work.
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    bool sleeping = false;
+    detail::for_each_parked([&](const detail::ParkedThread& t) {
+      if (t.site.kind == detail::ObjKind::executor) sleeping = true;
+    });
+    if (sleeping) break;
+    ASSERT_LT(std::chrono::steady_clock::now(), end) << "the worker never went idle";
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(pool.submit([] { return 2; }).result(), 2);
+  pool.shutdown(true);
+  const auto* s = find(debug::stats(), "Executor", "idle-pool");
+  ASSERT_NE(s, nullptr);
+  EXPECT_GE(s->idle_waits, 1u);
+  EXPECT_EQ(s->waits, 0u);
+  EXPECT_EQ(s->total_wait.count(), 0);
 }
 
 TEST_F(Stats, UnnamedObjectsAreNotListed) {

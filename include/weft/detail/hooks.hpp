@@ -39,6 +39,9 @@ struct WaitSite {
   const void* object = nullptr;
   ObjKind kind = ObjKind::other;
   SourceLoc loc{};
+  // The thread waits for work to arrive (a getter of an empty queue, an idle pool
+  // worker): the statistics count it as idle, not as waiting on another thread.
+  bool for_work = false;
 };
 
 // Bits of g_debug_flags. Set by WEFT_DEBUG / WEFT_TRACE at start-up or by
