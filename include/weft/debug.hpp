@@ -1,8 +1,9 @@
 // weft/debug.hpp: lock-order checking, deadlock dump, contention statistics, timeline trace.
 //
 // Everything here is off by default and is switched on without rebuilding:
-//   WEFT_DEBUG=lock-order[:report|:throw|:abort][,deadlock][,stats]   (or "all")
-//   WEFT_TRACE=path.json
+//   WEFT_DEBUG=lock-order[:report|:throw|:abort][,deadlock][,stats][,dump-on-sigquit]
+//              (or "all")
+//   WEFT_TRACE=path.json   WEFT_HANG_SECONDS=10
 // read once at start-up, or by code with enable(). Guide: docs/debugging.md.
 //
 // Cost: when every tool is off, each primitive pays one relaxed load and one predictable
@@ -44,12 +45,26 @@ struct Options {
   bool lock_order = false;  // acquired-before graph over Lock / RLock (and locks inside
                             // Condition, queues, executors)
   Mode lock_order_mode = Mode::report;
-  bool deadlock = false;    // watchdog thread: dump when blocked threads form a cycle
+  bool deadlock = false;    // watchdog thread: dump when blocked threads form a cycle,
+                            // or when every thread has stalled (hang_timeout)
   bool stats = false;       // per named object counts and times, printed at exit
   std::string trace_path;   // non-empty: record a timeline, written there at exit
   /// How often the deadlock watchdog looks at the blocked threads. A cycle is reported
   /// once it has been seen in two consecutive scans (so after 1-2 intervals).
   std::chrono::milliseconds watchdog_interval{100};
+  /// With `deadlock`: the thread dump is printed once (report kind "hang") when every
+  /// thread weft knows (at least one of them not a daemon) has been blocked in weft
+  /// calls -- locks, queues, events, futures, conditions, semaphores, barriers, joins --
+  /// for this long with no progress. Progress is a wait that ends because another
+  /// thread woke it, or a thread running outside weft (it may yet wake the others). A
+  /// wait with a timeout still to come is progress to come, but a wait repeated at the
+  /// same place after its timeout (a join(100ms) poll) is not. Zero: no hang report.
+  /// WEFT_HANG_SECONDS sets it from the environment (decimal seconds).
+  std::chrono::milliseconds hang_timeout{10000};
+  /// SIGQUIT (Ctrl-\ in a terminal) prints the thread dump (report kind "dump") instead
+  /// of ending the process; disable() restores the previous SIGQUIT action.
+  /// WEFT_DEBUG=dump-on-sigquit.
+  bool dump_on_sigquit = false;
   /// Per-thread trace buffer, in events (64 bytes each): 16384 events = 1 MiB per
   /// thread that records events. When full, the oldest events of that thread are
   /// overwritten (the trace keeps the most recent ones and says how many were dropped).
@@ -71,7 +86,8 @@ Options current_options();
 Mode set_lock_order_mode(Mode mode);
 Mode lock_order_mode();
 
-/// Where reports go. kind is "lock-order" or "deadlock"; text is the whole report.
+/// Where reports go. kind is "lock-order", "deadlock" (a wait-for cycle), "hang" (every
+/// thread stalled) or "dump" (SIGQUIT); text is the whole report.
 /// The default handler writes text to stderr. The handler runs on the thread that found
 /// the problem (the acquiring thread, or the watchdog thread) and must not block on
 /// weft primitives held by the threads it reports on. Returns the previous handler.

@@ -5,6 +5,7 @@
 // always linked in, and its start-up object always runs.
 #include "weft/detail/hooks.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -118,6 +119,7 @@ struct Config {
   WordLock lock;
   debug::ReportHandler handler;
   std::chrono::milliseconds interval{100};
+  std::chrono::milliseconds hang_timeout{10000};
 };
 Config& config() {
   static auto* c = new Config();
@@ -210,9 +212,11 @@ void ThreadRec::record(const TraceEvent& ev) noexcept {
     }
   } catch (...) {
     ++dropped;
+    dropped_until = std::max(dropped_until, ev.ts + ev.dur);
     return;
   }
   // Full: overwrite the oldest.
+  dropped_until = std::max(dropped_until, ring[ring_next].ts + ring[ring_next].dur);
   ring[ring_next] = ev;
   ring_next = (ring_next + 1) % ring.size();
   ++dropped;
@@ -409,10 +413,20 @@ void after_release(const void* obj, ObjKind kind) noexcept {
 
 void wait_begin(const WaitSite& site) noexcept {
   ThreadRec& me = self();
+  const Nanos now = now_ns();
   WordLockGuard guard(me.mu);
   me.waiting = true;
   me.wait_site = site;
-  me.wait_since = now_ns();
+  me.wait_since = now;
+  const WaitSite& last = me.last_wait_site;
+  if (me.last_wait_timed_out && last.object == site.object && last.kind == site.kind &&
+      last.loc.file == site.loc.file && last.loc.line == site.loc.line) {
+    ++me.stall_polls;  // the same wait again after its timeout: no progress
+  } else {
+    me.stall_since = now;
+    me.stall_polls = 0;
+  }
+  me.last_wait_timed_out = false;
 }
 
 void wait_end(const WaitSite& site, bool timed_out) noexcept {
@@ -424,6 +438,8 @@ void wait_end(const WaitSite& site, bool timed_out) noexcept {
     WordLockGuard guard(me.mu);
     since = me.wait_since;
     me.waiting = false;
+    me.last_wait_timed_out = timed_out;
+    me.last_wait_site = site;
     in_acquire = me.pending_obj == site.object;
   }
   const std::uint32_t f = flags();
@@ -448,8 +464,8 @@ void wait_end(const WaitSite& site, bool timed_out) noexcept {
   }
   if ((f & kDebugTrace) != 0) {
     WordLockGuard guard(me.mu);
-    record_event(me, EvType::wait, site.object, site.kind, n, since, now, site.loc, 0,
-                 timed_out ? 1 : 0, me.tid);
+    record_event(me, EvType::wait, site.object, site.kind, n, since, now, site.loc,
+                 site.for_work ? 1 : 0, timed_out ? 1 : 0, me.tid);
   }
 }
 
@@ -627,6 +643,7 @@ void clear_traces() {
     std::vector<TraceEvent>().swap(rec->ring);
     rec->ring_next = 0;
     rec->dropped = 0;
+    rec->dropped_until = 0;
   }
 }
 
@@ -657,11 +674,26 @@ void apply(const debug::Options& opts) {
     WordLockGuard guard(config().lock);
     if (!opts.trace_path.empty()) g_trace_path = opts.trace_path;
     config().interval = opts.watchdog_interval;
+    config().hang_timeout = opts.hang_timeout;
   }
   const std::uint32_t before = g_debug_flags.fetch_or(add);
   if ((add & kDebugTrace) != 0 && (before & kDebugTrace) == 0) clear_traces();
   if ((add & kDebugStats) != 0 && (before & kDebugStats) == 0) clear_stats();
-  if (opts.deadlock) watchdog_start(opts.watchdog_interval);
+  if (opts.deadlock) watchdog_start(opts.watchdog_interval, opts.hang_timeout);
+  if (opts.dump_on_sigquit) sigquit_dump_start();
+}
+
+// WEFT_HANG_SECONDS: decimal seconds, >= 0 (0: no hang report).
+void read_hang_seconds(debug::Options& opts) {
+  const char* env = std::getenv("WEFT_HANG_SECONDS");
+  if (env == nullptr || env[0] == '\0') return;
+  char* end = nullptr;
+  const double seconds = std::strtod(env, &end);
+  if (end == env || *end != '\0' || !(seconds >= 0) || seconds > 1e9) {
+    std::fprintf(stderr, "weft: WEFT_HANG_SECONDS: '%s' is not a number of seconds\n", env);
+    return;
+  }
+  opts.hang_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000 + 0.5));
 }
 
 // Reads WEFT_DEBUG and WEFT_TRACE once, before main().
@@ -696,15 +728,17 @@ struct StartUp {
         }
         if (item == "deadlock" || item == "all") opts.deadlock = true;
         if (item == "stats" || item == "all") opts.stats = true;
-        if (item != "lock-order" && item != "deadlock" && item != "stats" && item != "all" &&
-            !item.empty()) {
+        if (item == "dump-on-sigquit" || item == "all") opts.dump_on_sigquit = true;
+        if (item != "lock-order" && item != "deadlock" && item != "stats" &&
+            item != "dump-on-sigquit" && item != "all" && !item.empty()) {
           std::fprintf(stderr,
                        "weft: WEFT_DEBUG: unknown tool '%.*s' (known: lock-order[:report|"
-                       ":throw|:abort], deadlock, stats, all)\n",
+                       ":throw|:abort], deadlock, stats, dump-on-sigquit, all)\n",
                        static_cast<int>(item.size()), item.data());
         }
       }
-      any = opts.lock_order || opts.deadlock || opts.stats;
+      any = opts.lock_order || opts.deadlock || opts.stats || opts.dump_on_sigquit;
+      read_hang_seconds(opts);
     }
     // WEFT_LOCK_ORDER_MODE=report|throw|abort overrides a mode given in WEFT_DEBUG.
     if (const char* m = std::getenv("WEFT_LOCK_ORDER_MODE"); m != nullptr && m[0] != '\0') {
@@ -740,6 +774,7 @@ void enable(const Options& opts) { dbg::apply(opts); }
 
 void disable() {
   dbg::watchdog_stop();
+  dbg::sigquit_dump_stop();
   g_debug_flags.store(0);
   // Held stacks are no longer maintained: forget them all, lazily.
   dbg::g_epoch.fetch_add(1);
@@ -753,9 +788,11 @@ Options current_options() {
   o.stats = (f & kDebugStats) != 0;
   o.lock_order_mode = dbg::current_mode();
   o.trace_events_per_thread = dbg::g_trace_capacity.load();
+  o.dump_on_sigquit = dbg::sigquit_dump_on();
   WordLockGuard guard(dbg::config().lock);
   if ((f & kDebugTrace) != 0) o.trace_path = dbg::g_trace_path;
   o.watchdog_interval = dbg::config().interval;
+  o.hang_timeout = dbg::config().hang_timeout;
   return o;
 }
 

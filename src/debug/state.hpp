@@ -74,7 +74,7 @@ struct TraceEvent {
   const NameRec* name;  // interned name of obj, or nullptr
   const void* obj;
   const char* file;
-  std::uint64_t arg;  // put/get: seq; task: task id
+  std::uint64_t arg;  // put/get: seq; task: task id; wait: 1 if for work (idle)
   std::uint64_t arg2; // put/get: depth; wait: timed_out; task: queue wait ns
   std::uint32_t line;
   std::uint32_t tid;  // track: the holder's for holds
@@ -98,6 +98,13 @@ struct ThreadRec {
   bool waiting = false;
   WaitSite wait_site{};
   Nanos wait_since = 0;
+  // For the hang report: the waits since this thread last made progress. A wait that
+  // ends by its timeout and is followed by a wait on the same object at the same site
+  // (a poll: join(100ms) in a loop) continues the stall; any other wait starts anew.
+  Nanos stall_since = 0;            // start of the first wait of the stall
+  std::uint32_t stall_polls = 0;    // timed-out waits repeated in it
+  bool last_wait_timed_out = false;
+  WaitSite last_wait_site{};
   // Tasks running on this thread (innermost last): id, executor, start, queue wait.
   struct Task {
     const void* executor;
@@ -110,6 +117,7 @@ struct ThreadRec {
   std::vector<TraceEvent> ring;
   std::size_t ring_next = 0;
   std::uint64_t dropped = 0;
+  Nanos dropped_until = 0;  // latest end of a dropped event: complete from here on
 
   std::vector<Held>& held_now() noexcept;  // clears held first if the epoch moved on
   void record(const TraceEvent& ev) noexcept;  // mu must be held
@@ -135,9 +143,15 @@ void order_check(ThreadRec& me, const void* obj, ObjKind kind, SourceLoc loc,
 void order_forget(const void* obj) noexcept;
 
 // watchdog.cpp
-void watchdog_start(std::chrono::milliseconds interval);
+// Starts the watchdog (or updates its settings): scans every `interval`; reports a hang
+// after `hang_after` without progress (zero: never).
+void watchdog_start(std::chrono::milliseconds interval, std::chrono::milliseconds hang_after);
 void watchdog_stop();
 std::string dump_text(bool with_cycles);
+// SIGQUIT prints the thread dump (through the report handler, kind "dump") while on.
+void sigquit_dump_start();
+void sigquit_dump_stop();
+bool sigquit_dump_on() noexcept;
 
 // stats.cpp
 void print_stats(std::ostream& out);

@@ -19,7 +19,6 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "debug/state.hpp"
 #include "weft/detail/thread_registry.hpp"
@@ -129,6 +128,7 @@ bool write_trace_file(const std::string& path) {
     std::string name;
     std::vector<TraceEvent> events;
     std::uint64_t dropped;
+    Nanos dropped_until;
   };
   std::vector<ThreadCopy> copies;
   // Threads alive now take their current Thread name (set_name may have renamed them).
@@ -140,7 +140,7 @@ bool write_trace_file(const std::string& path) {
     WordLockGuard reg_guard(registry_lock());
     for (ThreadRec* rec : registry()) {
       WordLockGuard guard(rec->mu);
-      ThreadCopy c{rec->tid, rec->name, {}, rec->dropped};
+      ThreadCopy c{rec->tid, rec->name, {}, rec->dropped, rec->dropped_until};
       if (rec->alive) {
         auto it = current_names.find(rec->ident);
         if (it != current_names.end()) c.name = it->second;
@@ -197,7 +197,8 @@ bool write_trace_file(const std::string& path) {
                              ",\"args\":{\"object\":" + q(obj) + ",\"kind\":" +
                              q(obj_kind_name(ev.kind)) + ",\"address\":" + q(hex(ev.obj)) +
                              ",\"site\":" + q(site) +
-                             ",\"timed_out\":" + (ev.arg2 != 0 ? "true" : "false") + "}}"});
+                             ",\"timed_out\":" + (ev.arg2 != 0 ? "true" : "false") +
+                             (ev.arg != 0 ? ",\"idle\":true" : "") + "}}"});
           break;
         case EvType::hold: {
           const std::string id = std::to_string(++hold_id);
@@ -248,7 +249,9 @@ bool write_trace_file(const std::string& path) {
       }
     }
   }
-  std::ostringstream js;
+  const std::string tmp = path + ".tmp";
+  std::ofstream js(tmp, std::ios::binary | std::ios::trunc);
+  if (!js) return false;
   js << "{\"traceEvents\":[\n";
   js << "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" << pid
      << ",\"tid\":0,\"args\":{\"name\":\"weft\"}}";
@@ -277,17 +280,25 @@ bool write_trace_file(const std::string& path) {
       return a.dur > b.dur;
     });
     for (const Line& l : track) js << ",\n" << l.json;
+    std::vector<Line>().swap(track);  // written: free it
   }
+  // Threads whose buffer dropped events: how many, and from when on their record is
+  // complete; complete_from_ts: from when on every thread's is.
   js << "\n],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":{\"generator\":\"weft\""
      << ",\"events_per_thread\":" << g_trace_capacity.load()
-     << ",\"dropped_events\":" << total_dropped << "}}\n";
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return false;
-    f << js.str();
-    if (!f.flush()) return false;
+     << ",\"dropped_events\":" << total_dropped << ",\"threads\":[";
+  Nanos complete_from = 0;
+  bool first_dropped = true;
+  for (const auto& c : copies) {
+    if (c.dropped == 0) continue;
+    complete_from = std::max(complete_from, c.dropped_until);
+    js << (first_dropped ? "" : ",") << "{\"tid\":" << c.tid << ",\"dropped\":" << c.dropped
+       << ",\"complete_from_ts\":" << us(c.dropped_until) << "}";
+    first_dropped = false;
   }
+  js << "],\"complete_from_ts\":" << us(complete_from) << "}}\n";
+  js.close();
+  if (!js) return false;
   return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 

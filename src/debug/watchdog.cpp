@@ -11,7 +11,21 @@
 // once it has seen the very same waits (same threads, objects and park times) in two
 // consecutive scans, so a wait that ends between the two reads of one snapshot is never
 // reported; each cycle (its threads and objects) is reported once.
+//
+// It also reports a hang: every thread it knows is parked in weft and stalled (parked
+// with no timeout, or polling: the same wait again after its timeout, see ThreadRec),
+// at least one of them is not a daemon, and the same stalls (threads and stall start
+// times) were seen in two consecutive scans, the newest older than hang_after. Each
+// stall is reported once; any progress makes a new one.
+//
+// SIGQUIT: the handler only writes a byte to a pipe (write() is async-signal-safe); a
+// reader thread blocked on the pipe prints the dump.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <map>
@@ -35,6 +49,8 @@ struct View {
   bool daemon = false;
   bool waiting = false;      // parked right now
   ParkedThread park{};
+  Nanos stall_since = 0;   // see ThreadRec (0: not known)
+  std::uint32_t stall_polls = 0;
   std::vector<Held> held;
   std::vector<ThreadRec::Task> tasks;
   std::size_t waits_for = SIZE_MAX;  // index into the snapshot
@@ -75,6 +91,10 @@ Snapshot take_snapshot() {
       v.known = true;
       v.held = rec->held_now();
       v.tasks = rec->tasks;
+      if (rec->waiting) {
+        v.stall_since = rec->stall_since;
+        v.stall_polls = rec->stall_polls;
+      }
       by_ident[v.ident] = s.threads.size();
       s.threads.push_back(std::move(v));
     }
@@ -214,15 +234,36 @@ std::string format_dump(const Snapshot& s, const std::vector<std::vector<std::si
   return out.str();
 }
 
+// Each thread's stall as (ident, start), when every thread is stalled and one of them
+// is not a daemon; empty otherwise.
+using StallKey = std::vector<std::pair<std::uint64_t, Nanos>>;
+StallKey stalled_threads(const Snapshot& s) {
+  StallKey key;
+  bool non_daemon = false;
+  for (const View& v : s.threads) {
+    if (!v.waiting) return {};  // running outside weft: it may wake the others
+    const bool timed = v.park.deadline != kForever;
+    if (timed && v.stall_polls == 0) return {};  // its timeout is still to come
+    non_daemon = non_daemon || !v.daemon;
+    const Nanos since = v.stall_since != 0 ? v.stall_since : to_ns(v.park.since);
+    key.emplace_back(v.ident, since);
+  }
+  if (!non_daemon) return {};
+  std::sort(key.begin(), key.end());
+  return key;
+}
+
 // ---- the watchdog thread ----
 struct Watchdog {
   WordLock lock;  // guards thread and running
   std::thread* thread = nullptr;
   std::atomic<std::uint32_t> stop{0};
   std::atomic<std::int64_t> interval_ms{100};
+  std::atomic<std::int64_t> hang_ms{10000};
   // Only the watchdog thread touches these.
   std::set<std::vector<std::pair<std::uint64_t, Nanos>>> seen_last;
   std::set<std::vector<std::pair<std::uint64_t, const void*>>> reported;
+  StallKey stall_last, stall_reported;
 };
 Watchdog& wd() {
   static auto* w = new Watchdog();
@@ -246,6 +287,24 @@ void scan(Watchdog& w) {
   }
   w.seen_last = std::move(seen_now);
   if (!confirmed.empty()) emit_report("deadlock", format_dump(s, confirmed));
+  // A hang that is a cycle was reported as such (once per cycle).
+  StallKey stall = cycles.empty() ? stalled_threads(s) : StallKey{};
+  const std::int64_t hang_ms = w.hang_ms.load(std::memory_order_relaxed);
+  if (!stall.empty() && hang_ms > 0 && stall == w.stall_last && stall != w.stall_reported) {
+    Nanos newest = 0;
+    for (const auto& t : stall) newest = std::max(newest, t.second);
+    if (s.taken - newest >= hang_ms * 1000000) {
+      w.stall_reported = stall;
+      char head[200];
+      std::snprintf(head, sizeof head,
+                    "weft: hang: every thread has been blocked in weft for %.3f s with no "
+                    "progress (hang_timeout %.3f s, WEFT_HANG_SECONDS)\n",
+                    static_cast<double>(s.taken - newest) / 1e9,
+                    static_cast<double>(hang_ms) / 1e3);
+      emit_report("hang", head + format_dump(s, {}));
+    }
+  }
+  w.stall_last = std::move(stall);
 }
 
 void run(Watchdog& w) {
@@ -265,9 +324,10 @@ std::string dump_text(bool with_cycles) {
   return format_dump(s, with_cycles ? find_cycles(s) : std::vector<std::vector<std::size_t>>{});
 }
 
-void watchdog_start(std::chrono::milliseconds interval) {
+void watchdog_start(std::chrono::milliseconds interval, std::chrono::milliseconds hang_after) {
   Watchdog& w = wd();
   w.interval_ms.store(std::max<std::int64_t>(1, interval.count()));
+  w.hang_ms.store(std::max<std::int64_t>(0, hang_after.count()));
   WordLockGuard guard(w.lock);
   if (w.thread != nullptr) return;
   w.stop.store(0);
@@ -291,6 +351,88 @@ void watchdog_stop() {
     t->join();
   }
   delete t;
+}
+
+// ---- SIGQUIT ----
+namespace {
+
+// The pipe's write end while the handler is installed, else -1. Lock-free, so the
+// handler may read it.
+std::atomic<int> g_sigquit_fd{-1};
+static_assert(std::atomic<int>::is_always_lock_free);
+
+extern "C" void on_sigquit(int) {
+  const int saved = errno;  // async-signal-safe: one atomic load and one write()
+  const int fd = g_sigquit_fd.load(std::memory_order_relaxed);
+  if (fd >= 0) {
+    const char byte = 1;
+    [[maybe_unused]] const auto n = ::write(fd, &byte, 1);  // full pipe: one dump is pending
+  }
+  errno = saved;
+}
+
+struct SigQuit {
+  WordLock lock;  // guards everything below
+  int read_fd = -1, write_fd = -1;
+  bool installed = false;
+  struct sigaction previous {};
+};
+SigQuit& sq() {
+  static auto* s = new SigQuit();  // leaked: its reader thread runs until the process ends
+  return *s;
+}
+
+// Blocks on the pipe; one dump per wake-up (bytes that arrived meanwhile are merged).
+void sigquit_reader(int fd) {
+  char buf[64];
+  for (;;) {
+    const auto n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      emit_report("dump", dump_text(true));
+    } else if (n == 0 || errno != EINTR) {
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+void sigquit_dump_start() {
+  SigQuit& q = sq();
+  WordLockGuard guard(q.lock);
+  if (q.installed) return;
+  if (q.read_fd < 0) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+      std::fprintf(stderr, "weft: dump-on-sigquit: no pipe (errno %d): SIGQUIT left alone\n", errno);
+      return;
+    }
+    ::fcntl(fds[1], F_SETFL, ::fcntl(fds[1], F_GETFL) | O_NONBLOCK);
+    q.read_fd = fds[0];
+    q.write_fd = fds[1];
+    std::thread(sigquit_reader, fds[0]).detach();
+  }
+  g_sigquit_fd.store(q.write_fd, std::memory_order_relaxed);
+  struct sigaction act {};
+  act.sa_handler = on_sigquit;
+  sigemptyset(&act.sa_mask);
+  act.sa_flags = SA_RESTART;
+  if (::sigaction(SIGQUIT, &act, &q.previous) == 0) q.installed = true;
+}
+
+void sigquit_dump_stop() {
+  SigQuit& q = sq();
+  WordLockGuard guard(q.lock);
+  if (!q.installed) return;
+  ::sigaction(SIGQUIT, &q.previous, nullptr);
+  g_sigquit_fd.store(-1, std::memory_order_relaxed);
+  q.installed = false;
+}
+
+bool sigquit_dump_on() noexcept {
+  SigQuit& q = sq();
+  WordLockGuard guard(q.lock);
+  return q.installed;
 }
 
 }  // namespace weft::detail::dbg

@@ -1,19 +1,24 @@
-// The HTML timeline: one page, its data as inline JSON, drawn as inline SVG by an inline
+// SPDX-License-Identifier: Apache-2.0
+// The HTML timeline: one page, its data as inline JSON, drawn on a <canvas> by an inline
 // script. No external resource, so it opens offline and from any file path.
 //
 // Layout (here, not in the script): within a lane, spans (waits, tasks, puts, gets) are
-// stacked by nesting depth; lock holds, which need not nest, get the first free row under
-// them. Every string reaches the page through JSON.parse and textContent only.
+// stacked by nesting depth, so the spans of one row never overlap; lock holds, which need
+// not nest, get the first free row under them, the holds of weft's internal locks
+// ("<queue>.mutex") in rows of their own below (the page can hide them). Spans are
+// written per lane in time order, so the script finds the spans in view of a row by
+// binary search, and draws the ones narrower than a pixel as one column per pixel.
+// Every string reaches the page through JSON.parse and textContent only.
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <numeric>
+#include <ostream>
 
 #include "weft_trace.hpp"
 
 namespace weft_trace {
 namespace {
-
-using nlohmann::json;
 
 std::string html_escape(const std::string& s) {
   std::string out;
@@ -29,49 +34,142 @@ std::string html_escape(const std::string& s) {
   return out;
 }
 
-// JSON text that is safe inside <script type="application/json">.
-std::string script_safe(const json& j) {
-  std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '<') {
-      out += "\\u003c";  // no "</script>" or "<!--" can appear
+// JSON text written straight to the page, safe inside <script type="application/json">
+// ('<' is escaped, so no "</script>" or "<!--" can appear). The strings come from a
+// parsed JSON file, so they are valid UTF-8.
+class JsonOut {
+ public:
+  explicit JsonOut(std::ostream& out) : out_(out) {}
+  void raw(std::string_view s) { out_.write(s.data(), static_cast<std::streamsize>(s.size())); }
+  void str(std::string_view s) {
+    out_.put('"');
+    for (const char c : s) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '"' || c == '\\') {
+        out_.put('\\');
+        out_.put(c);
+      } else if (c == '\n') {
+        raw("\\n");
+      } else if (u < 0x20 || c == '<') {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", u);
+        raw(buf);
+      } else {
+        out_.put(c);
+      }
+    }
+    out_.put('"');
+  }
+  void num(double v) {  // microseconds: nanosecond precision
+    char buf[40];
+    const int n = std::snprintf(buf, sizeof buf, "%.3f", v);
+    std::string_view s(buf, static_cast<std::size_t>(n));
+    while (s.size() > 1 && s.back() == '0') s.remove_suffix(1);
+    if (s.back() == '.') s.remove_suffix(1);
+    raw(s);
+  }
+  void num(std::uint64_t v) { raw(std::to_string(v)); }
+  void num(int v) { raw(std::to_string(v)); }
+  void sep(bool& first) {
+    if (!first) out_.put(',');
+    first = false;
+  }
+
+ private:
+  std::ostream& out_;
+};
+
+constexpr int kInternal = 8, kIdle = 16, kTimedOut = 32;  // flags beside the category
+
+int flags_of(const Span& s) {
+  return static_cast<int>(s.cat) | (s.internal ? kInternal : 0) | (s.idle ? kIdle : 0) |
+         (s.timed_out ? kTimedOut : 0);
+}
+
+struct LaneRows {
+  int spans = 1, holds = 0, internal_holds = 0;
+};
+
+// Orders `v` (spans or holds) per lane by time, parents first, and fills Span::depth.
+// Spans nest; holds (grouped: the program's locks, then weft's internal ones) take the
+// first free row of their group.
+std::vector<std::size_t> layout(std::vector<Span>& v, bool holds, const std::map<int, std::size_t>& lane_of,
+                                std::vector<LaneRows>& rows) {
+  std::vector<std::size_t> order(v.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const Span& x = v[a];
+    const Span& y = v[b];
+    if (x.tid != y.tid) return x.tid < y.tid;
+    if (x.ts != y.ts) return x.ts < y.ts;
+    return x.dur > y.dur;
+  });
+  std::vector<double> open;       // spans: ends of the enclosing spans
+  std::vector<double> row_end[2];  // holds: end of each row, per group
+  int tid = 0;
+  bool first = true;
+  for (const std::size_t i : order) {
+    Span& s = v[i];
+    if (first || s.tid != tid) {
+      open.clear();
+      row_end[0].clear();
+      row_end[1].clear();
+      tid = s.tid;
+      first = false;
+    }
+    const auto lane = lane_of.find(s.tid);
+    if (lane == lane_of.end()) continue;
+    LaneRows& r = rows[lane->second];
+    if (!holds) {
+      while (!open.empty() && s.ts >= open.back() && !(s.dur == 0 && s.ts == open.back()))
+        open.pop_back();
+      s.depth = static_cast<int>(open.size());
+      open.push_back(s.ts + s.dur);
+      r.spans = std::max(r.spans, s.depth + 1);
     } else {
-      out += s[i];
+      auto& ends = row_end[s.internal ? 1 : 0];
+      std::size_t k = 0;
+      while (k < ends.size() && ends[k] > s.ts) ++k;
+      if (k == ends.size()) ends.push_back(0);
+      ends[k] = s.ts + s.dur;
+      s.depth = static_cast<int>(k);
+      int& n = s.internal ? r.internal_holds : r.holds;
+      n = std::max(n, static_cast<int>(k) + 1);
     }
   }
-  return out;
+  return order;
 }
 
-std::string details(const Span& s, const std::string& lane) {
-  std::string d = s.name + "\nthread: " + lane;
-  if (s.args.is_object()) {
-    for (const auto& [k, v] : s.args.items()) d += "\n" + k + ": " + (v.is_string() ? v.get<std::string>() : v.dump());
-  }
-  return d;
-}
-
-const char* kPage = R"PAGE(<!DOCTYPE html>
+const char* kHead = R"PAGE(<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 <title>@TITLE@</title>
+<script>
+"use strict";
+// Errors of this page are shown on it (weft's tests fail on any).
+window.weftErrors = [];
+function weftError(text) {
+  window.weftErrors.push(String(text));
+  const e = document.getElementById("errors");
+  if (e) { e.textContent += text + "\n"; e.style.display = "block"; }
+}
+window.addEventListener("error", (e) => weftError("error: " + e.message + " (line " + e.lineno + ")"));
+window.addEventListener("unhandledrejection", (e) => weftError("unhandled rejection: " + e.reason));
+</script>
 <style>
  body{font:13px system-ui,sans-serif;margin:0;color:#222;background:#fafafa}
- header{padding:8px 12px;background:#263238;color:#fff;display:flex;gap:16px;align-items:center;flex-wrap:wrap}
+ header{padding:8px 12px;background:#263238;color:#fff;display:flex;gap:14px;align-items:center;flex-wrap:wrap}
  header h1{font-size:15px;margin:0}
  header button{font:inherit;padding:2px 8px}
+ header label{white-space:nowrap}
  .legend span{display:inline-block;width:12px;height:10px;margin:0 4px 0 10px;vertical-align:middle}
+ #notice{padding:6px 12px;background:#fff3cd;color:#664d03;display:none}
+ #errors{padding:6px 12px;background:#f8d7da;color:#58151c;display:none;margin:0}
  #wrap{position:relative;overflow:hidden;border-bottom:1px solid #ccc;cursor:grab;background:#fff}
  #wrap.drag{cursor:grabbing}
- svg text{font:11px system-ui,sans-serif;fill:#222}
- .lane-bg{fill:#f4f6f8}.lane-bg.odd{fill:#fff}
- .lane-label{font-weight:600}
- rect.wait{fill:#e4572e}rect.task{fill:#54a24b}rect.queue{fill:#9d755d}rect.other{fill:#999}
- rect.hold{fill:#4c78a8;fill-opacity:.75}
- rect.span:hover,rect.hold:hover{stroke:#000;stroke-width:1}
- line.flow{stroke:#555;stroke-width:1;marker-end:url(#arrow)}
- polyline.counter{fill:none;stroke:#8e44ad;stroke-width:1.5}
+ #timeline{display:block}
+ #labels div{position:absolute;left:6px;width:160px;overflow:hidden;white-space:nowrap;text-overflow:ellipsis;font-weight:600;font-size:11px;pointer-events:none}
+ #labels div.counter{font-weight:400}
  #tip{position:absolute;display:none;pointer-events:none;background:#263238;color:#fff;padding:6px 8px;border-radius:4px;white-space:pre;font:12px ui-monospace,monospace;z-index:2;max-width:640px;overflow:hidden}
  #summary{padding:8px 12px}
  #summary table{border-collapse:collapse;margin:6px 0}
@@ -80,99 +178,260 @@ const char* kPage = R"PAGE(<!DOCTYPE html>
 </style></head>
 <body>
 <header><h1 id="title"></h1>
- <span class="legend"><span style="background:#e4572e"></span>wait<span style="background:#4c78a8"></span>lock held<span style="background:#54a24b"></span>task<span style="background:#9d755d"></span>put/get<span style="background:#555;height:2px"></span>hand-off</span>
- <span><button id="zin">+</button> <button id="zout">&minus;</button> <button id="zreset">all</button> <span id="range"></span></span>
+ <span class="legend"><span style="background:#e4572e"></span>wait<span style="background:#f2b8a2"></span>idle wait<span style="background:#4c78a8"></span>lock held<span style="background:#54a24b"></span>task<span style="background:#9d755d"></span>put/get<span style="background:#555;height:2px"></span>hand-off</span>
+ <span><button id="zin">+</button> <button id="zout">&minus;</button> <button id="zreset">all</button> <button id="zwhole" style="display:none">whole trace</button> <span id="range"></span></span>
+ <label><input type="checkbox" id="show-flows"> hand-off arrows</label>
+ <label><input type="checkbox" id="show-internal"> weft's internal locks</label>
  <span style="opacity:.8">wheel: zoom at the pointer &middot; drag: pan &middot; hover: details</span>
 </header>
-<div id="wrap"><svg id="timeline" xmlns="http://www.w3.org/2000/svg"></svg><div id="tip"></div></div>
+<div id="notice"></div>
+<pre id="errors"></pre>
+<div id="wrap"><canvas id="timeline"></canvas><div id="labels"></div><div id="tip"></div></div>
+<div id="status"></div>
 <div id="summary"></div>
-<script type="application/json" id="data">@DATA@</script>
+<script type="application/json" id="data">)PAGE";
+
+const char* kTail = R"PAGE(</script>
 <script>
 "use strict";
 const D = JSON.parse(document.getElementById("data").textContent);
-const NS = "http://www.w3.org/2000/svg";
-const svg = document.getElementById("timeline"), wrap = document.getElementById("wrap"), tip = document.getElementById("tip");
-const LABEL = 170, ROW = 16, GAP = 8, AXIS = 24;
-let v0 = D.start, v1 = Math.max(D.end, D.start + 1);
+const S = D.strings;
+const canvas = document.getElementById("timeline"), ctx = canvas.getContext("2d");
+const wrap = document.getElementById("wrap"), tip = document.getElementById("tip"), labels = document.getElementById("labels");
+const showFlows = document.getElementById("show-flows"), showInternal = document.getElementById("show-internal");
+const LABEL = 170, ROW = 16, GAP = 8, AXIS = 24, COUNTER_H = 32, STRIDE = 8;
+const WAIT = 0, TASK = 1, QUEUE = 2, HOLD = 3, OTHER = 4, INTERNAL = 8, IDLE = 16, TIMED_OUT = 32;
+const CAT_NAMES = ["wait", "task", "queue", "hold", "other"];
+// Colours by index: the categories, then an idle wait.
+const COLORS = ["#e4572e", "#54a24b", "#9d755d", "#4c78a8", "#999999", "#f2b8a2"];
+// Which colour a pixel column of many narrow spans takes: the highest rank.
+const RANK = [5, 3, 2, 1, 0, 4];
+const colorIndex = (flags) => ((flags & 7) === WAIT && (flags & IDLE)) ? 5 : (flags & 7);
 document.getElementById("title").textContent = "weft timeline: " + D.title;
-function el(name, attrs, parent, text) {
-  const e = document.createElementNS(NS, name);
-  for (const k in attrs) e.setAttribute(k, attrs[k]);
-  if (text !== undefined) e.textContent = text;
-  parent.appendChild(e);
-  return e;
-}
+showFlows.checked = D.flows.length / 4 <= 2000;  // thousands of arrows hide the lanes
+showInternal.checked = false;
+
 function fmt(us) {
   const a = Math.abs(us);
   if (a >= 1e6) return (us / 1e6).toFixed(3) + " s";
   if (a >= 1e3) return (us / 1e3).toFixed(3) + " ms";
   return us.toFixed(3) + " \u00b5s";
 }
-// Lane geometry.
-let y = AXIS;
-const laneY = [], laneH = [];
-D.lanes.forEach((l, i) => {
-  const rows = Math.max(1, l.rows);
-  laneY.push(y); laneH.push(rows * ROW + GAP); y += rows * ROW + GAP;
-});
-const counterY = y;
-y += D.counters.length * (ROW * 2 + GAP);
-const height = y + 4;
-function render() {
-  const width = Math.max(600, wrap.clientWidth || 1200);
-  const plot = width - LABEL - 10;
-  const sx = (t) => LABEL + (t - v0) / (v1 - v0) * plot;
-  svg.setAttribute("width", width); svg.setAttribute("height", height);
-  svg.textContent = "";
-  const defs = el("defs", {}, svg);
-  const m = el("marker", {id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: "auto-start-reverse"}, defs);
-  el("path", {d: "M0,0 L10,5 L0,10 z", fill: "#555"}, m);
-  // Axis.
-  const span = v1 - v0, step = Math.pow(10, Math.floor(Math.log10(span / 8)));
-  const nice = [1, 2, 5, 10].map(k => k * step).find(s => span / s <= 10) || step * 10;
-  for (let t = D.start + Math.ceil((v0 - D.start) / nice) * nice; t <= v1; t += nice) {
-    const x = sx(t);
-    el("line", {x1: x, x2: x, y1: AXIS - 6, y2: height, stroke: "#e3e3e3"}, svg);
-    el("text", {x: x + 2, y: AXIS - 10}, svg, fmt(t - D.start));
+// First index i in the non-decreasing array a with a[i] >= x.
+function lowerBound(a, x) {
+  let lo = 0, hi = a.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (a[mid] < x) lo = mid + 1; else hi = mid; }
+  return lo;
+}
+
+// Rows: the items of each row, in time order (they never overlap within a row), with a
+// running maximum of their ends for the binary search.
+// rowOf(item index) -> the item's row within its lane.
+function makeRows(src, rowCount, rowOf) {
+  const lists = D.lanes.map((l) => Array.from({length: rowCount(l)}, () => []));
+  for (let i = 0; i < src.length; i += STRIDE) {
+    const list = lists[src[i]] && lists[src[i]][rowOf(i)];
+    if (list) list.push(i);
   }
-  D.lanes.forEach((l, i) => {
-    const g = el("g", {class: "lane", "data-name": l.name}, svg);
-    el("rect", {class: "lane-bg" + (i % 2 ? " odd" : ""), x: 0, y: laneY[i], width: width, height: laneH[i]}, g);
-    el("text", {class: "lane-label", x: 6, y: laneY[i] + 12}, g, l.name);
+  return lists.map((rows) => rows.map((items) => {
+    const n = items.length, start = new Float64Array(n), endMax = new Float64Array(n), at = new Int32Array(n);
+    let m = -Infinity;
+    for (let k = 0; k < n; k++) {
+      const i = items[k];
+      start[k] = src[i + 1]; m = Math.max(m, src[i + 1] + src[i + 2]); endMax[k] = m; at[k] = i;
+    }
+    return {src, start, endMax, at};
+  }));
+}
+const spanRows = makeRows(D.spans, (l) => l[1], (i) => D.spans[i + 3]);
+// Hold rows: the program's locks first, then weft's internal ones.
+const holdRows = makeRows(D.holds, (l) => l[2] + l[3],
+                          (i) => D.holds[i + 3] + ((D.holds[i + 4] & INTERNAL) ? D.lanes[D.holds[i]][2] : 0));
+const counterMax = D.counters.map((c) => { let m = 1; for (let k = 1; k < c[1].length; k += 2) if (c[1][k] > m) m = c[1][k]; return m; });
+
+let v0 = D.from, v1 = Math.max(D.end, D.from + 1);
+let laneY = [], laneH = [], countersY = 0, height = 0, laneRowsShown = [];
+function layout() {
+  let y = AXIS;
+  laneY = []; laneH = []; laneRowsShown = [];
+  D.lanes.forEach((l) => {
+    const rows = Math.max(1, l[1] + l[2] + (showInternal.checked ? l[3] : 0));
+    laneY.push(y); laneH.push(rows * ROW + GAP); laneRowsShown.push(rows); y += rows * ROW + GAP;
   });
-  const clipL = LABEL, clipR = width;
-  function bar(cls, i, lane, row, ts, dur, h) {
-    let x0 = sx(ts), x1 = sx(ts + dur);
-    if (x1 < clipL || x0 > clipR) return;
-    x0 = Math.max(x0, clipL - 1); x1 = Math.min(x1, clipR + 1);
-    el("rect", {class: cls, "data-i": i, x: x0, y: laneY[lane] + row * ROW + 2, width: Math.max(1, x1 - x0), height: h}, svg);
-  }
-  D.spans.forEach((s, i) => bar("span " + s[4], "s" + i, s[0], s[3], s[1], s[2], ROW - 3));
-  D.holds.forEach((h, i) => bar("hold", "h" + i, h[0], h[3], h[1], h[2], ROW - 5));
-  D.flows.forEach((f) => {
-    const x0 = sx(f[1]), x1 = sx(f[3]);
-    if (Math.max(x0, x1) < clipL || Math.min(x0, x1) > clipR) return;
-    el("line", {class: "flow", x1: x0, y1: laneY[f[0]] + ROW / 2, x2: x1, y2: laneY[f[2]] + ROW / 2}, svg);
+  countersY = y;
+  y += D.counters.length * (COUNTER_H + GAP);
+  height = y + 4;
+  labels.textContent = "";
+  D.lanes.forEach((l, i) => {
+    const d = document.createElement("div");
+    d.className = "lane"; d.dataset.name = l[0]; d.textContent = l[0];
+    if (l[4]) d.title = l[4] + " older events dropped; complete from +" + fmt(l[5]);
+    d.style.top = (laneY[i] + 2) + "px"; labels.appendChild(d);
   });
   D.counters.forEach((c, i) => {
-    const top = counterY + i * (ROW * 2 + GAP);
-    const g = el("g", {class: "counter-lane"}, svg);
-    el("rect", {class: "lane-bg", x: 0, y: top, width: width, height: ROW * 2}, g);
-    el("text", {x: 6, y: top + 12}, g, c.name);
-    const max = Math.max(1, ...c.points.map(p => p[1]));
-    let pts = "", last = 0;
-    c.points.forEach(p => {
-      const x = Math.min(Math.max(sx(p[0]), clipL), clipR), yv = top + ROW * 2 - 2 - (p[1] / max) * (ROW * 2 - 4);
-      pts += (pts ? x + "," + last + " " : "") + x + "," + yv + " ";
-      last = yv;
-    });
-    if (pts) el("polyline", {class: "counter", points: pts + clipR + "," + last}, g);
-    el("text", {x: LABEL - 40, y: top + 12}, g, "max " + max);
+    const d = document.createElement("div");
+    d.className = "counter"; d.textContent = c[0] + " (max " + counterMax[i] + ")";
+    d.style.top = (countersY + i * (COUNTER_H + GAP) + 2) + "px"; labels.appendChild(d);
   });
-  document.getElementById("range").textContent = fmt(v0 - D.start) + " \u2013 " + fmt(v1 - D.start);
 }
+
+let cover = new Float32Array(0), colorAt = new Int8Array(0), touched = new Int32Array(0);
+const drawn = {wait: 0, task: 0, queue: 0, hold: 0, other: 0, columns: 0, flows: 0};
+function drawRow(row, y, h, width, scale) {
+  const {src, start, endMax, at} = row, n = start.length;
+  let count = 0;
+  for (let k = lowerBound(endMax, v0); k < n; k++) {
+    const s = start[k];
+    if (s > v1) break;
+    const i = at[k], flags = src[i + 4];
+    if ((flags & INTERNAL) && !showInternal.checked) continue;
+    let x0 = LABEL + (s - v0) * scale, x1 = x0 + src[i + 2] * scale;
+    if (x1 < LABEL) continue;
+    if (x0 < LABEL) x0 = LABEL;
+    if (x1 > width) x1 = width;
+    const c = colorIndex(flags);
+    if (x1 - x0 >= 1.5) {
+      ctx.fillStyle = COLORS[c];
+      ctx.fillRect(x0, y, x1 - x0, h);
+      drawn[CAT_NAMES[flags & 7]]++;
+    } else {  // narrower than a pixel or two: summed into its pixel column
+      const px = x0 | 0;
+      if (cover[px] === 0) { touched[count++] = px; colorAt[px] = c; }
+      else if (RANK[c] > RANK[colorAt[px]]) colorAt[px] = c;
+      cover[px] += Math.max(x1 - x0, 0.1);
+      drawn[CAT_NAMES[flags & 7]]++;
+    }
+  }
+  for (let j = 0; j < count; j++) {
+    const px = touched[j];
+    ctx.globalAlpha = Math.min(1, 0.4 + cover[px]);
+    ctx.fillStyle = COLORS[colorAt[px]];
+    ctx.fillRect(px, y, 1, h);
+    cover[px] = 0;
+  }
+  ctx.globalAlpha = 1;
+  drawn.columns += count;
+}
+
+function render() {
+  const width = Math.max(600, wrap.clientWidth || 1200), dpr = window.devicePixelRatio || 1;
+  if (cover.length < width + 2) { cover = new Float32Array(width + 2); colorAt = new Int8Array(width + 2); touched = new Int32Array(width + 2); }
+  canvas.width = Math.round(width * dpr); canvas.height = Math.round(height * dpr);
+  canvas.style.width = width + "px"; canvas.style.height = height + "px";
+  wrap.style.height = height + "px";
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, width, height);
+  for (const k in drawn) drawn[k] = 0;
+  const plot = width - LABEL - 10, scale = plot / (v1 - v0);
+  const sx = (t) => LABEL + (t - v0) * scale;
+  D.lanes.forEach((l, i) => { ctx.fillStyle = i % 2 ? "#fff" : "#f4f6f8"; ctx.fillRect(0, laneY[i], width, laneH[i]); });
+  // Axis: a tick every 1, 2 or 5 times a power of ten.
+  const span = v1 - v0, step = Math.pow(10, Math.floor(Math.log10(span / 8)));
+  const nice = [1, 2, 5, 10].map((k) => k * step).find((s) => span / s <= 10) || step * 10;
+  ctx.font = "11px system-ui,sans-serif"; ctx.strokeStyle = "#e3e3e3"; ctx.lineWidth = 1;
+  for (let t = Math.ceil(v0 / nice) * nice, n = 0; t <= v1 && n < 50; t += nice, n++) {
+    const x = Math.round(sx(t)) + 0.5;
+    ctx.beginPath(); ctx.moveTo(x, AXIS - 6); ctx.lineTo(x, height); ctx.stroke();
+    ctx.fillStyle = "#222"; ctx.fillText(fmt(t), x + 2, AXIS - 10);
+  }
+  ctx.save();
+  ctx.beginPath(); ctx.rect(LABEL, 0, width - LABEL, height); ctx.clip();
+  D.lanes.forEach((l, lane) => {
+    const y = laneY[lane] + 2;
+    spanRows[lane].forEach((row, r) => drawRow(row, y + r * ROW, ROW - 3, width, scale));
+    const rows = holdRows[lane], own = l[2];
+    rows.forEach((row, r) => {
+      if (r >= own && !showInternal.checked) return;
+      drawRow(row, y + (l[1] + r) * ROW, ROW - 5, width, scale);
+    });
+  });
+  if (showFlows.checked) drawFlows(width, sx);
+  drawCounters(width, sx, scale);
+  ctx.restore();
+  document.getElementById("range").textContent = fmt(v0) + " \u2013 " + fmt(v1);
+  const st = document.getElementById("status");
+  for (const k in drawn) st.dataset[k] = drawn[k];
+}
+
+// One arrow per (from lane, to lane, pixel column of its start): thousands of hand-offs
+// in a pixel draw as one.
+function drawFlows(width, sx) {
+  const F = D.flows, seen = new Set();
+  ctx.strokeStyle = "rgba(60,60,60,0.55)"; ctx.fillStyle = "rgba(60,60,60,0.8)"; ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (let i = 0; i < F.length; i += 4) {
+    const x0 = sx(F[i + 1]), x1 = sx(F[i + 3]);
+    if (Math.max(x0, x1) < LABEL || Math.min(x0, x1) > width) continue;
+    const key = (F[i] * 4096 + F[i + 2]) * 65536 + Math.round(x0);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const y0 = laneY[F[i]] + ROW / 2, y1 = laneY[F[i + 2]] + ROW / 2;
+    ctx.moveTo(x0, y0); ctx.lineTo(x1, y1);
+    const a = Math.atan2(y1 - y0, x1 - x0);
+    ctx.moveTo(x1, y1); ctx.lineTo(x1 - 6 * Math.cos(a - 0.4), y1 - 6 * Math.sin(a - 0.4));
+    ctx.moveTo(x1, y1); ctx.lineTo(x1 - 6 * Math.cos(a + 0.4), y1 - 6 * Math.sin(a + 0.4));
+    drawn.flows++;
+  }
+  ctx.stroke();
+}
+
+// Each counter as one bar per pixel column: the highest value in it.
+function drawCounters(width, sx, scale) {
+  D.counters.forEach((c, ci) => {
+    const P = c[1], top = countersY + ci * (COUNTER_H + GAP), max = counterMax[ci];
+    ctx.fillStyle = "#f4f6f8"; ctx.fillRect(LABEL, top, width - LABEL, COUNTER_H);
+    ctx.fillStyle = "#8e44ad";
+    const n = P.length / 2;
+    let lo = 0, hi = n;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (P[2 * mid] < v0) lo = mid + 1; else hi = mid; }
+    let value = lo > 0 ? P[2 * (lo - 1) + 1] : 0, px = LABEL, colMax = value;
+    const bar = (x0, x1, v) => { const h = (v / max) * (COUNTER_H - 4); if (x1 > x0 && h > 0) ctx.fillRect(x0, top + COUNTER_H - 2 - h, x1 - x0, h); };
+    for (let k = lo; k < n && P[2 * k] <= v1; k++) {
+      const x = Math.floor(sx(P[2 * k]));
+      if (x > px) { bar(px, px + 1, colMax); bar(px + 1, x, value); px = x; colMax = value; }
+      value = P[2 * k + 1];
+      if (value > colMax) colMax = value;
+    }
+    bar(px, px + 1, colMax); bar(px + 1, width, value);
+  });
+}
+
+// The item under the pointer: lane and row from y, then a binary search in the row.
+function itemAt(x, y) {
+  const width = Math.max(600, wrap.clientWidth || 1200), scale = (width - LABEL - 10) / (v1 - v0);
+  const lane = laneY.findIndex((ly, i) => y >= ly && y < ly + laneH[i]);
+  if (lane < 0 || x < LABEL) return null;
+  const r = Math.floor((y - laneY[lane] - 2) / ROW), l = D.lanes[lane];
+  const row = r < l[1] ? spanRows[lane][r] : holdRows[lane][r - l[1]];
+  if (!row || (r - l[1] >= l[2] && !showInternal.checked)) return null;
+  const t = v0 + (x - LABEL) / scale, tol = 3 / scale;
+  let best = null;
+  for (let k = lowerBound(row.endMax, t - tol); k < row.start.length && row.start[k] <= t + tol; k++) {
+    const i = row.at[k], flags = row.src[i + 4];
+    if ((flags & INTERNAL) && !showInternal.checked) continue;
+    if (row.src[i + 1] + row.src[i + 2] + tol >= t) { best = i; if (row.src[i + 1] <= t) break; }
+  }
+  return best === null ? null : {src: row.src, i: best, lane};
+}
+wrap.addEventListener("mousemove", (e) => {
+  if (drag) return;
+  const r = wrap.getBoundingClientRect(), hit = itemAt(e.clientX - r.left, e.clientY - r.top);
+  if (!hit) { tip.style.display = "none"; return; }
+  const {src, i} = hit, flags = src[i + 4];
+  let text = S[src[i + 5]] + "\nthread: " + D.lanes[hit.lane][0] + "\nstart: +" + fmt(src[i + 1]) + "\nduration: " + fmt(src[i + 2]);
+  if (S[src[i + 6]]) text += "\nsite: " + S[src[i + 6]];
+  if (flags & IDLE) text += "\nidle: waits for work";
+  if (flags & TIMED_OUT) text += "\ntimed out";
+  if (src[i + 7]) text += "\n" + src[i + 7];
+  tip.textContent = text;
+  tip.style.display = "block";
+  tip.style.left = Math.min(e.clientX - r.left + 12, r.width - 300) + "px";
+  tip.style.top = (e.clientY - r.top + 12) + "px";
+});
+wrap.addEventListener("mouseleave", () => { tip.style.display = "none"; });
+
 function zoom(factor, at) {
-  const width = wrap.clientWidth || 1200, plot = width - LABEL - 10;
+  const plot = (wrap.clientWidth || 1200) - LABEL - 10;
   const t = v0 + Math.max(0, Math.min(1, (at - LABEL) / plot)) * (v1 - v0);
   const nv = Math.max(0.01, (v1 - v0) * factor);
   v0 = t - (t - v0) * factor; v1 = v0 + nv;
@@ -180,7 +439,7 @@ function zoom(factor, at) {
 }
 wrap.addEventListener("wheel", (e) => { e.preventDefault(); zoom(e.deltaY < 0 ? 0.8 : 1.25, e.offsetX); }, {passive: false});
 let drag = null;
-wrap.addEventListener("mousedown", (e) => { drag = {x: e.clientX, v0, v1}; wrap.classList.add("drag"); });
+wrap.addEventListener("mousedown", (e) => { drag = {x: e.clientX, v0, v1}; wrap.classList.add("drag"); tip.style.display = "none"; });
 window.addEventListener("mouseup", () => { drag = null; wrap.classList.remove("drag"); });
 window.addEventListener("mousemove", (e) => {
   if (!drag) return;
@@ -188,140 +447,200 @@ window.addEventListener("mousemove", (e) => {
   const dt = (e.clientX - drag.x) / plot * (drag.v1 - drag.v0);
   v0 = drag.v0 - dt; v1 = drag.v1 - dt; render();
 });
-document.getElementById("zin").onclick = () => zoom(0.5, LABEL + ((wrap.clientWidth || 1200) - LABEL) / 2);
-document.getElementById("zout").onclick = () => zoom(2, LABEL + ((wrap.clientWidth || 1200) - LABEL) / 2);
-document.getElementById("zreset").onclick = () => { v0 = D.start; v1 = Math.max(D.end, D.start + 1); render(); };
-svg.addEventListener("mousemove", (e) => {
-  const i = e.target.getAttribute && e.target.getAttribute("data-i");
-  if (!i) { tip.style.display = "none"; return; }
-  const rec = i[0] === "s" ? D.spans[+i.slice(1)] : D.holds[+i.slice(1)];
-  const start = rec[1] - D.start, dur = rec[2];
-  tip.textContent = rec[5] + "\nstart: +" + fmt(start) + "\nduration: " + fmt(dur);
-  tip.style.display = "block";
-  const r = wrap.getBoundingClientRect();
-  tip.style.left = Math.min(e.clientX - r.left + 12, r.width - 300) + "px";
-  tip.style.top = (e.clientY - r.top + 12) + "px";
-});
-svg.addEventListener("mouseleave", () => { tip.style.display = "none"; });
+const middle = () => LABEL + ((wrap.clientWidth || 1200) - LABEL) / 2;
+document.getElementById("zin").onclick = () => zoom(0.5, middle());
+document.getElementById("zout").onclick = () => zoom(2, middle());
+document.getElementById("zreset").onclick = () => { v0 = D.from; v1 = Math.max(D.end, D.from + 1); render(); };
+document.getElementById("zwhole").onclick = () => { v0 = 0; v1 = Math.max(D.end, 1); render(); };
+showFlows.onchange = render;
+showInternal.onchange = () => { layout(); render(); };
 window.addEventListener("resize", render);
+
+if (D.dropped) {
+  const n = document.getElementById("notice");
+  const wrapped = D.lanes.filter((l) => l[4]).map((l) => "\u201c" + l[0] + "\u201d " + l[4]).join(", ");
+  n.textContent = D.dropped + " older events were dropped (per-thread trace buffers full: " + wrapped + "). " +
+    "The view starts at +" + fmt(D.from) + ", from where every thread's record is complete; \u201cwhole trace\u201d shows the earlier events that were kept.";
+  n.style.display = "block";
+  document.getElementById("zwhole").style.display = "";
+}
 // Summary.
 (function () {
-  const s = document.getElementById("summary"), S = D.summary;
+  const s = document.getElementById("summary"), M = D.summary;
   const h = document.createElement("h2"); h.textContent = "Summary"; s.appendChild(h);
   const p = document.createElement("p");
-  p.textContent = D.lanes.length + " threads, " + fmt(D.end - D.start) + " traced; " + S.waits + " waits, " + D.holds.length + " lock holds, " + S.tasks + " tasks, " + D.flows.length + " queue hand-offs" + (D.dropped ? "; " + D.dropped + " older events dropped (buffers full)" : "") + ".";
+  p.textContent = D.lanes.length + " threads, " + fmt(D.end) + " traced; " + M.waits + " waits, " + D.holds.length / STRIDE + " lock holds, " + M.tasks + " tasks, " + D.flows.length / 4 + " queue hand-offs" + (D.dropped ? "; " + D.dropped + " older events dropped (buffers full)" : "") + ".";
   s.appendChild(p);
   const t = document.createElement("table");
-  const head = t.insertRow(); ["object", "waits", "total wait", "max wait"].forEach(x => { const th = document.createElement("th"); th.textContent = x; head.appendChild(th); });
-  S.top.forEach(w => { const r = t.insertRow(); [w.object, w.count, fmt(w.total), fmt(w.max)].forEach((x, k) => { const c = r.insertCell(); c.textContent = x; if (k) c.className = "n"; }); });
+  const head = t.insertRow(); ["object", "waits", "total wait", "max wait"].forEach((x) => { const th = document.createElement("th"); th.textContent = x; head.appendChild(th); });
+  M.top.forEach((w) => { const r = t.insertRow(); [w.object, w.count, fmt(w.total), fmt(w.max)].forEach((x, k) => { const c = r.insertCell(); c.textContent = x; if (k) c.className = "n"; }); });
   const cap = document.createElement("p"); cap.textContent = "Top waits by object:"; s.appendChild(cap); s.appendChild(t);
   const l = document.createElement("p");
-  l.textContent = "Longest single wait: " + (S.longest ? fmt(S.longest.dur) + " on " + S.longest.object + " by \u201c" + S.longest.thread + "\u201d" + (S.longest.site ? " at " + S.longest.site : "") : "none") + ". Most contended lock: " + (S.contended ? S.contended.object + " (" + S.contended.count + " waits, " + fmt(S.contended.total) + ")" : "none") + ".";
+  l.textContent = "Longest single wait: " + (M.longest ? fmt(M.longest.dur) + " on " + M.longest.object + " by \u201c" + M.longest.thread + "\u201d" + (M.longest.site ? " at " + M.longest.site : "") : "none") + ". Most contended lock: " + (M.contended ? M.contended.object + " (" + M.contended.count + " waits, " + fmt(M.contended.total) + ")" : "none") + ".";
   s.appendChild(l);
 })();
+layout();
 render();
+const status = document.getElementById("status");
+status.dataset.drawn = "1";
+status.dataset.ms = Math.round(performance.now());
 </script>
 </body></html>
 )PAGE";
 
 }  // namespace
 
-std::string render_html(const Trace& t, const std::string& title) {
+void write_html(std::ostream& out, Trace& t, const std::string& title) {
   std::map<int, std::size_t> lane_of;
   for (std::size_t i = 0; i < t.lanes.size(); ++i) lane_of[t.lanes[i].tid] = i;
-  // Nesting depth of spans per lane (spans are in time order per thread in weft traces;
-  // sort anyway: parents first).
-  std::vector<Span> spans = t.spans;
-  std::stable_sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
-    if (a.tid != b.tid) return a.tid < b.tid;
-    if (a.ts != b.ts) return a.ts < b.ts;
-    return a.dur > b.dur;
-  });
-  std::vector<int> rows(t.lanes.size(), 1);
-  std::map<int, std::vector<double>> open;  // per lane: ends of enclosing spans
-  for (Span& s : spans) {
-    auto& stack = open[s.tid];
-    while (!stack.empty() && s.ts >= stack.back() && !(s.dur == 0 && s.ts == stack.back()))
-      stack.pop_back();
-    s.depth = static_cast<int>(stack.size());
-    stack.push_back(s.ts + s.dur);
-    auto& r = rows[lane_of[s.tid]];
-    r = std::max(r, s.depth + 1);
+  std::vector<LaneRows> rows(t.lanes.size());
+  const auto span_order = layout(t.spans, false, lane_of, rows);
+  const auto hold_order = layout(t.holds, true, lane_of, rows);
+  const double t0 = t.start;
+
+  std::string head = kHead;
+  const std::string key = "@TITLE@";
+  head.replace(head.find(key), key.size(), html_escape("weft timeline: " + title));
+  JsonOut j(out);
+  j.raw(head);
+  j.raw("{\"title\":");
+  j.str(title);
+  j.raw(",\"end\":");
+  j.num(t.end - t0);
+  j.raw(",\"from\":");
+  j.num(t.complete_from - t0);
+  j.raw(",\"dropped\":");
+  j.num(t.dropped);
+  j.raw(",\n\"strings\":[");
+  for (std::size_t i = 0; i < t.strings.size(); ++i) {
+    if (i != 0) j.raw(",");
+    j.str(t.strings[static_cast<std::uint32_t>(i)]);
   }
-  // Holds: first free row below the lane's spans.
-  std::vector<Span> holds = t.holds;
-  std::stable_sort(holds.begin(), holds.end(),
-                   [](const Span& a, const Span& b) { return a.ts < b.ts; });
-  std::map<int, std::vector<double>> row_end;  // per lane: end time of each hold row
-  std::vector<int> hold_rows(t.lanes.size(), 0);
-  for (Span& h : holds) {
-    auto& ends = row_end[h.tid];
-    std::size_t r = 0;
-    while (r < ends.size() && ends[r] > h.ts) ++r;
-    if (r == ends.size()) ends.push_back(0);
-    ends[r] = h.ts + h.dur;
-    h.depth = static_cast<int>(r);
-    auto& hr = hold_rows[lane_of[h.tid]];
-    hr = std::max(hr, static_cast<int>(r) + 1);
+  // lanes: [name, span rows, hold rows, internal hold rows, dropped, complete from]
+  j.raw("],\n\"lanes\":[");
+  for (std::size_t i = 0; i < t.lanes.size(); ++i) {
+    const Lane& l = t.lanes[i];
+    j.raw(i != 0 ? ",[" : "[");
+    j.str(l.name);
+    j.raw(",");
+    j.num(rows[i].spans);
+    j.raw(",");
+    j.num(rows[i].holds);
+    j.raw(",");
+    j.num(rows[i].internal_holds);
+    j.raw(",");
+    j.num(l.dropped);
+    j.raw(",");
+    j.num(l.dropped != 0 ? l.complete_from - t0 : 0.0);
+    j.raw("]");
   }
-  json data;
-  data["title"] = title;
-  data["start"] = t.start;
-  data["end"] = t.end;
-  data["dropped"] = t.dropped;
-  data["lanes"] = json::array();
-  for (std::size_t i = 0; i < t.lanes.size(); ++i)
-    data["lanes"].push_back({{"name", t.lanes[i].name}, {"rows", rows[i] + hold_rows[i]}});
-  data["spans"] = json::array();
-  for (const Span& s : spans) {
-    const std::size_t lane = lane_of[s.tid];
-    const std::string cat = s.cat == "wait" || s.cat == "task" || s.cat == "queue" ? s.cat : "other";
-    data["spans"].push_back({lane, s.ts, s.dur, s.depth, cat, details(s, t.lanes[lane].name)});
+  // spans and holds: flat, 8 per item: lane, start, duration, row, flags, name, site, info
+  auto items = [&](const std::vector<Span>& v, const std::vector<std::size_t>& order) {
+    bool first = true;
+    for (const std::size_t i : order) {
+      const Span& s = v[i];
+      const auto lane = lane_of.find(s.tid);
+      if (lane == lane_of.end()) continue;
+      j.sep(first);
+      j.num(static_cast<int>(lane->second));
+      j.raw(",");
+      j.num(s.ts - t0);
+      j.raw(",");
+      j.num(s.dur);
+      j.raw(",");
+      j.num(s.depth);
+      j.raw(",");
+      j.num(flags_of(s));
+      j.raw(",");
+      j.num(static_cast<int>(s.name));
+      j.raw(",");
+      j.num(static_cast<int>(s.site));
+      j.raw(",");
+      if (s.info.empty()) {
+        j.raw("0");
+      } else {
+        j.str(s.info);
+      }
+    }
+  };
+  j.raw("],\n\"spans\":[");
+  items(t.spans, span_order);
+  j.raw("],\n\"holds\":[");
+  items(t.holds, hold_order);
+  // flows: flat, 4 per arrow: from lane, from time, to lane, to time
+  j.raw("],\n\"flows\":[");
+  bool first = true;
+  for (const Flow& f : t.flows) {
+    const auto a = lane_of.find(f.from_tid), b = lane_of.find(f.to_tid);
+    if (a == lane_of.end() || b == lane_of.end()) continue;
+    j.sep(first);
+    j.num(static_cast<int>(a->second));
+    j.raw(",");
+    j.num(f.from_ts - t0);
+    j.raw(",");
+    j.num(static_cast<int>(b->second));
+    j.raw(",");
+    j.num(f.to_ts - t0);
   }
-  data["holds"] = json::array();
-  for (const Span& h : holds) {
-    const std::size_t lane = lane_of[h.tid];
-    data["holds"].push_back(
-        {lane, h.ts, h.dur, rows[lane] + h.depth, "hold", details(h, t.lanes[lane].name)});
-  }
-  data["flows"] = json::array();
-  for (const Flow& f : t.flows)
-    data["flows"].push_back({lane_of[f.from_tid], f.from_ts, lane_of[f.to_tid], f.to_ts});
-  data["counters"] = json::array();
+  // counters: [name, [time, value, time, value, ...]]
+  j.raw("],\n\"counters\":[");
+  first = true;
   for (const Counter& c : t.counters) {
-    json pts = json::array();
-    for (const auto& p : c.points) pts.push_back({p.first, p.second});
-    data["counters"].push_back({{"name", c.name}, {"points", pts}});
+    j.sep(first);
+    j.raw("[");
+    j.str(c.name);
+    j.raw(",[");
+    bool p_first = true;
+    for (const auto& [ts, v] : c.points) {
+      j.sep(p_first);
+      j.num(ts - t0);
+      j.raw(",");
+      j.num(v);
+    }
+    j.raw("]]");
   }
   const Summary s = summarize(t);
-  json sum;
-  sum["waits"] = s.waits;
-  sum["tasks"] = s.tasks;
-  sum["top"] = json::array();
-  for (std::size_t i = 0; i < s.top.size() && i < 10; ++i)
-    sum["top"].push_back({{"object", s.top[i].object},
-                          {"count", s.top[i].count},
-                          {"total", s.top[i].total},
-                          {"max", s.top[i].max}});
-  if (s.longest)
-    sum["longest"] = {{"object", s.longest->object},
-                      {"thread", s.longest->thread},
-                      {"site", s.longest->site},
-                      {"dur", s.longest->dur}};
-  if (s.most_contended)
-    sum["contended"] = {{"object", s.most_contended->object},
-                        {"count", s.most_contended->count},
-                        {"total", s.most_contended->total}};
-  data["summary"] = sum;
-
-  std::string page = kPage;
-  auto put = [&](const std::string& key, const std::string& value) {
-    const auto at = page.find(key);
-    if (at != std::string::npos) page.replace(at, key.size(), value);
-  };
-  put("@DATA@", script_safe(data));  // first: the data may contain "@TITLE@"
-  put("@TITLE@", html_escape("weft timeline: " + title));
-  return page;
+  j.raw("],\n\"summary\":{\"waits\":");
+  j.num(static_cast<std::uint64_t>(s.waits));
+  j.raw(",\"tasks\":");
+  j.num(static_cast<std::uint64_t>(s.tasks));
+  j.raw(",\"top\":[");
+  first = true;
+  for (std::size_t i = 0; i < s.top.size() && i < 10; ++i) {
+    j.sep(first);
+    j.raw("{\"object\":");
+    j.str(s.top[i].object);
+    j.raw(",\"count\":");
+    j.num(static_cast<std::uint64_t>(s.top[i].count));
+    j.raw(",\"total\":");
+    j.num(s.top[i].total);
+    j.raw(",\"max\":");
+    j.num(s.top[i].max);
+    j.raw("}");
+  }
+  j.raw("]");
+  if (s.longest) {
+    j.raw(",\"longest\":{\"object\":");
+    j.str(s.longest->object);
+    j.raw(",\"thread\":");
+    j.str(s.longest->thread);
+    j.raw(",\"site\":");
+    j.str(s.longest->site);
+    j.raw(",\"dur\":");
+    j.num(s.longest->dur);
+    j.raw("}");
+  }
+  if (s.most_contended) {
+    j.raw(",\"contended\":{\"object\":");
+    j.str(s.most_contended->object);
+    j.raw(",\"count\":");
+    j.num(static_cast<std::uint64_t>(s.most_contended->count));
+    j.raw(",\"total\":");
+    j.num(s.most_contended->total);
+    j.raw("}");
+  }
+  j.raw("}}");
+  j.raw(kTail);
 }
 
 }  // namespace weft_trace

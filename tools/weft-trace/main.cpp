@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft-trace: turns a weft trace (WEFT_TRACE=file.json, or weft::debug::write_trace) into
 // a self-contained HTML timeline and a text summary.
 //
@@ -10,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
+#include <vector>
 
 #include "common/cli.hpp"
 #include "weft_trace.hpp"
@@ -30,14 +32,17 @@ int main(int argc, char** argv) {
   if (const auto status = weft_tools::parse_command_line(app, argc, argv)) return *status;
 
   try {
-    const weft_trace::Trace trace = weft_trace::load(input);
+    weft_trace::Trace trace = weft_trace::load(input);
     if (!output.empty()) {
-      std::ofstream out(output, std::ios::binary | std::ios::trunc);
+      std::ofstream out;
+      std::vector<char> buffer(1 << 20);
+      out.rdbuf()->pubsetbuf(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      out.open(output, std::ios::binary | std::ios::trunc);
       if (!out) {
         std::cerr << "weft-trace: cannot write " << output << "\n";
         return 1;
       }
-      out << weft_trace::render_html(trace, title.empty() ? input : title);
+      weft_trace::write_html(out, trace, title.empty() ? input : title);
       if (!out.flush()) {
         std::cerr << "weft-trace: cannot write " << output << "\n";
         return 1;

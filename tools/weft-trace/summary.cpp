@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The text summary: top waits by object, longest single wait, most contended lock.
 #include <algorithm>
 #include <cstdio>
@@ -34,22 +35,21 @@ Summary summarize(const Trace& t) {
   std::map<int, std::string> lane_name;
   for (const Lane& l : t.lanes) lane_name[l.tid] = l.name;
   for (const Span& sp : t.spans) {
-    if (sp.cat == "task") ++s.tasks;
-    if (sp.cat != "wait") continue;
+    if (sp.cat == Cat::task) ++s.tasks;
+    if (sp.cat != Cat::wait) continue;
     ++s.waits;
-    std::string obj = object_of(sp);
+    std::string obj = object_of(t, sp);
     // Unnamed objects ("Future 0x55...") are summed per kind: "Future (unnamed)".
     if (const auto at = obj.find(" 0x"); at != std::string::npos && obj.find('"') == std::string::npos)
       obj = obj.substr(0, at) + " (unnamed)";
     WaitTotal& w = by_object[obj];
     w.object = obj;
-    w.kind = sp.args.value("kind", "");
+    w.kind = t.str(sp.kind);
     ++w.count;
     w.total += sp.dur;
     w.max = std::max(w.max, sp.dur);
     if (!s.longest || sp.dur > s.longest->dur) {
-      s.longest = LongestWait{obj, lane_name[sp.tid], sp.args.value("site", ""), sp.ts - t.start,
-                              sp.dur};
+      s.longest = LongestWait{obj, lane_name[sp.tid], t.str(sp.site), sp.ts - t.start, sp.dur};
     }
   }
   for (auto& [obj, w] : by_object) s.top.push_back(w);
@@ -70,7 +70,10 @@ void print_summary(std::ostream& out, const std::string& source, const Trace& t,
   out << "  " << t.lanes.size() << " threads, " << dur(t.end - t.start) << " traced: " << s.waits
       << " waits, " << t.holds.size() << " lock holds, " << s.tasks << " tasks, "
       << t.flows.size() << " queue hand-offs";
-  if (t.dropped != 0) out << " (" << t.dropped << " older events were dropped: buffers full)";
+  if (t.dropped != 0) {
+    out << "\n  " << t.dropped << " older events were dropped (per-thread buffers full); every "
+        << "thread's record is complete from +" << dur(t.complete_from - t.start) << " on";
+  }
   out << "\n\n";
   out << "top waits by object (total time threads spent blocked on it)\n";
   if (s.top.empty()) out << "  (no blocking waits)\n";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft-trace: summary and HTML page of a trace.
 #pragma once
 
@@ -31,7 +32,8 @@ struct Summary {
 Summary summarize(const Trace& t);
 void print_summary(std::ostream& out, const std::string& source, const Trace& t, std::size_t top);
 
-// One self-contained HTML page (inline script and SVG, no network access).
-std::string render_html(const Trace& t, const std::string& title);
+// Writes one self-contained HTML page (inline script, drawn on a canvas, no network
+// access). Lays the spans out in rows first (Span::depth).
+void write_html(std::ostream& out, Trace& t, const std::string& title);
 
 }  // namespace weft_trace
