@@ -119,7 +119,8 @@ TEST_F(Stats, PutOnAFullQueueIsAWait) {
   Queue<int> q(1, "full-jobs");
   q.put(0);
   expect_blocks_until([&] { q.put(1); }, [&] { EXPECT_EQ(q.get(), 0); });
-  const auto* s = find(debug::stats(), "Queue", "full-jobs");
+  const auto all = debug::stats();
+  const auto* s = find(all, "Queue", "full-jobs");
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->waits, 1u);
   EXPECT_EQ(s->idle_waits, 0u);
@@ -133,7 +134,8 @@ TEST_F(Stats, TimedOutJoinPollsAreNotWaits) {
   Thread target(ThreadOptions{"polled"}, [&] { go.wait(); });
   target.start();  // (start() may wait for the thread to run: a wait)
   auto waits_now = [] {
-    const auto* s = find(debug::stats(), "Thread", "polled");
+    const auto all = debug::stats();
+    const auto* s = find(all, "Thread", "polled");
     return s != nullptr ? s->waits : 0;
   };
   const std::uint64_t waits_before = waits_now();
@@ -170,7 +172,8 @@ TEST_F(Stats, IdlePoolWorkersAreNotContention) {
   }
   EXPECT_EQ(pool.submit([] { return 2; }).result(), 2);
   pool.shutdown(true);
-  const auto* s = find(debug::stats(), "Executor", "idle-pool");
+  const auto all = debug::stats();
+  const auto* s = find(all, "Executor", "idle-pool");
   ASSERT_NE(s, nullptr);
   EXPECT_GE(s->idle_waits, 1u);
   EXPECT_EQ(s->waits, 0u);

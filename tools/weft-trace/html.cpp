@@ -194,7 +194,9 @@ window.addEventListener("unhandledrejection", (e) => weftError("unhandled reject
 const char* kTail = R"PAGE(</script>
 <script>
 "use strict";
+const T_SCRIPT = performance.now();
 const D = JSON.parse(document.getElementById("data").textContent);
+const T_PARSED = performance.now();
 const S = D.strings;
 const canvas = document.getElementById("timeline"), ctx = canvas.getContext("2d");
 const wrap = document.getElementById("wrap"), tip = document.getElementById("tip"), labels = document.getElementById("labels");
@@ -422,7 +424,7 @@ wrap.addEventListener("mousemove", (e) => {
   if (S[src[i + 6]]) text += "\nsite: " + S[src[i + 6]];
   if (flags & IDLE) text += "\nidle: waits for work";
   if (flags & TIMED_OUT) text += "\ntimed out";
-  if (src[i + 7]) text += "\n" + src[i + 7];
+  if (S[src[i + 7]]) text += "\n" + S[src[i + 7]];
   tip.textContent = text;
   tip.style.display = "block";
   tip.style.left = Math.min(e.clientX - r.left + 12, r.width - 300) + "px";
@@ -479,11 +481,16 @@ if (D.dropped) {
   l.textContent = "Longest single wait: " + (M.longest ? fmt(M.longest.dur) + " on " + M.longest.object + " by \u201c" + M.longest.thread + "\u201d" + (M.longest.site ? " at " + M.longest.site : "") : "none") + ". Most contended lock: " + (M.contended ? M.contended.object + " (" + M.contended.count + " waits, " + fmt(M.contended.total) + ")" : "none") + ".";
   s.appendChild(l);
 })();
+const T_PREPARED = performance.now();
 layout();
 render();
+// For tests and measurements: ms since the page started loading, and per phase.
 const status = document.getElementById("status");
 status.dataset.drawn = "1";
 status.dataset.ms = Math.round(performance.now());
+status.dataset.parseMs = Math.round(T_PARSED - T_SCRIPT);
+status.dataset.prepareMs = Math.round(T_PREPARED - T_PARSED);
+status.dataset.renderMs = Math.round(performance.now() - T_PREPARED);
 </script>
 </body></html>
 )PAGE";
@@ -534,7 +541,8 @@ void write_html(std::ostream& out, Trace& t, const std::string& title) {
     j.num(l.dropped != 0 ? l.complete_from - t0 : 0.0);
     j.raw("]");
   }
-  // spans and holds: flat, 8 per item: lane, start, duration, row, flags, name, site, info
+  // spans and holds: flat, 8 numbers per item: lane, start, duration, row, flags, and
+  // the string ids of name, site, info
   auto items = [&](const std::vector<Span>& v, const std::vector<std::size_t>& order) {
     bool first = true;
     for (const std::size_t i : order) {
@@ -556,11 +564,7 @@ void write_html(std::ostream& out, Trace& t, const std::string& title) {
       j.raw(",");
       j.num(static_cast<int>(s.site));
       j.raw(",");
-      if (s.info.empty()) {
-        j.raw("0");
-      } else {
-        j.str(s.info);
-      }
+      j.num(static_cast<int>(s.info));
     }
   };
   j.raw("],\n\"spans\":[");

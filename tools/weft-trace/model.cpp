@@ -213,13 +213,16 @@ class Reader final : public nlohmann::json_sax<json> {
   }
 
   // The span fields that come from args; the rest become its info lines.
+  // (Interned: the same args recur, e.g. a queue's depth or an object's address; a
+  // queue item's seq, which only pairs a put with its get, is left out.)
   void fill_span(Span& s) {
     s.name = t_.strings.id(ev_.name);
     s.object = s.name;
+    info_.clear();
     for (auto& [k, v] : ev_.args) {
       if ((k == "object" || k == "queue" || k == "executor") && v.is_string) {
         s.object = t_.strings.id(v.text);
-        if (k != "object") s.info += k + ": " + v.text + "\n";
+        if (k != "object") info_ += k + ": " + v.text + "\n";
       } else if (k == "kind" && v.is_string) {
         s.kind = t_.strings.id(v.text);
       } else if (k == "site" && v.is_string) {
@@ -228,11 +231,12 @@ class Reader final : public nlohmann::json_sax<json> {
         s.timed_out = true;
       } else if (k == "idle" && v.text == "true") {
         s.idle = true;
-      } else if (k != "timed_out" && k != "idle") {
-        s.info += k + ": " + v.text + "\n";
+      } else if (k != "timed_out" && k != "idle" && !(k == "seq" && s.cat == Cat::queue)) {
+        info_ += k + ": " + v.text + "\n";
       }
     }
-    if (!s.info.empty()) s.info.pop_back();
+    if (!info_.empty()) info_.pop_back();
+    s.info = t_.strings.id(info_);
     // weft names a queue's internal locks "<queue name>.mutex".
     const std::string& obj = t_.str(s.object);
     s.internal = obj.size() > 7 && obj.compare(obj.size() - 7, 7, ".mutex\"") == 0;
@@ -334,6 +338,7 @@ class Reader final : public nlohmann::json_sax<json> {
   std::vector<Ctx> stack_;
   std::string key_;
   RawEvent ev_;
+  std::string info_;
   ThreadMeta thread_;
   bool meta_threads_ = false;
   bool any_time_ = false;

@@ -45,7 +45,7 @@ struct Span {
   std::uint32_t object = 0;  // args.object / queue / executor, else the name
   std::uint32_t kind = 0;    // args.kind ("Lock", "Queue", ...), or ""
   std::uint32_t site = 0;    // args.site, or ""
-  std::string info;          // the other args, one "key: value" line each
+  std::uint32_t info = 0;    // the other args, one "key: value" line each
 };
 
 struct Flow {
