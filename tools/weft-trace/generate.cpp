@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/cli.hpp"
 #include "weft/debug.hpp"
 #include "weft/lock.hpp"
 #include "weft/queue.hpp"
@@ -28,11 +29,8 @@ int main(int argc, char** argv) {
   app.add_option("--events-per-thread", events_per_thread, "trace buffer per thread, in events")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 24));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+  weft_tools::add_version_flag(app, "weft-trace-generate");
+  if (const auto status = weft_tools::parse_command_line(app, argc, argv)) return *status;
 
   weft::debug::Options o;
   o.trace_path = output;
