@@ -66,9 +66,10 @@ Deadline deadline_from(std::optional<D> timeout) noexcept {
 /// Fairness: n/a: completion wakes every waiter.
 /// Blocking: result() and exception() block until done; the timed forms wait at least
 ///   the timeout, then throw TimeoutError (zero or negative: check once). On a worker of
-///   the ThreadPoolExecutor that runs the task, result() runs queued tasks while it
-///   waits, so tasks that wait for tasks of the same pool cannot starve it (Python
-///   documents a deadlock there).
+///   the ThreadPoolExecutor that runs the task, result() never runs other tasks on the
+///   waiting thread (so never under the locks the waiter holds): the waiter lends its
+///   place to a spare thread, so tasks that wait for tasks of the same pool cannot
+///   starve it (Python documents a deadlock there). See ThreadPoolExecutor.
 /// Cost:     done(), cancelled(), running() are one acquire load; completion with no
 ///           waiter and no callback is one atomic RMW and no system call.
 /// Lifetime: handles may outlive the executor; the state is freed with the last
@@ -281,9 +282,22 @@ class MapResults
 ///   completion or its future reports cancelled.
 /// Fairness: FIFO dispatch; no priorities.
 /// Blocking: submit() blocks only when a pending bound is set (set_max_pending) and
-///   the queue is full; from one of the pool's own workers it runs queued tasks
-///   instead. try_submit(timeout, ...) gives up after the timeout. shutdown(true) and
-///   the destructor block until every queued task has run (or been cancelled).
+///   the queue is full. try_submit(timeout, ...) gives up after the timeout.
+///   shutdown(true) and the destructor block until every queued task has run (or been
+///   cancelled).
+///   A worker that blocks on its own pool -- in result() or exception() of one of the
+///   pool's unfinished tasks, or in submit() at the pending bound -- runs nothing else
+///   meanwhile. When every thread of the pool is so blocked while tasks are queued, the
+///   pool starts a spare thread (it lends the blocked worker's place), so waiting on
+///   the own pool cannot starve it. At most max_workers + 64 threads exist; a thread
+///   leaves before taking its next task while more than max_workers threads are not
+///   blocked, so beyond max_workers only threads standing in for blocked workers run
+///   tasks (and tasks that were running when a waiter resumed, until they end).
+///   Beyond that bound, or when no thread can be started, one worker blocked in
+///   result() on a task that has not started runs that task (only that one) on its own
+///   thread, nested at most 16 deep per thread; when no blocked worker can, they all
+///   keep waiting: that many waits on the own pool can deadlock, as every such wait
+///   does in Python.
 /// Cost:     submit is one allocation (state and callable together), one short
 ///           critical section, and a wake-up only when a worker sleeps and no idle
 ///           worker is spinning or already being woken (a burst wakes one; each woken

@@ -55,23 +55,28 @@ void FutureStateBase::notify_slow(std::uint32_t old) noexcept {
   for (const Callback& cb : callbacks) run_callback(cb, this);
 }
 
-void FutureStateBase::park_once(Deadline deadline, SourceLoc loc, FunctionRef<bool()> extra) {
-  word_.fetch_or(kParked, std::memory_order_acq_rel);  // (F3)
-  park(
-      &word_,
-      [&] { return (word_.load(std::memory_order_relaxed) & kDoneBit) == 0 && extra(); },
-      deadline, WaitSite{this, ObjKind::future, loc});
+bool FutureStateBase::block_until(Deadline deadline, SourceLoc loc, FunctionRef<bool()> stay) {
+  for (;;) {
+    if (done()) return true;
+    if (!stay()) return false;
+    if (deadline != kForever && Clock::now() >= deadline) return false;
+    word_.fetch_or(kParked, std::memory_order_acq_rel);  // (F3)
+    park(
+        &word_,
+        [&] { return (word_.load(std::memory_order_relaxed) & kDoneBit) == 0 && stay(); },
+        deadline, WaitSite{this, ObjKind::future, loc});
+  }
+}
+
+bool FutureStateBase::block_until(Deadline deadline, SourceLoc loc) {
+  return block_until(deadline, loc, [] { return true; });
 }
 
 bool FutureStateBase::wait_until(Deadline deadline, SourceLoc loc) {
   if (done()) return true;
   ExecutorCore* ex = owner_;
-  if (ex != nullptr && current_executor() == ex) return ex->help_until(this, deadline, loc);
-  for (;;) {
-    if (done()) return true;
-    if (deadline != kForever && Clock::now() >= deadline) return false;
-    park_once(deadline, loc, [] { return true; });
-  }
+  if (ex != nullptr && current_executor() == ex) return ex->wait_as_worker(this, deadline, loc);
+  return block_until(deadline, loc);
 }
 
 void FutureStateBase::check_result() const {

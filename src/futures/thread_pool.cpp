@@ -1,16 +1,28 @@
 // ThreadPoolExecutor's core: an intrusive FIFO of task states under one Lock, lazily
-// started workers, idle workers parked on epoch_, and helping waits.
+// started workers, idle workers parked on epoch_, and spare threads for workers that
+// block on their own pool.
 //
 // Sleep / wake protocol (no lost wake-up, no wake-up when nobody sleeps):
 //   (E1) a worker about to sleep increments sleepers_ (seq_cst), reads epoch_, re-reads
 //        queued_ and parks on &epoch_ validating that epoch_ is unchanged.
-//   (E2) submit() increments queued_ (seq_cst, under lock_) and then reads sleepers_ /
-//        helpers_; if any, it bumps epoch_ and unparks. By (E1)/(E2) either the worker
-//        sees the new item or submit sees the sleeper (store-load on seq_cst atomics).
-//   (E3) a worker waiting in Future::result() for a task of its own pool ("helper")
-//        registers in helping_ and helpers_ first, then parks on that future's key
-//        validating both "not done" and "epoch_ unchanged"; submit unparks helpers on
-//        their futures' keys, so a helper runs new work instead of sleeping through it.
+//   (E2) submit() increments queued_ (seq_cst, under lock_) and then reads sleepers_;
+//        if any, it bumps epoch_ and unparks. By (E1)/(E2) either the worker sees the
+//        new item or submit sees the sleeper (store-load on seq_cst atomics).
+//   (E3) compensation: a worker that blocks on its own pool (result() of one of the
+//        pool's unfinished tasks, or submit() at the pending bound) counts itself in
+//        blocked_ under lock_ and runs nothing inline. If then every live thread is
+//        blocked (live_ == blocked_.size()) while tasks are queued, and none of them
+//        waits for a future that is already done (it is about to run again), it starts
+//        a spare thread first, so some thread always takes queued tasks. At most max_workers_ +
+//        kMaxSpareThreads threads live; a thread that finishes a task while more
+//        threads than max_workers_ are unblocked retires (excess_), so the pool runs
+//        at most max_workers_ tasks at once, plus one per blocked worker whose place a
+//        spare took, for as long as that worker stays blocked.
+//        Beyond the bound (or when no thread can be started), the last worker to
+//        block picks one blocked in result() whose awaited task has not started --
+//        itself first, else it sets that worker's asked_ and unparks it -- and that
+//        worker runs the task it awaits (nothing else), at most kMaxInlineDepth such
+//        runs nested on one thread. With no such worker, every thread just blocks.
 //   (E4) backpressure: submitters blocked on a full queue park on &space_epoch_; every
 //        pop that sees space_waiters_ bumps it and unparks one.
 //   (E5) spinning_ is a token (0 or 1, taken by CAS 0 -> 1) held by the one idle worker
@@ -25,6 +37,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "weft/detail/backoff.hpp"
@@ -81,7 +94,7 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
       tail_ = t;
       queued_.fetch_add(1, std::memory_order_seq_cst);  // (E2)
     }
-    wake_for_new_work();
+    wake_one_sleeper();  // (E2) (E5)
     return true;
   }
 
@@ -92,7 +105,7 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
       shutdown_.store(true, std::memory_order_seq_cst);
       if (cancel_futures) drained = take_all_locked();
     }
-    // Tasks that were queued: each is cancelled here unless a helper already claimed it.
+    // Tasks that were queued: each is cancelled here unless a waiter already ran it (E3).
     while (drained != nullptr) {
       FutureStateBase* next = drained->next_;
       drained->cancel();
@@ -102,44 +115,44 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
     wake_everyone();
     if (!wait) return;
     std::scoped_lock joining(join_lock_);
-    std::size_t n;
-    {
-      std::scoped_lock hold(lock_);
-      n = threads_.size();
-    }
+    // Spares may still start while queued tasks run (E3): join until none is left.
     Thread* self = &current_thread();
-    for (std::size_t i = 0; i < n; ++i) {
-      Thread* th = threads_[i].get();
-      if (th != self) th->join();  // finished ones return at once
+    for (;;) {
+      std::unique_ptr<Thread> th;
+      {
+        std::scoped_lock hold(lock_);
+        for (auto it = threads_.begin(); it != threads_.end(); ++it) {
+          if (it->get() != self) {
+            std::erase(retired_, it->get());
+            th = std::move(*it);
+            threads_.erase(it);
+            break;
+          }
+        }
+      }
+      if (th == nullptr) return;
+      th->join();  // finished ones return at once
     }
   }
 
-  bool help_until(FutureStateBase* s, Deadline deadline, SourceLoc loc) override {
-    // The awaited task is still queued: run it here (its queue entry becomes a no-op).
-    if (s->phase() == FutureStateBase::kPending) s->run();
-    if (s->done()) return true;
-    {
-      std::scoped_lock hold(lock_);
-      helping_.push_back(s);
-      helpers_.fetch_add(1, std::memory_order_seq_cst);  // (E3)
-    }
+  bool wait_as_worker(FutureStateBase* s, Deadline deadline, SourceLoc loc) override {
     for (;;) {
-      if (s->done()) break;
-      if (FutureStateBase* t = pop()) {
-        run_task(t);
-        continue;
+      {
+        BlockedWorker blocked(*this, s);
+        if (!blocked.run_here()) {
+          if (s->block_until(deadline, loc, [&] { return !blocked.asked(); })) return true;
+          if (!blocked.asked()) return false;  // the deadline
+        }
       }
-      if (deadline != kForever && Clock::now() >= deadline) break;
-      const std::uint32_t e = epoch_.load(std::memory_order_seq_cst);
-      if (queued_.load(std::memory_order_seq_cst) != 0) continue;
-      s->park_once(deadline, loc, [&] { return epoch_.load(std::memory_order_relaxed) == e; });
+      // (E3) past the bound: run the awaited task here, not counted as blocked meanwhile
+      // (so a thread is in blocked_ at most once).
+      if (s->phase() == FutureStateBase::kPending) {
+        ++inline_depth();
+        s->run();
+        --inline_depth();
+      }
+      if (s->done()) return true;  // else another thread runs it: wait again
     }
-    {
-      std::scoped_lock hold(lock_);
-      helping_.erase(std::find(helping_.begin(), helping_.end(), s));
-      helpers_.fetch_sub(1, std::memory_order_relaxed);
-    }
-    return s->done();
   }
 
   void set_max_pending(std::size_t n) noexcept {
@@ -150,6 +163,130 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
 
  private:
   static constexpr ParkToken kSpinToken = 1;  // (E5) the woken worker holds spinning_
+  // (E3) threads beyond max_workers_ started for blocked workers; nested inline runs.
+  static constexpr std::size_t kMaxSpareThreads = 64;
+  static constexpr unsigned kMaxInlineDepth = 16;
+
+  static unsigned& inline_depth() noexcept {
+    thread_local unsigned depth = 0;
+    return depth;
+  }
+
+  // (E3) A worker blocked on its own pool, for the scope of the wait.
+  class BlockedWorker {
+   public:
+    // awaited: the future it waits for, or null (waiting for room in the queue).
+    BlockedWorker(ThreadPoolCore& pool, FutureStateBase* awaited)
+        : pool_(pool),
+          awaited_(awaited),
+          may_run_awaited_(awaited != nullptr && inline_depth() < kMaxInlineDepth) {
+      run_here_ = pool.begin_blocking(this);
+    }
+    ~BlockedWorker() { pool_.end_blocking(this); }
+    BlockedWorker(const BlockedWorker&) = delete;
+    BlockedWorker& operator=(const BlockedWorker&) = delete;
+    // True when this worker should run the task it awaits (no thread can take the
+    // queue and no spare can be started), now or since another worker asked it to.
+    bool run_here() const noexcept { return run_here_ || asked(); }
+    bool asked() const noexcept { return asked_.load(std::memory_order_seq_cst); }
+
+   private:
+    friend class ThreadPoolCore;
+    ThreadPoolCore& pool_;
+    FutureStateBase* const awaited_;
+    const bool may_run_awaited_;
+    std::atomic<bool> asked_{false};
+    bool run_here_ = false;
+  };
+
+  // Registers w in blocked_; starts a spare if every thread is now blocked while tasks
+  // are queued (E3). Past the bound, picks a blocked worker whose awaited task has not
+  // started to run it: w itself (returns true) or another one, asked and woken.
+  bool begin_blocking(BlockedWorker* w) {
+    std::vector<std::unique_ptr<Thread>> retired;
+    const void* wake_key = nullptr;
+    bool run_here = false;
+    {
+      std::scoped_lock hold(lock_);
+      retired.reserve(retired_.size());  // the one step that can throw (bad_alloc)
+      blocked_.push_back(w);
+      update_excess_locked();
+      if (live_ == blocked_.size() && queued_.load(std::memory_order_relaxed) != 0 &&
+          !any_blocked_worker_waking_locked()) {
+        take_retired_locked(retired);
+        if (!(live_ < max_workers_ + kMaxSpareThreads && try_start_worker_locked())) {
+          if (BlockedWorker* runner = pick_runner_locked(w); runner == w) {
+            run_here = true;
+          } else if (runner != nullptr) {
+            runner->asked_.store(true, std::memory_order_seq_cst);
+            wake_key = runner->awaited_->park_key();
+          }
+        }
+      }
+    }
+    // Its park validates "not asked"; the key is only compared, never dereferenced.
+    if (wake_key != nullptr) unpark_all(wake_key);
+    for (auto& th : retired) th->join();  // they have left worker_main
+    return run_here;
+  }
+
+  void end_blocking(BlockedWorker* w) noexcept {
+    std::scoped_lock hold(lock_);
+    blocked_.erase(std::find(blocked_.begin(), blocked_.end(), w));
+    update_excess_locked();
+  }
+
+  // Under lock_: a blocked worker whose future is done is about to run again.
+  bool any_blocked_worker_waking_locked() const noexcept {
+    return std::any_of(blocked_.begin(), blocked_.end(), [](const BlockedWorker* b) {
+      return b->awaited_ != nullptr && b->awaited_->done();
+    });
+  }
+
+  // Under lock_: a blocked worker that can run its awaited, not started task (self
+  // first), or null.
+  BlockedWorker* pick_runner_locked(BlockedWorker* self) const noexcept {
+    auto can_run = [](const BlockedWorker* b) {
+      return b->may_run_awaited_ && !b->asked() &&
+             b->awaited_->phase() == FutureStateBase::kPending;
+    };
+    if (can_run(self)) return self;
+    auto it = std::find_if(blocked_.begin(), blocked_.end(), can_run);
+    return it != blocked_.end() ? *it : nullptr;
+  }
+
+  // Under lock_.
+  void update_excess_locked() noexcept {
+    excess_.store(live_ > max_workers_ + blocked_.size(), std::memory_order_relaxed);
+  }
+
+  // (E3) Before a worker takes a task: true if it leaves because more than
+  // max_workers_ threads are unblocked.
+  bool retire_if_excess() noexcept {
+    std::scoped_lock hold(lock_);
+    if (live_ <= max_workers_ + blocked_.size()) return false;
+    try {
+      retired_.push_back(&current_thread());
+    } catch (...) {
+      return false;  // no memory to be joined later: stay
+    }
+    --live_;
+    update_excess_locked();
+    return true;
+  }
+
+  // Under lock_: moves the Threads of retired workers to `out` (with room for them),
+  // to be joined without lock_.
+  void take_retired_locked(std::vector<std::unique_ptr<Thread>>& out) noexcept {
+    for (Thread* r : retired_) {
+      auto it = std::find_if(threads_.begin(), threads_.end(),
+                             [r](const std::unique_ptr<Thread>& t) { return t.get() == r; });
+      if (it == threads_.end()) continue;  // shutdown joins it
+      out.push_back(std::move(*it));
+      threads_.erase(it);
+    }
+    retired_.clear();
+  }
   static constexpr const char* kBrokenMessage =
       "A thread initializer failed, the thread pool is not usable anymore";
 
@@ -199,25 +336,15 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
     if (!full_.load(std::memory_order_relaxed)) idle_.fetch_add(1, std::memory_order_relaxed);
   }
 
-  static void run_task(FutureStateBase* t) noexcept {
-    if (t->execute()) {
-      t->finish_and_release();
-    } else {
-      t->release();
-    }
-  }
-
   bool wait_for_space(Deadline deadline) {
+    // (E3) a worker of this pool blocked on its own queue lends its place to a spare.
+    std::optional<BlockedWorker> blocked;
     for (;;) {
       const std::size_t limit = max_pending_.load(std::memory_order_relaxed);
       if (limit == 0 || queued_.load(std::memory_order_seq_cst) < limit) return true;
       if (shutdown_.load(std::memory_order_seq_cst) || broken_) return true;  // submit throws
-      if (current_executor() == this) {
-        // A worker of this pool must not block on its own queue: work instead.
-        if (FutureStateBase* t = pop()) run_task(t);
-        continue;
-      }
       if (Clock::now() >= deadline) return false;
+      if (!blocked && current_executor() == this) blocked.emplace(*this, nullptr);
       space_waiters_.fetch_add(1, std::memory_order_seq_cst);  // (E4)
       const std::uint32_t e = space_epoch_.load(std::memory_order_seq_cst);
       if (queued_.load(std::memory_order_seq_cst) >= limit &&
@@ -255,16 +382,6 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
     }
   }
 
-  void wake_for_new_work() {
-    // (E2) (E5)
-    wake_one_sleeper();
-    if (helpers_.load(std::memory_order_seq_cst) != 0) {
-      epoch_.fetch_add(1, std::memory_order_seq_cst);
-      std::scoped_lock hold(lock_);
-      for (FutureStateBase* s : helping_) unpark_all(s->park_key());
-    }
-  }
-
   void wake_everyone() {
     epoch_.fetch_add(1, std::memory_order_seq_cst);
     unpark_all(&epoch_);
@@ -275,25 +392,48 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
   // Workers are daemon weft::Threads: an executor that is never destroyed does not
   // keep the program from exiting (Python joins them at exit instead).
   void start_worker_locked() {
-    const std::size_t index = threads_.size();
+    const std::size_t index = next_index_++;
     auto th = std::make_unique<Thread>(ThreadOptions{prefix_ + "_" + std::to_string(index), true},
                                        [this] { worker_main(); });
+    threads_.reserve(threads_.size() + 1);  // nothing can fail once the thread runs
     th->start();  // returns once the thread runs; it takes lock_ only inside run()
     threads_.push_back(std::move(th));
-    if (threads_.size() == max_workers_) full_.store(true, std::memory_order_relaxed);
+    ++live_;
+    update_excess_locked();
+    if (threads_.size() >= max_workers_) full_.store(true, std::memory_order_relaxed);
   }
 
-  // Next task for a worker, sleeping while the queue is empty; null: time to exit.
+  // Under lock_: false if no thread could be started.
+  bool try_start_worker_locked() noexcept {
+    try {
+      start_worker_locked();
+      return true;
+    } catch (...) {
+      return false;
+    }
+  }
+
+  // Next task for a worker, sleeping while the queue is empty; null: time to exit (the
+  // thread no longer counts in live_).
   // `announced`: this worker already gave an idle token (see worker_main).
   FutureStateBase* next_task(bool& announced) {
     for (;;) {
+      // (E3) more unblocked threads than max_workers_: this one leaves first. It may
+      // have been woken for queued work (E5): it hands that on.
+      if (excess_.load(std::memory_order_relaxed) && retire_if_excess()) {
+        if (queued_.load(std::memory_order_seq_cst) != 0) wake_one_sleeper();
+        return nullptr;
+      }
       if (FutureStateBase* t = pop()) {
         announced = false;
         // (E6) more work than this worker: hand it to a sleeper.
         if (queued_.load(std::memory_order_seq_cst) != 0) wake_one_sleeper();
         return t;
       }
-      if (shutdown_.load(std::memory_order_seq_cst) || broken_) return nullptr;
+      if (shutdown_.load(std::memory_order_seq_cst) || broken_) {
+        leave();
+        return nullptr;
+      }
       if (!announced) {
         give_idle_token();
         announced = true;
@@ -333,9 +473,20 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
         const std::string what = describe_current_exception();
         std::fprintf(stderr, "Exception in initializer: %s\n", what.c_str());
         break_pool();
+        leave();
         return;
       }
     }
+    run_tasks();
+  }
+
+  void leave() noexcept {
+    std::scoped_lock hold(lock_);
+    --live_;
+    update_excess_locked();
+  }
+
+  void run_tasks() {
     // Idle tokens (Python's idle semaphore): a worker that finds the queue empty when
     // a task ends gives one *before* completing the future, so a caller that waited for
     // that result and submits again reuses this worker instead of starting another.
@@ -377,7 +528,7 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
 
   // What every submit and pop touches shares one cache line: a task hand-off moves one
   // line between the submitting thread and a worker, not three.
-  alignas(64) Lock lock_;                   // guards the queue, threads_, helping_
+  alignas(64) Lock lock_;                   // guards the queue and the threads
   std::atomic<bool> broken_{false};
   std::atomic<bool> shutdown_{false};
   std::atomic<bool> full_{false};           // every worker started: no idle tokens
@@ -386,7 +537,7 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
   FutureStateBase* tail_ = nullptr;
   std::atomic<std::size_t> queued_{0};
   std::atomic<std::size_t> max_pending_{0};
-  std::atomic<std::uint32_t> helpers_{0};
+  std::atomic<bool> excess_{false};          // (E3) live_ > max_workers_ + blocked_
   std::atomic<std::uint32_t> spinning_{0};  // (E5) 0 or 1
   std::atomic<std::uint32_t> space_waiters_{0};
   std::atomic<std::uint32_t> idle_{0};
@@ -394,8 +545,13 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
   alignas(64) std::atomic<std::uint32_t> epoch_{0};  // parking key of idle workers
   std::atomic<std::uint32_t> space_epoch_{0};
   std::atomic<std::uint64_t> next_task_id_{0};
+  // Under lock_ (E3): threads running worker_main, of which blocked_ are blocked on
+  // this pool; retired ones (out of worker_main, not joined yet); name counter.
   std::vector<std::unique_ptr<Thread>> threads_;
-  std::vector<FutureStateBase*> helping_;
+  std::size_t live_ = 0;
+  std::vector<BlockedWorker*> blocked_;
+  std::vector<Thread*> retired_;
+  std::size_t next_index_ = 0;
   Lock join_lock_;
 };
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "support/blocking.hpp"
+#include "support/scope_exit.hpp"
 #include "weft/event.hpp"
 #include "weft/futures.hpp"
 
@@ -40,8 +41,8 @@ TEST(Shutdown, DestructorWaits) {
 }
 
 TEST(Shutdown, WaitBlocksUntilTheRunningTaskEnds) {
+  weft::Event gate;  // outlives the pool, whose destructor waits for the task
   ThreadPoolExecutor pool(1);
-  weft::Event gate;
   auto f = pool.submit([&] { gate.wait(); });
   while (!f.running()) std::this_thread::yield();
   weft::testing::expect_blocks_until([&] { pool.shutdown(true); }, [&] { gate.set(); });
@@ -64,8 +65,9 @@ TEST(Shutdown, NoWaitReturnsAtOnceAndQueuedWorkStillRuns) {
 }
 
 TEST(Shutdown, CancelFuturesCancelsOnlyQueuedTasks) {
-  ThreadPoolExecutor pool(1);
   weft::Event gate;
+  ThreadPoolExecutor pool(1);
+  weft::testing::ScopeExit open_gate([&] { gate.set(); });  // also when a check fails
   auto running = pool.submit([&] {
     gate.wait();
     return 1;
@@ -75,7 +77,7 @@ TEST(Shutdown, CancelFuturesCancelsOnlyQueuedTasks) {
   for (int i = 0; i < 10; ++i) queued.push_back(pool.submit([] { return 2; }));
   pool.shutdown(false, true);
   for (auto& f : queued) {
-    EXPECT_TRUE(f.cancelled());
+    ASSERT_TRUE(f.cancelled());  // else result() would wait for the gate
     EXPECT_THROW(f.result(), weft::CancelledError);
   }
   gate.set();

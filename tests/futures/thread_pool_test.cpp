@@ -5,6 +5,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -12,8 +15,11 @@
 #include <vector>
 
 #include "support/blocking.hpp"
+#include "support/scope_exit.hpp"
 #include "weft/event.hpp"
 #include "weft/futures.hpp"
+#include "weft/lock.hpp"
+#include "weft/rlock.hpp"
 #include "weft/thread.hpp"
 
 namespace {
@@ -209,21 +215,25 @@ TEST(ThreadPoolMap, RethrowsAtTheFailingElement) {
 }
 
 TEST(ThreadPoolMap, OneDeadlineForTheWholeCall) {
+  weft::Event first_done, gate;
   ThreadPoolExecutor pool(2);
-  weft::Event gate;
+  weft::testing::ScopeExit open_gate([&] { gate.set(); });  // also when a check throws
   // The deadline is fixed inside map(), so the stopwatch starts before the call.
   const auto start = std::chrono::steady_clock::now();
   auto results = pool.map(
       [&](int x) {
+        if (x == 1) first_done.set();
         if (x == 2) gate.wait();
         return x;
       },
       std::vector<int>{1, 2}, 50ms);
+  // A finished element is returned even once the deadline has passed, so the first one
+  // need not finish within 50 ms on a loaded machine.
+  ASSERT_TRUE(first_done.wait(60s));
   auto it = results.begin();
   EXPECT_EQ(*it, 1);
   EXPECT_THROW(++it, weft::TimeoutError);
   EXPECT_GE(std::chrono::steady_clock::now() - start, 50ms);
-  gate.set();
 }
 
 TEST(ThreadPoolMap, VoidFunction) {
@@ -239,7 +249,8 @@ TEST(ThreadPoolMap, VoidFunction) {
 }
 
 TEST(ThreadPoolNested, ResultInsideAOneWorkerPoolDoesNotDeadlock) {
-  // Python documents this as a deadlock; weft runs the inner task on the waiting worker.
+  // Python documents this as a deadlock; in weft the waiting worker lends its place to
+  // a spare thread, which runs the inner task.
   ThreadPoolExecutor pool(1);
   auto outer = pool.submit([&pool] {
     auto inner = pool.submit(square, 6);
@@ -261,7 +272,7 @@ TEST(ThreadPoolNested, DeepRecursionThroughThePool) {
 
 TEST(ThreadPoolNested, WaitingWorkerRunsLaterSubmittedWork) {
   // Worker 1 waits on a task that itself waits on a task submitted afterwards; with
-  // every worker busy, only helping gets it done.
+  // every worker blocked, a spare thread runs it.
   ThreadPoolExecutor pool(2);
   weft::Event started;
   auto a = pool.submit([&] {
@@ -276,10 +287,110 @@ TEST(ThreadPoolNested, WaitingWorkerRunsLaterSubmittedWork) {
   EXPECT_EQ(b.result(), 17);
 }
 
+// A task holding `lock` waits (in result()) for a task running on the other worker,
+// while a third task that needs `lock` is queued. The waiter must not run that task on
+// its own thread, under its own lock: it runs once the holder has let go, as in Python.
+template <class L>
+void holder_waits_while_a_queued_task_needs_its_lock() {
+  L lock;
+  weft::Event b_started, release_b, a_waiting;
+  std::atomic<std::uint64_t> holder{0};
+  std::atomic<int> inside{0};
+  std::atomic<bool> overlapped{false};
+  Future<bool> c;
+  ThreadPoolExecutor pool(2);
+  weft::testing::ScopeExit open_b([&] { release_b.set(); });
+  auto b = pool.submit([&] {
+    b_started.set();
+    release_b.wait();
+    return 1;
+  });
+  ASSERT_TRUE(b_started.wait(60s));
+  auto a = pool.submit([&] {
+    std::scoped_lock hold(lock);
+    ++inside;
+    c = pool.submit([&] {
+      if (!lock.acquire(60s)) return false;  // on the holder's own thread: never
+      if (inside.load() != 0) overlapped = true;
+      lock.release();
+      return true;
+    });
+    holder = weft::get_ident();
+    a_waiting.set();
+    const int r = b.result();
+    --inside;
+    return r;
+  });
+  ASSERT_TRUE(a_waiting.wait(60s));
+  // The holder is parked in b.result() (before the fix it ran the third task instead).
+  EXPECT_TRUE(weft::testing::wait_until_parked(holder.load(), 60s));
+  release_b.set();
+  EXPECT_EQ(a.result(), 1);
+  EXPECT_TRUE(c.result()) << "the queued task could not take the lock";
+  EXPECT_FALSE(overlapped.load()) << "two tasks were inside one critical section";
+}
+
+TEST(ThreadPoolNested, WaiterHoldingALockDoesNotRunATaskThatNeedsIt) {
+  holder_waits_while_a_queued_task_needs_its_lock<weft::Lock>();
+}
+
+TEST(ThreadPoolNested, WaiterHoldingAnRLockDoesNotLetATaskIntoItsCriticalSection) {
+  holder_waits_while_a_queued_task_needs_its_lock<weft::RLock>();
+}
+
+TEST(ThreadPoolNested, LongChainOfTasksEachWaitingOnTheLastDoesNotRecurse) {
+  // Task i waits for task i-1 (submitted before it); the first one waits until the
+  // whole chain is queued. Python finishes this with two workers; running other queued
+  // tasks inside result() nested one frame per link and overflowed the stack.
+  constexpr int kLinks = 100'000;
+  weft::Event queued;
+  std::vector<Future<int>> chain;
+  chain.reserve(kLinks);
+  ThreadPoolExecutor pool(2);
+  weft::testing::ScopeExit open_gate([&] { queued.set(); });
+  chain.push_back(pool.submit([&] {
+    queued.wait();
+    return 0;
+  }));
+  for (int i = 1; i < kLinks; ++i) {
+    chain.push_back(pool.submit([prev = chain.back()]() mutable { return prev.result() + 1; }));
+  }
+  queued.set();
+  EXPECT_EQ(chain.back().result(), kLinks - 1);
+}
+
+TEST(ThreadPoolNested, NestedWaitsDeeperThanThePoolComplete) {
+  // Each level waits for the next one, which it submits: 40 waits at once on a pool of
+  // one worker, each lending its place to a spare thread.
+  ThreadPoolExecutor pool(1);
+  std::function<int(int)> level = [&](int n) -> int {
+    if (n == 0) return 0;
+    return pool.submit(level, n - 1).result() + 1;
+  };
+  EXPECT_EQ(pool.submit(level, 40).result(), 40);
+}
+
+TEST(ThreadPoolNested, SpareThreadsLeaveOnceTheWaitsEnd) {
+  // After nested waits borrowed spare threads, a pool of one runs one task at a time
+  // again: the second task cannot start while the first one runs.
+  weft::Event second_ran;
+  ThreadPoolExecutor pool(1);
+  std::function<int(int)> level = [&](int n) -> int {
+    if (n == 0) return 0;
+    return pool.submit(level, n - 1).result() + 1;
+  };
+  ASSERT_EQ(pool.submit(level, 8).result(), 8);
+  // An expected timeout: short, and nothing else has to happen in time.
+  auto first = pool.submit([&] { return second_ran.wait(200ms); });
+  auto second = pool.submit([&] { second_ran.set(); });
+  EXPECT_FALSE(first.result()) << "two tasks ran at once on a pool of one";
+  second.result();
+}
+
 TEST(ThreadPoolBackpressure, SubmitBlocksWhileTheQueueIsFull) {
+  weft::Event gate;  // outlives the pool, whose destructor waits for the task
   ThreadPoolExecutor pool(1);
   pool.set_max_pending(1);
-  weft::Event gate;
   auto running = pool.submit([&] { gate.wait(); });
   // Wait until the worker took it, so the queue is empty.
   while (!running.running()) std::this_thread::yield();
@@ -291,9 +402,10 @@ TEST(ThreadPoolBackpressure, SubmitBlocksWhileTheQueueIsFull) {
 }
 
 TEST(ThreadPoolBackpressure, TimedSubmitGivesUp) {
-  ThreadPoolExecutor pool(1);
-  pool.set_max_pending(1);
   weft::Event gate;
+  ThreadPoolExecutor pool(1);
+  weft::testing::ScopeExit open_gate([&] { gate.set(); });  // also when an ASSERT fails
+  pool.set_max_pending(1);
   auto running = pool.submit([&] { gate.wait(); });
   while (!running.running()) std::this_thread::yield();
   auto queued = pool.try_submit(1s, square, 2);
@@ -307,7 +419,8 @@ TEST(ThreadPoolBackpressure, TimedSubmitGivesUp) {
   EXPECT_EQ(queued->result(), 4);
 }
 
-TEST(ThreadPoolBackpressure, WorkerSubmittingToAFullQueueHelpsInstead) {
+TEST(ThreadPoolBackpressure, WorkerSubmittingToAFullQueueLendsItsPlace) {
+  // The only worker blocks in submit() on its own full queue: a spare thread drains it.
   ThreadPoolExecutor pool(1);
   pool.set_max_pending(1);
   auto f = pool.submit([&pool] {
@@ -334,7 +447,7 @@ TEST(ThreadPool, DefaultMaxWorkersRunsThatManyTasksAtOnce) {
   for (int i = 0; i < n; ++i) {
     fs.push_back(pool.submit([&, n] {
       if (++arrived == n) all_in.set();
-      EXPECT_TRUE(all_in.wait(std::chrono::seconds(30)));
+      EXPECT_TRUE(all_in.wait(std::chrono::seconds(60)));  // a failure, not a hang
     }));
   }
   for (auto& f : fs) f.result();

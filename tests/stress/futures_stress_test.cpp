@@ -100,7 +100,8 @@ TEST(FuturesStress, NestedResultStormDoesNotStarveThePool) {
   for (int round = 0; round < 2 * kScale; ++round) {
     ThreadPoolExecutor pool(static_cast<std::size_t>(1 + round % 3));
     // A binary tree of tasks, each waiting for its two children: with fewer workers
-    // than waiting tasks, only helping completes it.
+    // than waiting tasks, only spare threads standing in for the blocked workers (and,
+    // past their bound, waiters running the child they await) complete it.
     std::function<long(int)> tree = [&](int depth) -> long {
       if (depth == 0) return 1;
       auto l = pool.submit(tree, depth - 1);

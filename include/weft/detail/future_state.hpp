@@ -94,12 +94,14 @@ class PullRange {
 
 class FutureStateBase;
 
-// Something that runs tasks and can help a waiting worker (ThreadPoolExecutor's core).
+// Something that runs tasks on its own threads (ThreadPoolExecutor's core).
 class ExecutorCore {
  public:
-  // Called by result() on one of this executor's own workers: runs queued tasks while
-  // `s` is not done, up to the deadline. Returns s->done().
-  virtual bool help_until(FutureStateBase* s, Deadline deadline, SourceLoc loc) = 0;
+  // Called by result() on one of this executor's own workers for one of its tasks:
+  // blocks until `s` is done or the deadline, and returns s->done(). Never runs another
+  // task on the calling thread; while it blocks, the executor keeps a thread free for
+  // its queue (a spare thread if needed), so waiting on the own pool cannot starve it.
+  virtual bool wait_as_worker(FutureStateBase* s, Deadline deadline, SourceLoc loc) = 0;
 
  protected:
   ~ExecutorCore() = default;
@@ -192,10 +194,13 @@ class FutureStateBase {
   }
 
   // Blocks until done or the deadline; true when done. On a worker of the executor
-  // that owns this task, runs queued tasks meanwhile (no pool deadlock).
+  // that owns this task, the executor's wait_as_worker() (no pool deadlock).
   bool wait_until(Deadline deadline, SourceLoc loc);
-  // One park on &word_ while not done and extra() holds (for help_until).
-  void park_once(Deadline deadline, SourceLoc loc, FunctionRef<bool()> extra);
+  // Parks until done or the deadline; true when done. Runs nothing meanwhile.
+  bool block_until(Deadline deadline, SourceLoc loc);
+  // Same, but also returns (false) once stay() is false; whoever makes it false then
+  // unparks park_key()'s waiters.
+  bool block_until(Deadline deadline, SourceLoc loc, FunctionRef<bool()> stay);
 
   // The stored exception (null if none). Valid once done() and not cancelled.
   const std::exception_ptr& stored_exception() const noexcept { return exc_; }
