@@ -28,6 +28,8 @@ HEADER_LAYERS = [
     (r"weft/detail/(future|wire|process).*\.hpp", 4),
     (r"weft/(futures|process)\.hpp", 4),
     (r"weft/debug\.hpp", 5),
+    (r"weft/dist(/.*)?\.hpp", 5),
+    (r"dist/.*\.hpp", 5),
     (r"debug/.*\.hpp", 5),
     (r"weft/weft\.hpp", 6),
 ]
@@ -41,6 +43,7 @@ SOURCE_LAYERS = {
     "src/futures": 4,
     "src/process": 4,
     "src/version.cpp": 0,
+    "src/dist": 5,
 }
 
 # src/debug: may include only these (L0, L1, its own files, its public header).

@@ -7,11 +7,11 @@ set -euo pipefail
 what=${1:-test}
 build=(cmake ninja-build g++ pkg-config python3)
 test=("${build[@]}" clang libclang-rt-14-dev googletest libgtest-dev libbenchmark-dev
-      libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
+      libcli11-dev nlohmann-json3-dev libcpp-httplib-dev redis-server libhiredis-dev
       doxygen dpkg-dev)  # the API reference test; cpack's DEB dependencies (dpkg-shlibdeps)
 bench=("${test[@]}" libabsl-dev libtbb-dev libboost-thread-dev libconcurrentqueue-dev)
 case "$what" in
-  build) wanted=("${build[@]}" libcli11-dev nlohmann-json3-dev libcpp-httplib-dev) ;;
+  build) wanted=("${build[@]}" libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libhiredis-dev) ;;
   test) wanted=("${test[@]}") ;;
   bench|all) wanted=("${bench[@]}") ;;
   *) echo "usage: $0 [build|test|bench|all]" >&2; exit 2 ;;

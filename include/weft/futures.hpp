@@ -214,6 +214,21 @@ bool pool_submit(ThreadPoolCore* core, FutureStateBase* task, Deadline deadline)
 void pool_shutdown(ThreadPoolCore* core, bool wait, bool cancel_futures);
 void pool_set_max_pending(ThreadPoolCore* core, std::size_t n) noexcept;
 
+// map()'s submissions: submit_one(x) for every input, in order; if one throws, the
+// futures already made are cancelled and the exception propagates.
+template <class R, class Range, class SubmitOne>
+std::vector<Future<R>> submit_each(Range& inputs, SubmitOne submit_one) {
+  std::vector<Future<R>> fs;
+  if constexpr (requires { std::size(inputs); }) fs.reserve(std::size(inputs));
+  try {
+    for (auto&& x : inputs) fs.push_back(submit_one(x));
+  } catch (...) {
+    for (auto& f : fs) f.cancel();
+    throw;
+  }
+  return fs;
+}
+
 // The results of map(): an input range over futures, in order, with one deadline.
 template <class R>
 class MapResults
@@ -392,15 +407,7 @@ class ThreadPoolExecutor {
 
   template <class F, class Range>
   auto submit_all(F& fn, Range& inputs) {
-    std::vector<Future<result_of_map<F, Range>>> fs;
-    if constexpr (requires { std::size(inputs); }) fs.reserve(std::size(inputs));
-    try {
-      for (auto&& x : inputs) fs.push_back(submit(fn, x));
-    } catch (...) {
-      for (auto& f : fs) f.cancel();
-      throw;
-    }
-    return fs;
+    return detail::submit_each<result_of_map<F, Range>>(inputs, [&](auto&& x) { return submit(fn, x); });
   }
 
   template <class R, class F, class... Args>

@@ -287,14 +287,7 @@ class ProcessPoolExecutor {
 
   template <class R, class P, class Range>
   std::vector<Future<R>> submit_all(R (*fn)(P), Range& inputs) {
-    std::vector<Future<R>> fs;
-    try {
-      for (auto&& x : inputs) fs.push_back(submit(fn, x));
-    } catch (...) {
-      for (auto& f : fs) f.cancel();
-      throw;
-    }
-    return fs;
+    return detail::submit_each<R>(inputs, [&](auto&& x) { return submit(fn, x); });
   }
 
   detail::ProcessPoolCore* core_;
