@@ -114,6 +114,7 @@ Endpoint parse_url(std::string_view url) {
 }
 
 void ReplyDeleter::operator()(redisReply* r) const noexcept { freeReplyObject(r); }
+void ContextDeleter::operator()(redisContext* c) const noexcept { redisFree(c); }
 
 bool is_nil(const redisReply* r) noexcept { return r == nullptr || r->type == REDIS_REPLY_NIL; }
 bool is_error(const redisReply* r) noexcept { return r != nullptr && r->type == REDIS_REPLY_ERROR; }
@@ -144,8 +145,8 @@ std::int64_t integer(const redisReply* r) {
 
 Connection::Connection(const Endpoint& ep) : ep_(ep) {
   const timeval tv = to_timeval(ep.timeout);
-  ctx_ = ep.unix_path.empty() ? redisConnectWithTimeout(ep.host.c_str(), ep.port, tv)
-                              : redisConnectUnixWithTimeout(ep.unix_path.c_str(), tv);
+  ctx_.reset(ep.unix_path.empty() ? redisConnectWithTimeout(ep.host.c_str(), ep.port, tv)
+                                   : redisConnectUnixWithTimeout(ep.unix_path.c_str(), tv));
   if (ctx_ == nullptr) throw ConnectionError("weft::dist: cannot connect to " + ep.url + ": out of memory");
   if (ctx_->err != 0) fail("cannot connect to");
   set_timeout(ep.timeout);
@@ -171,10 +172,6 @@ Connection::Connection(const Endpoint& ep) : ep_(ep) {
   }
 }
 
-Connection::~Connection() {
-  if (ctx_ != nullptr) redisFree(ctx_);
-}
-
 void Connection::fail(const char* what) {
   dead_ = true;
   std::string msg = "weft::dist: ";
@@ -198,7 +195,7 @@ void Connection::fail(const char* what) {
 
 void Connection::set_timeout(std::chrono::milliseconds t) {
   if (t == current_timeout_) return;
-  if (redisSetTimeout(ctx_, to_timeval(t)) != REDIS_OK) fail("cannot set a timeout on");
+  if (redisSetTimeout(ctx_.get(), to_timeval(t)) != REDIS_OK) fail("cannot set a timeout on");
   current_timeout_ = t;
 }
 
@@ -217,7 +214,7 @@ Reply Connection::command(const Args& args, std::chrono::milliseconds extra) {
     argv[i] = args[i].data();
     lens[i] = args[i].size();
   }
-  void* r = redisCommandArgv(ctx_, static_cast<int>(args.size()), argv.data(), lens.data());
+  void* r = redisCommandArgv(ctx_.get(), static_cast<int>(args.size()), argv.data(), lens.data());
   if (r == nullptr) fail("lost");
   return Reply(static_cast<redisReply*>(r));
 }
@@ -234,14 +231,14 @@ std::vector<Reply> Connection::pipeline(const std::vector<Args>& commands) {
       argv[i] = args[i].data();
       lens[i] = args[i].size();
     }
-    if (redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), argv.data(), lens.data()) != REDIS_OK)
+    if (redisAppendCommandArgv(ctx_.get(), static_cast<int>(args.size()), argv.data(), lens.data()) != REDIS_OK)
       fail("lost");
   }
   std::vector<Reply> out;
   out.reserve(commands.size());
   for (std::size_t i = 0; i < commands.size(); ++i) {
     void* r = nullptr;
-    if (redisGetReply(ctx_, &r) != REDIS_OK || r == nullptr) fail("lost");
+    if (redisGetReply(ctx_.get(), &r) != REDIS_OK || r == nullptr) fail("lost");
     out.emplace_back(static_cast<redisReply*>(r));
   }
   return out;

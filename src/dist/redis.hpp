@@ -43,6 +43,9 @@ struct ReplyDeleter {
   void operator()(redisReply* r) const noexcept;
 };
 using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
+struct ContextDeleter {
+  void operator()(redisContext* c) const noexcept;
+};
 
 // Read-only views of a reply (valid while the Reply lives).
 bool is_nil(const redisReply* r) noexcept;
@@ -58,7 +61,7 @@ using Args = std::vector<std::string_view>;
 class Connection {
  public:
   explicit Connection(const Endpoint& ep);  // connects, authenticates, PINGs; ConnectionError
-  ~Connection();
+  ~Connection() = default;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -81,7 +84,7 @@ class Connection {
   void set_timeout(std::chrono::milliseconds t);
 
   const Endpoint ep_;
-  redisContext* ctx_ = nullptr;
+  std::unique_ptr<redisContext, ContextDeleter> ctx_;  // freed also when the constructor throws
   std::chrono::milliseconds current_timeout_{-1};
   bool dead_ = false;
 };

@@ -34,6 +34,12 @@ WEFT_REMOTE(weft_test::gated);
 
 namespace {
 
+// The body of every worker process the dist tests start (workers.hpp).
+TEST(DistWorkerProcess, Serve) {
+  weft_test::run_worker_from_environment();  // ends the process when it is a worker
+  GTEST_SKIP() << "runs only in the worker processes of the dist tests";
+}
+
 WorkerOptions quick(std::size_t threads = 1) {
   WorkerOptions o;
   o.threads = threads;

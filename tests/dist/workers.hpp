@@ -1,35 +1,82 @@
 // SPDX-License-Identifier: Apache-2.0
-// Worker processes for the dist tests: fork() + dist::serve(), reaped by a guard, and
+// Worker processes for the dist tests: dist::serve() in child processes, reaped by a guard, and
 // the gated task that lets a test act while a task is known to be running.
 #pragma once
 
+#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "weft/dist.hpp"
 
+extern char** environ;
+
 namespace weft_test {
 
-// Runs dist::serve(url, options) in a child process; its exit status: 0 when serve
-// returned, 3 when it threw.
-inline pid_t spawn_worker(const std::string& url, weft::dist::WorkerOptions options) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    int code = 0;
-    try {
-      weft::dist::serve(url, options);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "worker: %s\n", e.what());
-      code = 3;
-    }
-    ::_exit(code);
+// Worker processes are new executions of the running program (posix_spawn of
+// /proc/self/exe), not forks: a fork of a process with threads cannot start threads
+// under ThreadSanitizer, and serve() starts some. The program runs
+// run_worker_from_environment() early (the test binary in its DistWorkerProcess.Serve
+// test, selected by --gtest_filter; a benchmark at the top of main).
+inline constexpr const char* kWorkerEnv = "WEFT_DIST_TEST_WORKER";
+
+// In a worker process: serves the executor the environment names, then ends the
+// process (status 0 when serve returned, 3 when it threw). Elsewhere: returns.
+inline void run_worker_from_environment() {
+  const char* spec = std::getenv(kWorkerEnv);
+  if (spec == nullptr) return;
+  // "THREADS LEASE_MS MAX_DELIVERIES URL"
+  weft::dist::WorkerOptions options;
+  unsigned long threads = 0, max = 0;
+  long long lease = 0;
+  int used = 0;
+  if (std::sscanf(spec, "%lu %lld %lu %n", &threads, &lease, &max, &used) != 3) ::_exit(2);
+  options.threads = threads;
+  options.lease = std::chrono::milliseconds(lease);
+  options.max_deliveries = max;
+  int code = 0;
+  try {
+    weft::dist::serve(spec + used, options);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "worker: %s\n", e.what());
+    code = 3;
   }
+  ::_exit(code);
+}
+
+// Starts a worker process serving url with options; its pid.
+inline pid_t spawn_worker(const std::string& url, weft::dist::WorkerOptions options,
+                          const std::vector<std::string>& extra_args) {
+  const std::string spec = std::string(kWorkerEnv) + "=" + std::to_string(options.threads) + " " +
+                           std::to_string(options.lease.count()) + " " +
+                           std::to_string(options.max_deliveries) + " " + url;
+  std::vector<char*> env;
+  for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
+  env.push_back(const_cast<char*>(spec.c_str()));
+  env.push_back(nullptr);
+  std::string exe = "/proc/self/exe";
+  std::vector<std::string> args{exe};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t quiet;  // the program's own stdout (a test runner's) is noise
+  posix_spawn_file_actions_init(&quiet);
+  posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  const int error = ::posix_spawn(&pid, exe.c_str(), &quiet, nullptr, argv.data(), env.data());
+  posix_spawn_file_actions_destroy(&quiet);
+  if (error != 0) throw std::runtime_error("cannot start a worker process");
   return pid;
 }
 
@@ -44,9 +91,10 @@ inline int wait_exit(pid_t pid) {
 // Workers of one test; any still running at the end are killed and reaped.
 class Workers {
  public:
-  // Starts `count` workers at once.
-  Workers(std::string url, weft::dist::WorkerOptions options, int count = 0)
-      : url_(std::move(url)), options_(options) {
+  // Starts `count` workers at once; extra_args: the program's arguments in a worker.
+  Workers(std::string url, weft::dist::WorkerOptions options, int count = 0,
+          std::vector<std::string> extra_args = {"--gtest_filter=DistWorkerProcess.Serve"})
+      : url_(std::move(url)), options_(options), extra_args_(std::move(extra_args)) {
     for (int i = 0; i < count; ++i) start();
   }
   ~Workers() {
@@ -60,7 +108,7 @@ class Workers {
   Workers& operator=(const Workers&) = delete;
 
   pid_t start() {
-    pids_.push_back(spawn_worker(url_, options_));
+    pids_.push_back(spawn_worker(url_, options_, extra_args_));
     return pids_.back();
   }
   // Sends SIGTERM and returns the exit status.
@@ -95,6 +143,7 @@ class Workers {
  private:
   std::string url_;
   weft::dist::WorkerOptions options_;
+  std::vector<std::string> extra_args_;
   std::vector<pid_t> pids_;
 };
 
