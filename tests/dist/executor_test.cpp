@@ -54,15 +54,15 @@ TEST(DistExecutor, ResultsAsFuturesWithWaitAsCompletedAndMap) {
   workers.start();
   workers.start();
   Executor ex(server.url("ex"));
-  EXPECT_EQ(ex.submit(twice, 21).result(), 42);
-  EXPECT_EQ(ex.submit(shout, "hey", 3).result(), "hey!!!");
+  EXPECT_EQ(ex.submit(twice, 21).result(60s), 42);
+  EXPECT_EQ(ex.submit(shout, "hey", 3).result(60s), "hey!!!");
   std::vector<weft::Future<int>> fs;
   for (int i = 0; i < 40; ++i) fs.push_back(ex.submit(twice, i));
   const auto [done, not_done] = weft::wait(fs);
   EXPECT_EQ(done.size(), 40u);
   EXPECT_TRUE(not_done.empty());
   int sum = 0;
-  for (auto& f : weft::as_completed(fs)) sum += f.result();
+  for (auto& f : weft::as_completed(fs)) sum += f.result(60s);
   EXPECT_EQ(sum, 2 * (39 * 40 / 2));
   std::vector<int> inputs{1, 2, 3, 4, 5};
   std::vector<int> outputs;
@@ -78,7 +78,7 @@ TEST(DistExecutor, TaskExceptionIsRemoteError) {
   workers.start();
   Executor ex(server.url("ex"));
   try {
-    ex.submit(fails, 7).result();
+    ex.submit(fails, 7).result(60s);
     FAIL() << "no exception";
   } catch (const weft::RemoteError& e) {
     EXPECT_NE(std::string(e.what()).find("out_of_range"), std::string::npos) << e.what();
@@ -113,19 +113,19 @@ TEST(DistExecutor, UnknownNameOrMismatchedSignatureNeverRuns) {
   auto unknown = Access::submit_named<void>(ex, "no_such_function", record_sig, w.buffer());
   auto mismatched = Access::submit_named<void>(ex, "record", other_sig, w.buffer());
   try {
-    unknown.result();
+    unknown.result(60s);
     FAIL() << "no exception";
   } catch (const weft::RemoteError& e) {
     EXPECT_NE(std::string(e.what()).find("no function 'no_such_function'"), std::string::npos) << e.what();
   }
   try {
-    mismatched.result();
+    mismatched.result(60s);
     FAIL() << "no exception";
   } catch (const weft::RemoteError& e) {
     EXPECT_NE(std::string(e.what()).find("signature mismatch"), std::string::npos) << e.what();
   }
   // The same bytes under the right signature do run: the check above is not vacuous.
-  Access::submit_named<void>(ex, "record", record_sig, w.buffer()).result();
+  Access::submit_named<void>(ex, "record", record_sig, w.buffer()).result(60s);
   Queue<int> ran(server.url("ran"));
   EXPECT_EQ(ran.get_nowait(), 5);
   EXPECT_TRUE(ran.empty());
@@ -149,15 +149,15 @@ TEST(DistExecutor, SigtermFinishesTheCurrentTaskAndExitsZero) {
   Executor ex(server.url("ex"));
   Queue<int> started(server.url("started"));
   auto f = ex.submit(weft_test::gated, server.url("started"), server.url("gate"), 4);
-  ASSERT_EQ(started.get(), worker);
+  ASSERT_EQ(started.get(60s), worker);
   ::kill(worker, SIGTERM);
   auto later = ex.submit(twice, 1);  // must wait for another worker
   Queue<int>(server.url("gate")).shutdown();
-  EXPECT_EQ(f.result(), 8);
+  EXPECT_EQ(f.result(60s), 8);
   EXPECT_EQ(workers.reap(worker), 0);
   EXPECT_FALSE(later.done());
   workers.start();
-  EXPECT_EQ(later.result(), 2);
+  EXPECT_EQ(later.result(60s), 2);
 }
 
 // Blocks until n clients wait in blocking reads on the server (every worker thread has

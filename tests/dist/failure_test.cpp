@@ -57,7 +57,7 @@ struct GatedTaskOnTwoWorkers {
         ex(server.url("ex")),
         started(server.url("started")),
         result(ex.submit(weft_test::gated, server.url("started"), server.url("gate"), x)),
-        runner(started.get()) {}
+        runner(started.get(60s)) {}
   void open_gate() { Queue<int>(server.url("gate")).shutdown(); }
   // Shuts the executor down once its workers ended; the replies it read (the results the
   // server accepted).
@@ -80,10 +80,10 @@ TEST(DistFailure, WorkerKilledMidTaskCompletesElsewhereOnce) {
   WEFT_REQUIRE_REDIS();
   GatedTaskOnTwoWorkers run(5);
   run.workers.kill9(run.runner);
-  const pid_t second = run.started.get();  // the other worker took it back
+  const pid_t second = run.started.get(60s);  // the other worker took it back
   EXPECT_NE(second, run.runner);
   run.open_gate();
-  EXPECT_EQ(run.result.result(), 10);
+  EXPECT_EQ(run.result.result(60s), 10);
   EXPECT_EQ(run.workers.terminate(second), 0);
   EXPECT_EQ(run.replies(), 1u);
 }
@@ -94,10 +94,10 @@ TEST(DistFailure, SilentWorkersLateResultIsRefused) {
   WEFT_REQUIRE_REDIS();
   GatedTaskOnTwoWorkers run(6);
   ::kill(run.runner, SIGSTOP);
-  const pid_t other = run.started.get();
+  const pid_t other = run.started.get(60s);
   EXPECT_NE(other, run.runner);
   run.open_gate();
-  EXPECT_EQ(run.result.result(), 12);
+  EXPECT_EQ(run.result.result(60s), 12);
   ::kill(run.runner, SIGCONT);
   // Both runs end (SIGTERM lets each finish and write its result) before counting.
   EXPECT_EQ(run.workers.terminate(run.runner), 0);
@@ -127,11 +127,11 @@ TEST(DistFailure, PoisonTaskIsDeadLetteredWithWorkerLost) {
     }
   }
   ASSERT_TRUE(f.done());
-  EXPECT_THROW(f.result(), weft::dist::WorkerLost);
+  EXPECT_THROW(f.result(60s), weft::dist::WorkerLost);
   EXPECT_EQ(deaths, 2);  // delivered twice, dead-lettered at the third look
   auto c = weft::dist::detail::Connection(server.endpoint());
   EXPECT_EQ(weft::dist::detail::integer(c.checked({"XLEN", "weft:x:{ex}:dead"}).get()), 1);
-  EXPECT_EQ(ex.submit(triple, 2).result(), 6);  // the executor keeps serving
+  EXPECT_EQ(ex.submit(triple, 2).result(60s), 6);  // the executor keeps serving
 }
 
 // The server killed with SIGKILL and restarted on the same directory: what was
@@ -146,7 +146,7 @@ TEST(DistFailure, ServerKilledAndRestartedLosesNothingAcknowledged) {
   Executor ex(server.url("ex"));
   Queue<int> started(server.url("started"));
   auto running = ex.submit(weft_test::gated, server.url("started"), server.url("gate"), 7);
-  ASSERT_EQ(started.get(), worker);
+  ASSERT_EQ(started.get(60s), worker);
   std::vector<weft::Future<int>> queued;
   for (int i = 0; i < 5; ++i) queued.push_back(ex.submit(triple, i));
 
@@ -156,8 +156,8 @@ TEST(DistFailure, ServerKilledAndRestartedLosesNothingAcknowledged) {
   EXPECT_EQ(q.qsize(), 20u);
   for (int i = 0; i < 20; ++i) ASSERT_EQ(q.get(), i);
   Queue<int>(server.url("gate")).shutdown();
-  EXPECT_EQ(running.result(), 14);
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(queued[static_cast<std::size_t>(i)].result(), 3 * i);
+  EXPECT_EQ(running.result(60s), 14);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(queued[static_cast<std::size_t>(i)].result(60s), 3 * i);
   EXPECT_EQ(workers.terminate(worker), 0);
   EXPECT_TRUE(started.empty());  // the running task was not run again
 }
@@ -174,12 +174,15 @@ TEST(DistFailure, ServerPausedCallsFailInTimeThenRecoverWithoutRedelivery) {
   const pid_t a = workers.start();
   const pid_t b = workers.start();
   Executor ex(url("ex"));
-  Queue<int> started(url("started"));
+  // The markers and the gate get a long budget: under load a 1 s budget can run out
+  // before the pause, and a lost marker would leave nothing to wait for.
+  const std::string started_url = server.url("started", 20000), gate_url = server.url("gate", 20000);
+  Queue<int> started(started_url);
   Queue<int> probe(url("probe"));
-  auto f1 = ex.submit(weft_test::gated, url("started"), url("gate"), 1);
-  auto f2 = ex.submit(weft_test::gated, url("started"), url("gate"), 2);
-  started.get();
-  started.get();
+  auto f1 = ex.submit(weft_test::gated, started_url, gate_url, 1);
+  auto f2 = ex.submit(weft_test::gated, started_url, gate_url, 2);
+  started.get(60s);
+  started.get(60s);
 
   server.pause();
   {
@@ -202,10 +205,10 @@ TEST(DistFailure, ServerPausedCallsFailInTimeThenRecoverWithoutRedelivery) {
   server.resume();
 
   probe.put(2);
-  EXPECT_EQ(ex.submit(triple, 3).result(), 9);
-  Queue<int>(url("gate")).shutdown();
-  EXPECT_EQ(f1.result(), 2);
-  EXPECT_EQ(f2.result(), 4);
+  EXPECT_EQ(ex.submit(triple, 3).result(60s), 9);
+  Queue<int>(gate_url).shutdown();
+  EXPECT_EQ(f1.result(60s), 2);
+  EXPECT_EQ(f2.result(60s), 4);
   EXPECT_EQ(workers.terminate(a), 0);
   EXPECT_EQ(workers.terminate(b), 0);
   EXPECT_EQ(started.qsize(), 0u);  // no task ran twice
