@@ -63,6 +63,16 @@ std::unique_ptr<ThreadTask> make_thread_task(F&& fn, Args&&... args) {
       std::forward<F>(fn), std::forward<Args>(args)...);
 }
 
+// Always false; a dependent condition so that the static_assert in Thread's copy/move
+// traps fires only when one of them is used.
+template <class>
+inline constexpr bool kThreadIsNotMovable = false;
+
+#define WEFT_THREAD_NOT_MOVABLE_MESSAGE                                                     \
+  "weft::Thread is not movable (it is shared by reference with its running thread, as "    \
+  "Python's Thread object); keep threads in a std::deque / std::list, or hold "             \
+  "std::unique_ptr<weft::Thread>"
+
 // A callable target: invocable once with its decayed arguments as rvalues (std::thread's
 // rule), and not a Thread or ThreadOptions (so copy/move of those never lands here).
 template <class F, class... Args>
@@ -105,8 +115,18 @@ concept ThreadTarget =
 ///   returns or std::exit runs, weft joins every non-daemon thread still running and
 ///   abandons daemon threads (Python's shutdown).
 ///   All const members and join() may be called from any thread.
+/// OS name:  a started thread carries its name as its OS thread name (Linux:
+///   /proc/PID/task/TID/comm, shown by top -H, gdb, perf), cut to the kernel's 15
+///   bytes (see set_name), from before start() returns until it finishes. set_name()
+///   renames it from any thread. The main thread and threads weft did not start keep
+///   their OS names unless set_name() is called on them.
 /// Invalid:  start() twice, join() before start() or from the thread itself, and
-///   set_daemon() after start() throw RuntimeError. Not copyable or movable.
+///   set_daemon() after start() throw RuntimeError.
+/// Not copyable or movable: the object is shared by reference with its running thread
+///   (current_thread() returns it), as Python's Thread object is. Keep threads in a
+///   std::deque or std::list (emplace_back constructs in place) or hold
+///   std::unique_ptr<weft::Thread>; std::vector<weft::Thread> fails to compile with
+///   a message saying so.
 ///
 ///   weft::Thread t([](int n) { work(n); }, 42);
 ///   t.start();
@@ -138,6 +158,23 @@ class Thread {
   Thread(const Thread&) = delete;
   Thread& operator=(const Thread&) = delete;
 
+  // Copying or moving a Thread is a compile error that says why, rather than a
+  // "use of deleted function" deep inside a container. These overloads win over the
+  // deleted ones for non-const and rvalue arguments (so a std::vector<Thread> that
+  // grows instantiates them) and their bodies fail with the message. The price:
+  // std::is_move_constructible_v<Thread> is true, though no move ever compiles.
+  template <class Other>
+    requires std::is_base_of_v<Thread, std::remove_cvref_t<Other>>
+  Thread(Other&&) {  // NOLINT(bugprone-forwarding-reference-overload)
+    static_assert(detail::kThreadIsNotMovable<Other>, WEFT_THREAD_NOT_MOVABLE_MESSAGE);
+  }
+  template <class Other>
+    requires std::is_base_of_v<Thread, std::remove_cvref_t<Other>>
+  Thread& operator=(Other&&) {
+    static_assert(detail::kThreadIsNotMovable<Other>, WEFT_THREAD_NOT_MOVABLE_MESSAGE);
+    return *this;
+  }
+
   /// The thread's activity: calls target(args...) once, then drops them. Override it.
   virtual void run();
 
@@ -163,6 +200,11 @@ class Thread {
   bool is_alive() const noexcept;
 
   std::string name() const;
+  /// Renames the thread, and its OS thread while it runs (from any thread). The OS
+  /// name is the name up to its first NUL byte, cut to 15 bytes at a UTF-8 character
+  /// boundary; a trailing number group of up to 7 bytes is kept after a shorter head
+  /// ("ThreadPoolExecutor-0_3" -> "ThreadPoolE-0_3"). Renaming the OS thread is best
+  /// effort: if the OS refuses, name() still changes and nothing is thrown.
   void set_name(std::string name);
 
   bool daemon() const noexcept;
@@ -190,6 +232,8 @@ class Thread {
   const std::type_info* plain_type_ = &typeid(Thread);
   bool attached_ = false;  // an entry weft created for a thread it did not start
 };
+
+#undef WEFT_THREAD_NOT_MOVABLE_MESSAGE
 
 /// The Thread of the calling thread; for a thread weft did not start, a daemon entry
 /// named "Dummy-N" created on first use and dropped when that thread exits.

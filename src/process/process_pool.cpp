@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "weft/detail/thread_registry.hpp"
 #include "weft/errors.hpp"
 #include "weft/process.hpp"
 
@@ -431,7 +432,13 @@ class ProcessPoolCore {
   void start_dispatcher_locked() {
     if (dispatcher_started_) return;
     try {
-      dispatcher_ = std::thread([this] { run_dispatcher(); });
+      static std::atomic<unsigned> dispatchers{0};  // OS names ProcessPool-0, -1, ...
+      dispatcher_ = std::thread([this, n = dispatchers.fetch_add(1)] {
+        char name[16];
+        std::snprintf(name, sizeof name, "ProcessPool-%u", n);
+        set_current_os_thread_name(name);
+        run_dispatcher();
+      });
     } catch (const std::exception& e) {
       throw RuntimeError(std::string("can't start new thread: ") + e.what());
     }

@@ -14,6 +14,13 @@
 //   Joiners validate `phase != kFinished` under the bucket lock, so (T3)'s unpark_all
 //   cannot miss them.
 //
+// OS names: ThreadState::os_named (registry lock) is true while `handle` names a live
+// OS thread whose name follows `name`: a weft thread sets it, and its OS name, under
+// the lock before (T1) and clears it before (T3); the main thread and dummies (named
+// by whoever started them) from their registration until they finish. set_name()
+// renames the OS thread under the same lock, so it never touches an exited thread and
+// never loses a race with the thread's own first naming.
+//
 // The registry is a leaked singleton guarded by one WordLock (never an instrumented
 // primitive), so daemon threads and at-exit code never touch destroyed globals.
 #include "weft/thread.hpp"
@@ -55,6 +62,8 @@ struct ThreadState {
                                             // ~Thread; guarded by the registry lock
   bool dummy = false;                       // set before the state is shared
   bool main = false;                        // set before the state is shared
+  pthread_t handle{};                       // the OS thread; guarded by the registry lock
+  bool os_named = false;                    // see "OS names"; guarded by the registry lock
   std::unique_ptr<ThreadTask> task;         // used by the one thread that runs it
 };
 
@@ -74,7 +83,50 @@ thread_local ThreadState* tls_self = nullptr;
 
 std::uint64_t native_tid() noexcept { return static_cast<std::uint64_t>(::syscall(SYS_gettid)); }
 
+constexpr std::size_t kOsNameMax = 15;  // the kernel's TASK_COMM_LEN - 1
+
+bool is_number_group_byte(char c) noexcept {
+  return (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+// os_thread_name() into `out` (NUL-terminated), without allocating.
+void cut_os_name(std::string_view name, char (&out)[kOsNameMax + 1]) noexcept {
+  name = name.substr(0, name.find('\0'));
+  std::string_view tail;
+  std::size_t head = name.size();
+  if (name.size() > kOsNameMax) {
+    std::size_t start = name.size();
+    while (start > 0 && is_number_group_byte(name[start - 1])) --start;
+    tail = name.substr(start);
+    if (tail.size() > 7 || tail.find_first_of("0123456789") == std::string_view::npos) tail = {};
+    head = kOsNameMax - tail.size();
+    // name[head] is the first byte dropped: a UTF-8 continuation byte means the
+    // character it belongs to began before the cut, so drop that character whole.
+    for (int i = 0; i < 3 && head > 0 && (static_cast<unsigned char>(name[head]) & 0xC0) == 0x80; ++i)
+      --head;
+  }
+  name.substr(0, head).copy(out, head);
+  tail.copy(out + head, tail.size());
+  out[head + tail.size()] = '\0';
+}
+
+// Best effort: an OS that refuses (or a thread that is gone) leaves the name as it was.
+void set_os_name(pthread_t thread, std::string_view name) noexcept {
+  char buf[kOsNameMax + 1];
+  cut_os_name(name, buf);
+  (void)::pthread_setname_np(thread, buf);
+}
+
 }  // namespace
+
+std::string os_thread_name(std::string_view name) {
+  char buf[kOsNameMax + 1];
+  cut_os_name(name, buf);
+  return buf;
+}
+
+void set_current_os_thread_name(std::string_view name) noexcept { set_os_name(::pthread_self(), name); }
+
 }  // namespace detail
 
 // Private access to Thread for the registry code.
@@ -92,6 +144,8 @@ std::shared_ptr<ThreadState> make_main_state() {
   auto st = std::make_shared<ThreadState>();
   st->name = "MainThread";
   st->main = true;
+  st->handle = ::pthread_self();
+  st->os_named = true;  // renamed only by an explicit set_name()
   st->ident.store(current_ident(), std::memory_order_relaxed);
   st->native_id.store(native_tid(), std::memory_order_relaxed);
   st->phase.store(kRunning, std::memory_order_relaxed);
@@ -116,6 +170,7 @@ void after_fork_in_child() noexcept {
       mine = st;
     } else {
       st->phase.store(kFinished, std::memory_order_relaxed);
+      st->os_named = false;  // its OS thread does not exist in the child
     }
   }
   r.alive.clear();
@@ -302,9 +357,12 @@ void thread_main(std::shared_ptr<ThreadState> st, Thread* self, bool direct) noe
   st->ident.store(current_ident(), std::memory_order_relaxed);
   st->native_id.store(native_tid(), std::memory_order_relaxed);
   std::string name;
-  if (debug_on()) {
+  {
     WordLockGuard guard(r.lock);
-    name = st->name;
+    st->handle = ::pthread_self();
+    set_os_name(st->handle, st->name);
+    st->os_named = true;
+    if (debug_on()) name = st->name;
   }
   st->phase.store(kRunning, std::memory_order_release);  // (T1)
   unpark_all(&st->phase);
@@ -329,6 +387,7 @@ void thread_main(std::shared_ptr<ThreadState> st, Thread* self, bool direct) noe
     orphan = st->orphan;
     st->orphan = nullptr;
     if (orphan != nullptr) st->object.store(nullptr, std::memory_order_relaxed);
+    st->os_named = false;
     st->phase.store(kFinished, std::memory_order_release);  // (T3)
   }
   unpark_all(&st->phase);
@@ -347,6 +406,7 @@ struct DummyGuard {
       WordLockGuard guard(r.lock);
       unregister(r, st.get());
       obj = st->object.exchange(nullptr, std::memory_order_relaxed);
+      st->os_named = false;
       st->phase.store(kFinished, std::memory_order_release);
     }
     unpark_all(&st->phase);
@@ -369,6 +429,8 @@ ThreadState& self_state() {
   {
     WordLockGuard guard(r.lock);
     st->name = "Dummy-" + std::to_string(++r.counter);
+    st->handle = ::pthread_self();
+    st->os_named = true;  // renamed only by an explicit set_name()
     r.alive.push_back(st);
   }
   tls_dummy.st = st;
@@ -515,6 +577,7 @@ void Thread::set_name(std::string name) {
   detail::Registry& r = detail::registry();
   detail::WordLockGuard guard(r.lock);
   state_->name = std::move(name);
+  if (state_->os_named) detail::set_os_name(state_->handle, state_->name);
 }
 
 bool Thread::daemon() const noexcept { return state_->daemon.load(std::memory_order_relaxed); }

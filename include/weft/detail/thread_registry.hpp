@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "weft/detail/function_ref.hpp"
@@ -24,5 +25,17 @@ struct ThreadInfo {
 // fn must not call any weft threading function (Thread members, current_thread, ...),
 // park, fork, or use instrumented primitives; copying the fields out is the intended use.
 void for_each_thread(FunctionRef<void(const ThreadInfo&)> fn);
+
+// OS thread names (Linux: /proc/PID/task/TID/comm, as shown by top -H, gdb, perf).
+// The kernel keeps 15 bytes. os_thread_name(name) is what weft gives it: `name` up to
+// its first NUL byte if that fits; otherwise its head cut to the 15 bytes, never in
+// the middle of a UTF-8 character, except that a trailing number group of up to 7
+// bytes (digits with '-' and '_' between them: "-0_3" of "ThreadPoolExecutor-0_3")
+// is kept after a shorter head, so that the workers of a pool stay apart:
+// "ThreadPoolE-0_3".
+std::string os_thread_name(std::string_view name);
+// Gives the calling thread the OS name os_thread_name(name). Best effort: never throws,
+// errors are ignored. For weft's internal threads that are not weft::Threads.
+void set_current_os_thread_name(std::string_view name) noexcept;
 
 }  // namespace weft::detail
