@@ -8,13 +8,16 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <initializer_list>
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <ranges>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -74,6 +77,10 @@ Deadline deadline_from(std::optional<D> timeout) noexcept {
 ///           waiter and no callback is one atomic RMW and no system call.
 /// Lifetime: handles may outlive the executor; the state is freed with the last
 ///           handle. All members may be called concurrently.
+/// Identity: copies of a handle are the same future. ==, <=> and std::hash compare
+///           the shared state (as Python hashes a future by identity), so a Future is
+///           a key of std::unordered_map, std::map and the sets. The order is
+///           arbitrary (by address), not submission or completion order.
 /// Invalid:  set_result()/set_exception() on a done future throw RuntimeError (Python:
 ///           InvalidStateError). A default-constructed Future is a fresh pending
 ///           future (Python's Future()); moved-from handles may only be assigned to.
@@ -168,7 +175,12 @@ class Future {
     s_->finish_with(std::move(e));
   }
 
+  /// Identity: true when both handles refer to the same future.
   friend bool operator==(const Future& a, const Future& b) noexcept { return a.s_ == b.s_; }
+  /// A strict total order on futures by identity (arbitrary but stable while they live).
+  friend std::strong_ordering operator<=>(const Future& a, const Future& b) noexcept {
+    return std::compare_three_way{}(a.s_, b.s_);
+  }
 
  private:
   template <class T>
@@ -455,9 +467,66 @@ class CompletionQueue final : public FutureListener {
   std::size_t head_ = 0;
 };
 
-// fs without duplicates (same shared state), first occurrence kept, input order.
+template <class T>
+struct FutureTraits {
+  static constexpr bool is_future = false;
+};
 template <class R>
-std::vector<Future<R>> unique_futures(const std::vector<Future<R>>& fs) {
+struct FutureTraits<Future<R>> {
+  static constexpr bool is_future = true;
+  using result_type = R;
+};
+
+// What wait() and as_completed() accept: any input range whose elements are Future<R>
+// (a std::vector, std::list, std::set, std::span, std::views::keys of a map, ...).
+template <class Fs>
+concept FutureRange = std::ranges::input_range<Fs> &&
+                      FutureTraits<std::ranges::range_value_t<Fs>>::is_future;
+template <class Fs>
+using future_range_result_t =
+    typename FutureTraits<std::ranges::range_value_t<Fs>>::result_type;
+
+// A timeout of wait() / as_completed(): any std::chrono::duration, an optional of one
+// (empty: no timeout), or std::nullopt.
+template <class T>
+struct TimeoutTraits {
+  static constexpr bool ok = false;
+};
+template <class Rep, class Period>
+struct TimeoutTraits<std::chrono::duration<Rep, Period>> {
+  static constexpr bool ok = true;
+};
+template <class Rep, class Period>
+struct TimeoutTraits<std::optional<std::chrono::duration<Rep, Period>>> {
+  static constexpr bool ok = true;
+};
+template <>
+struct TimeoutTraits<std::nullopt_t> {
+  static constexpr bool ok = true;
+};
+template <class T>
+concept OptionalTimeout = TimeoutTraits<T>::ok;
+
+template <class Rep, class Period>
+Deadline deadline_of(std::chrono::duration<Rep, Period> timeout) noexcept {
+  return deadline_after(timeout);
+}
+template <class D>
+Deadline deadline_of(const std::optional<D>& timeout) noexcept {
+  return deadline_from(timeout);
+}
+inline Deadline deadline_of(std::nullopt_t) noexcept { return kForever; }
+
+// The futures of fs without duplicates (same shared state), first occurrence kept, in
+// input order. Throws: RuntimeError for a moved-from Future.
+template <class R, class Fs>
+std::vector<Future<R>> unique_futures(Fs&& range) {
+  std::vector<Future<R>> fs;
+  if constexpr (std::ranges::sized_range<Fs>) fs.reserve(std::ranges::size(range));
+  for (auto&& f : range) {
+    if (future_state(f) == nullptr) throw RuntimeError("wait/as_completed: a moved-from Future");
+    fs.emplace_back(f);
+  }
   std::vector<std::size_t> idx(fs.size());
   for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
   auto key = [&](std::size_t i) { return static_cast<const void*>(future_state(fs[i])); };
@@ -470,7 +539,7 @@ std::vector<Future<R>> unique_futures(const std::vector<Future<R>>& fs) {
   std::vector<Future<R>> out;
   out.reserve(fs.size());
   for (std::size_t i = 0; i < fs.size(); ++i)
-    if (keep[i]) out.push_back(fs[i]);
+    if (keep[i]) out.push_back(std::move(fs[i]));
   return out;
 }
 
@@ -478,9 +547,14 @@ std::vector<Future<R>> unique_futures(const std::vector<Future<R>>& fs) {
 template <class R>
 class AsCompleted : public PullRange<AsCompleted<R>, Future<R>> {
  public:
-  AsCompleted(const std::vector<Future<R>>& fs, Deadline deadline, SourceLoc loc)
-      : q_(std::make_unique<CompletionQueue>()), deadline_(deadline), loc_(loc) {
-    pending_ = unique_futures(fs);
+  // fs: any FutureRange; read once, duplicates dropped.
+  template <class Fs>
+    requires FutureRange<Fs> && (!std::is_same_v<std::remove_cvref_t<Fs>, AsCompleted>)
+  AsCompleted(Fs&& fs, Deadline deadline, SourceLoc loc)
+      : q_(std::make_unique<CompletionQueue>()),
+        pending_(unique_futures<R>(std::forward<Fs>(fs))),
+        deadline_(deadline),
+        loc_(loc) {
     total_ = pending_.size();
     q_->reserve(total_);
     // Done ones first, in input order; the others are delivered by the listener.
@@ -524,35 +598,93 @@ class AsCompleted : public PullRange<AsCompleted<R>, Future<R>> {
   SourceLoc loc_;
   std::optional<Future<R>> current_;
 };
+
+// wait() on distinct futures.
+template <class R>
+DoneAndNotDone<R> wait_unique(const std::vector<Future<R>>& uniq, Deadline deadline,
+                              ReturnWhen return_when, SourceLoc loc) {
+  std::vector<FutureStateBase*> states;
+  states.reserve(uniq.size());
+  for (auto& f : uniq) states.push_back(future_state(f));
+  wait_for_states(states, return_when, deadline, loc);
+  DoneAndNotDone<R> out;
+  for (auto& f : uniq) (f.done() ? out.done : out.not_done).push_back(f);
+  return out;
+}
 }  // namespace detail
 
 /// Waits until `return_when` holds for `fs` or the timeout passes; never throws on
 /// timeout (the not_done set says what is left). Cancelled futures count as done.
 /// FIRST_EXCEPTION returns when a future finishes with an exception, else acts as
 /// ALL_COMPLETED. Duplicates in fs are reported once.     (Python: futures.wait)
+///
+/// fs: any input range of Future<R> (std::vector, std::list, std::set, std::span,
+/// std::views::keys of a map, ...), or a braced list {f1, f2}. The range is read once,
+/// before waiting. timeout: any std::chrono::duration (2.5s, 100ms), an optional of
+/// one, or std::nullopt / {} (no timeout). Throws: RuntimeError for a moved-from Future.
+template <class Fs, class Timeout = std::optional<std::chrono::nanoseconds>>
+  requires detail::FutureRange<Fs> && detail::OptionalTimeout<Timeout>
+DoneAndNotDone<detail::future_range_result_t<Fs>> wait(
+    Fs&& fs, Timeout timeout = {}, ReturnWhen return_when = ReturnWhen::ALL_COMPLETED,
+    detail::SourceLoc loc = detail::SourceLoc::current()) {
+  using R = detail::future_range_result_t<Fs>;
+  return detail::wait_unique(detail::unique_futures<R>(std::forward<Fs>(fs)),
+                             detail::deadline_of(timeout), return_when, loc);
+}
+template <class R, class Timeout = std::optional<std::chrono::nanoseconds>>
+  requires detail::OptionalTimeout<Timeout>
+DoneAndNotDone<R> wait(std::initializer_list<Future<R>> fs, Timeout timeout = {},
+                       ReturnWhen return_when = ReturnWhen::ALL_COMPLETED,
+                       detail::SourceLoc loc = detail::SourceLoc::current()) {
+  return detail::wait_unique(detail::unique_futures<R>(fs), detail::deadline_of(timeout),
+                             return_when, loc);
+}
+/// The form API.md lists, for calls that name R (wait<int>(fs)).
 template <class R>
 DoneAndNotDone<R> wait(const std::vector<Future<R>>& fs,
                        std::optional<std::chrono::nanoseconds> timeout = {},
                        ReturnWhen return_when = ReturnWhen::ALL_COMPLETED,
                        detail::SourceLoc loc = detail::SourceLoc::current()) {
-  std::vector<Future<R>> uniq = detail::unique_futures(fs);
-  std::vector<detail::FutureStateBase*> states;
-  states.reserve(uniq.size());
-  for (auto& f : uniq) states.push_back(detail::future_state(f));
-  detail::wait_for_states(states, return_when, detail::deadline_from(timeout), loc);
-  DoneAndNotDone<R> out;
-  for (auto& f : uniq) (f.done() ? out.done : out.not_done).push_back(f);
-  return out;
+  return detail::wait_unique(detail::unique_futures<R>(fs), detail::deadline_of(timeout),
+                             return_when, loc);
 }
 
 /// Yields the futures of fs as they complete (those already done first, in input
 /// order); duplicates once. The timeout counts from this call; when it runs out before
 /// all are yielded, the iteration throws TimeoutError.  (Python: futures.as_completed)
+/// fs and timeout: as for wait(); the range is read once, during this call.
+///
+///   std::unordered_map<weft::Future<std::string>, std::string> pages;
+///   for (const auto& url : urls) pages.emplace(pool.submit(fetch, url), url);
+///   for (auto& f : weft::as_completed(std::views::keys(pages), 30s))
+///     std::cout << pages.at(f) << ": " << f.result().size() << " bytes\n";
+template <class Fs, class Timeout = std::optional<std::chrono::nanoseconds>>
+  requires detail::FutureRange<Fs> && detail::OptionalTimeout<Timeout>
+detail::AsCompleted<detail::future_range_result_t<Fs>> as_completed(
+    Fs&& fs, Timeout timeout = {}, detail::SourceLoc loc = detail::SourceLoc::current()) {
+  using R = detail::future_range_result_t<Fs>;
+  return detail::AsCompleted<R>(std::forward<Fs>(fs), detail::deadline_of(timeout), loc);
+}
+template <class R, class Timeout = std::optional<std::chrono::nanoseconds>>
+  requires detail::OptionalTimeout<Timeout>
+detail::AsCompleted<R> as_completed(std::initializer_list<Future<R>> fs, Timeout timeout = {},
+                                    detail::SourceLoc loc = detail::SourceLoc::current()) {
+  return detail::AsCompleted<R>(fs, detail::deadline_of(timeout), loc);
+}
+/// The form API.md lists, for calls that name R (as_completed<int>(fs)).
 template <class R>
 detail::AsCompleted<R> as_completed(const std::vector<Future<R>>& fs,
                                     std::optional<std::chrono::nanoseconds> timeout = {},
                                     detail::SourceLoc loc = detail::SourceLoc::current()) {
-  return detail::AsCompleted<R>(fs, detail::deadline_from(timeout), loc);
+  return detail::AsCompleted<R>(fs, detail::deadline_of(timeout), loc);
 }
 
 }  // namespace weft
+
+/// Future<R> hashes by identity (its shared state), consistent with ==.
+template <class R>
+struct std::hash<weft::Future<R>> {
+  std::size_t operator()(const weft::Future<R>& f) const noexcept {
+    return std::hash<const void*>{}(weft::detail::future_state(f));
+  }
+};

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "support/blocking.hpp"
+#include "support/settled_futures.hpp"
 #include "weft/futures.hpp"
 
 namespace {
@@ -15,22 +16,9 @@ namespace {
 using namespace std::chrono_literals;
 using weft::Future;
 using weft::ReturnWhen;
-
-Future<int> finished(int v) {
-  Future<int> f;
-  f.set_result(v);
-  return f;
-}
-Future<int> failed() {
-  Future<int> f;
-  f.set_exception(std::make_exception_ptr(std::logic_error("failed")));
-  return f;
-}
-Future<int> cancelled() {
-  Future<int> f;
-  f.cancel();
-  return f;
-}
+using weft::testing::cancelled;
+using weft::testing::failed;
+using weft::testing::finished;
 
 bool contains(const std::vector<Future<int>>& v, const Future<int>& f) {
   return std::find(v.begin(), v.end(), f) != v.end();
