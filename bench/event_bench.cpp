@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Ping-pong round trip between two threads: one thread signals, the other answers,
 // the first waits for the answer. Time per iteration is one round trip.
 //

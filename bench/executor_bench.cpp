@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Executors side by side: weft's ThreadPoolExecutor and ProcessPoolExecutor against a
 // textbook std::thread + std::mutex + std::condition_variable pool returning
 // std::future, oneTBB's task_group (no futures), and plain std::threads.

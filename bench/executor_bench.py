@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """CPython on the workloads of bench/executor_bench.cpp (the anchors weft mirrors).
 
     python3 bench/executor_bench.py            # prints one line per workload

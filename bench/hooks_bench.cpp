@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the debug hooks cost while every tool is off.
 //
 // Each primitive checks detail::debug_on() (one relaxed load, one predictable branch)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Lock: uncontended acquire + release, and 2/4/16 threads incrementing one shared
 // counter, side by side with std::mutex, oneTBB mutex / spin_mutex and absl::Mutex.
 // fairness/<lock>: 16 threads each add the same share to one counter; how early the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Queue benchmarks: weft's queues against the C++ queues people use, in the same run.
 //
 //   Handoff/<impl>/<bounded|unbounded>/<P>P<C>C: P producers and C consumers move

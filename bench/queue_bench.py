@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """CPython's queue.Queue on the shapes of bench/queue_bench.cpp (same harness idea).
 
 Prints one JSON object per line: {"name": ..., "items_per_second": ...} for the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs the queue benchmarks (C++ anchors + CPython's queue.Queue) and prints the queue
 # tables of bench/RESULTS.md as Markdown, with ratios taken within this one run.
 # Usage: bench/queue_bench.sh [min_time_seconds=0.1] [repetitions=3]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the benchmarks (Release), runs them with repetitions and writes
 # bench/RESULTS.md: medians, ratios to the best anchor, the machine and this command.
 #

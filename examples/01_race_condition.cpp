@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/01_race_condition.cpp: the guide's core pattern 1, shared memory without a lock.
 //
 //   import threading

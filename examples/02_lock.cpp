@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/02_lock.cpp: the guide's core pattern 2, a counter protected by a Lock.
 //
 //   import threading

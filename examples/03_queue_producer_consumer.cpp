@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/03_queue_producer_consumer.cpp: the guide's core pattern 3, Queue with a None
 // sentinel.
 //

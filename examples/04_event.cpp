@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/04_event.cpp: the guide's core pattern 4, signalling with an Event.
 //
 //   import threading

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/05_condition.cpp: the guide's core pattern 5, wait and notify with a Condition.
 //
 //   import threading

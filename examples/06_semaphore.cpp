@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/06_semaphore.cpp: the guide's core pattern 6, at most two threads at a time.
 //
 //   import threading

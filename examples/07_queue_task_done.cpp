@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/07_queue_task_done.cpp: thread communication 1, producer and consumer with
 // task_done.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/08_bounded_queue.cpp: thread communication 1, a Queue with a maximum size.
 //
 //   import queue

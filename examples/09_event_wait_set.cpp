@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/09_event_wait_set.cpp: thread communication 2, one thread waits, another signals.
 //
 //   import threading

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/10_race_two_threads.cpp: thread communication 3, the unsafe shared counter.
 //
 //   import threading

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/11_lock_acquire_release.cpp: thread communication 3, the race solved with a Lock.
 //
 //   import threading

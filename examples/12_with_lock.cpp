@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/12_with_lock.cpp: thread communication 3, the `with` statement.
 //
 //   import threading

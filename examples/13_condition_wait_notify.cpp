@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/13_condition_wait_notify.cpp: thread communication 4, wait and notify.
 //
 //   import threading

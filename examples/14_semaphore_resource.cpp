@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/14_semaphore_resource.cpp: thread communication 5, Semaphore(2).
 //
 //   import threading

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/15_daemon_thread.cpp: daemon threads do not keep the program alive.
 //
 //   import threading

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/16_gil_demo.cpp: the guide's gil_demo.py, in C++.
 //
 //   import threading

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/17_rlock.cpp: RLock, a lock its owner may take again (named by the guide).
 //
 //   import threading

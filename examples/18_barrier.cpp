@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/18_barrier.cpp: Barrier, threads that meet before each phase (named by the guide).
 //
 //   import threading

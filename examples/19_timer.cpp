@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/19_timer.cpp: Timer, run a function later or cancel it (named by the guide).
 //
 //   import threading

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/20_thread_pool_as_completed.cpp: ThreadPoolExecutor with as_completed (named by
 // the guide under "Real applications").
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/21_process_pool.cpp: a process pool for CPU-bound work (named by the guide:
 // "Use multiprocessing instead").
 //

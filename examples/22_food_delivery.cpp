@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/22_food_delivery.cpp: the guide's real-life table, "Food delivery system:
 // producer-consumer".
 //

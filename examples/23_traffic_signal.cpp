@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/23_traffic_signal.cpp: the guide's real-life table, "Traffic signal: Event".
 //
 //   import threading

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/24_bank_transaction.cpp: the guide's real-life table, "Bank transaction: Lock".
 //
 //   import threading

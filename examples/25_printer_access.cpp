@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/25_printer_access.cpp: the guide's real-life table, "Printer access: Semaphore".
 //
 //   import threading

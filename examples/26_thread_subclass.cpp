@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/26_thread_subclass.cpp: a Thread subclass that overrides run(), and
 // current_thread() (threading's other way to write a thread).
 //

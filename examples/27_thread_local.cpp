@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/27_thread_local.cpp: threading.local, one value per thread.
 //
 //   import threading

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: random operation sequences on a pair of queues, checked step by
 // step against a single-threaded model (a std::deque / sorted multiset, a task counter
 // and a shutdown flag). Every call form that cannot block in the model's state is

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the queue fuzzer with clang (+ AddressSanitizer and UBSan) and runs it for a
 # bounded time. Usage: fuzz/run.sh [seconds=60] [extra libFuzzer args...]
 # Exits non-zero if the fuzzer finds a mismatch with the model or a sanitizer error.

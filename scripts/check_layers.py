@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Checks weft's layering: a file may include weft headers of its own layer or below.
 
 Layers (docs/design.md): L0 wait, L1 parking lot, L2 threading primitives, L3 queues,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds weft (optimised) and runs the tour of the Python threading guide.
 # Usage: scripts/demo.sh [LESSON ...] [--list] [--quick]   (no argument: every lesson)
 set -euo pipefail

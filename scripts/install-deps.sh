@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages weft's build, tests, tools and benchmarks need.
 # Usage: scripts/install-deps.sh [build|test|bench|all]   (default: test)
 # Runs apt-get only when something is missing; needs root (or sudo) for that.

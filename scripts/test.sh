@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds weft and runs the whole test suite, the way CI does:
 #   1. gcc, optimised: every test (unit, conformance, timeouts, stress, debug, tour, package:
 #      the Debian packages and installed tree, docs: the API reference builds without warnings)

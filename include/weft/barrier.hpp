@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/barrier.hpp: Barrier, a cyclic rendezvous of a fixed number of threads.
 //                                                              (Python: threading.Barrier)
 // Part of <weft/threading.hpp>. CPython's state machine (filling, draining, resetting,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/condition.hpp: Condition, a condition variable bound to a lock.
 //                                                            (Python: threading.Condition)
 // Part of <weft/threading.hpp>. Waiters queue in the parking lot; notify_all() moves them

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/debug.hpp: lock-order checking, deadlock dump, contention statistics, timeline trace.
 //
 // Everything here is off by default and is switched on without rebuilding:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/errors.hpp: the exceptions weft throws, named after Python's.
 //
 // Each is thrown exactly where Python raises its namesake (docs/python-mapping.md). All derive

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/event.hpp: Event, a flag threads can wait on.             (Python: threading.Event)
 //
 // Part of <weft/threading.hpp>. One state word (flag + "waiters may be parked" bit); the

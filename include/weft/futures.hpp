@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/futures.hpp: Future, ThreadPoolExecutor, wait, as_completed.
 //                                                      (Python: concurrent.futures)
 //

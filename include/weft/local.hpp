@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/local.hpp: local<T>, one value per thread per object.  (Python: threading.local)
 //
 // Part of <weft/threading.hpp>. Design: docs/design.md (L2 primitives).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/lock.hpp: Lock, the primitive mutual-exclusion lock.     (Python: threading.Lock)
 //
 // Part of <weft/threading.hpp>. Design: docs/design.md (L2 primitives).

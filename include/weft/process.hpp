@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/process.hpp: ProcessPoolExecutor, a pool of worker processes that survives crashes.
 //                                   (Python: concurrent.futures.ProcessPoolExecutor)
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/queue.hpp: Queue, LifoQueue, PriorityQueue, SimpleQueue and select.
 //                                                              (Python: import queue)
 //

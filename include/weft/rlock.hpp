@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/rlock.hpp: RLock, the re-entrant lock.                    (Python: threading.RLock)
 //
 // Part of <weft/threading.hpp>. Same state word and slow path as Lock (see lock.hpp and

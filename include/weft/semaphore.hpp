@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/semaphore.hpp: Semaphore and BoundedSemaphore.   (Python: threading.Semaphore, ...)
 //
 // Part of <weft/threading.hpp>. A counter plus a count of parked acquirers; the waiters

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/thread.hpp: Thread and the module functions of Python's threading.
 //
 // Part of <weft/threading.hpp>. Thread mirrors threading.Thread (target + args, or a

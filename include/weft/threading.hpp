@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/threading.hpp: everything of Python's `threading` module.   (import threading)
 //
 // Lock, RLock, Condition, Semaphore, BoundedSemaphore, Event, Barrier, Thread, Timer,

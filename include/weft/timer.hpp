@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/timer.hpp: Timer, a thread that calls a function after an interval.
 //
 // Part of <weft/threading.hpp>. Design: docs/design.md (L2 primitives).

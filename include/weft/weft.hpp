@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/weft.hpp: all of weft: threading, queue, concurrent.futures, processes, debug, version.
 #pragma once
 

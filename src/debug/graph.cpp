@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OrderGraph: see graph.hpp. Invariant: for every edge a -> b, rank(a) < rank(b).
 #include "debug/graph.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OrderGraph: a directed graph kept acyclic, with incremental cycle detection.
 //
 // Nodes are objects (locks); an edge a -> b means "a was held while b was acquired".

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Debug hook entry points, object names, per-thread records, and switching the tools
 // on (WEFT_DEBUG / WEFT_TRACE at start-up, or weft::debug::enable()).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Lock-order checking: one acquired-before graph over every Lock and RLock.
 //
 // before_acquire(y) by a thread holding x1..xn adds the edges xi -> y. An edge that would

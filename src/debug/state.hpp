@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared state of the debug tools (L5): object names, per-thread records, flags.
 //
 // Locking (never the instrumented primitives; WordLock only), in this order:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Statistics per named object: the counters live in the interned NameRec (relaxed
 // atomics updated by the hooks); this file only reads them.
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The timeline: Chrome trace-event JSON (opens in Perfetto and chrome://tracing).
 //
 // Each thread records finished spans into its own ring buffer (ThreadRec::ring, under

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Thread dump and the deadlock watchdog.
 //
 // The wait-for graph is built from a snapshot: the parking lot says who is parked on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Future shared state slow paths: waiting, notification, callbacks, wait(), as_completed().
 //
 // The protocol on word_ ((F1)-(F4)) is described in weft/detail/future_state.hpp.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Memory for future states: FutureStateBase::operator new / delete.
 //
 // A burst of submits allocates one small block per task and frees them all once the

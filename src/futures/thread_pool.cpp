@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ThreadPoolExecutor's core: an intrusive FIFO of task states under one Lock, lazily
 // started workers, idle workers parked on epoch_, and spare threads for workers that
 // block on their own pool.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // L1 parking lot: address-keyed FIFO queues of parked threads.
 //
 // Layout: a fixed table of buckets, each a WordLock and an intrusive FIFO list of the

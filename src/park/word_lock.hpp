@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // WordLock: a small, uninstrumented lock on top of L0 for weft's own internals.
 //
 // Protects the parking lot's buckets and the debug tools' tables, which must not use

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ProcessPoolExecutor's core: worker start-up (posix_spawn of /proc/self/exe), the
 // worker loop, and the parent's dispatcher thread.
 //

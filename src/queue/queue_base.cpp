@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Queue slow paths: spin, park and wake, for both engines. The typed fast paths are
 // inline in weft/queue.hpp and the engine headers; the protocols are described in
 // weft/detail/queue_core.hpp ((Q1)/(Q2)/(S1)/(S2), single lock) and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The registry of select calls watching Events; protocol (V1)/(V2) in
 // weft/detail/queue_select.hpp. Built on WordLock (uninstrumented) and the parking lot.
 #include <array>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Barrier: CPython's algorithm (Lib/threading.py) with the action run outside the lock.
 //
 // mu_ is a minimal parking lock (kLocked / kParked, as Lock but without debug hooks:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Condition slow paths.
 //   (C1) wait() joins the queue on &waiters_ (validate increments waiters_ under the
 //        bucket lock) and only then releases the lock (in before_sleep). A notifier must

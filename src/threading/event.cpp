@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Event slow paths.
 //   (E1) set(): fetch_or(kSet, acq_rel) publishes the setter's writes; pairs with (E2)
 //        (the acquire load in is_set()/wait()) and with (E5).

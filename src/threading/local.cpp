@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // local<T> bookkeeping: per-thread tables and per-object slot lists.
 //
 // A slot is one (local object, thread) value. The slot's memory belongs to its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Lock slow paths: spin, park, hand off. Fast paths are inline in weft/lock.hpp.
 //
 // State bits: kLocked (held) and kParked (a thread may be parked on &state_).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RLock slow paths. The state word works exactly as Lock's (src/threading/lock.cpp):
 //   (R3) a waiter sets kParked before parking; park() validates, under the bucket lock,
 //        that the state is still kLocked|kParked, so it cannot miss (R4).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Semaphore slow paths.
 //   (S1) acquire: the CAS value -> value-1 with acquire order pairs with (S2).
 //   (S2) release: the RMW value -> value+n with release order publishes the releaser.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Thread, the thread registry, the excepthook and Python's shutdown join.
 //
 // Every Thread owns a shared ThreadState; its running thread holds another reference,

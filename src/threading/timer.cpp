@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Timer's wait: a timed park on the shared word, woken at once by cancel().
 //
 //   (M1) cancel(): CAS waiting -> cancelled, then unpark_all. The timer thread's

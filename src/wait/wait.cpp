@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // L0 wait layer: Linux futex and the portable mutex + condition-variable fallback.
 //
 // The backend is picked once per process (see weft/detail/wait.hpp). Both backends

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Conformance: the lock behaviours that CPython's Lib/test/lock_tests.py checks
 // (BaseLockTests, LockTests, RLockTests), restated for weft in C++.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Conformance: the Event, Condition, Semaphore, BoundedSemaphore and Barrier behaviours
 // that CPython's Lib/test/lock_tests.py checks, restated for weft in C++.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The thread dump and the deadlock watchdog. The real deadlock runs in a death-test
 // child (a fresh process), whose report handler writes the dump to a file and exits:
 // the deadlocked threads never need to be woken.

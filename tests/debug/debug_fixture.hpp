@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by the debug tests: switch a tool on for one test, capture what it reports,
 // and put everything back as it was (CI also runs the suite with WEFT_DEBUG set).
 #pragma once

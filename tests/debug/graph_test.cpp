@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OrderGraph (the lock-order checker's incremental cycle detection) against a brute-force
 // model: an edge is refused exactly when it would close a cycle, and the path it returns
 // is a real path of existing edges.

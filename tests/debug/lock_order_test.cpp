@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Lock-order checking: deliberate inversions (that never deadlock, because the threads
 // run one after the other) are reported once with the right sites; correct orders,
 // tries and re-entry never are.

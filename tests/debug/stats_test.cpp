@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Statistics per named object: locks, queues, executors; printed by report().
 #include <sstream>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Structural checks of a Chrome trace written by weft, shared by the trace tests.
 #pragma once
 

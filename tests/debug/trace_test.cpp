@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The timeline: a trace written by write_trace() is valid JSON in Chrome's trace-event
 // format, one track per thread named by its Thread name, spans nested per thread,
 // timestamps monotonic per thread, every flow paired, every string escaped.

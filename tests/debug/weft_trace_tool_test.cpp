@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tools/weft-trace on a trace recorded here: the text summary names the right objects,
 // and the HTML page, rendered in headless Chromium, has a lane per thread with its wait,
 // hold and hand-off marks, and no console message; a large generated trace converts in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Future: states, result/exception with and without timeout, cancel, done callbacks.
 // Ports, in our own words, the FutureTests of CPython's test_concurrent_futures.
 #include <gtest/gtest.h>

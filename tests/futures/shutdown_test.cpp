@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // shutdown(wait, cancel_futures) and the destructor; cancellation and shutdown races with
 // exact accounting: every submitted task ran exactly once or its future is cancelled.
 #include <gtest/gtest.h>

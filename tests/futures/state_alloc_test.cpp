@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reuse of future state blocks (src/futures/state_alloc.cpp): a thread reuses the blocks
 // it frees, never caches more blocks than it allocated (so a thread that only frees
 // caches nothing) nor more than 16 MiB, and reused states carry their own results.

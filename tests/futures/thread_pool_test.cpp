@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ThreadPoolExecutor: submit, map, workers, initializer, backpressure, nested result().
 // Ports, in our own words, the ThreadPoolExecutor and Executor tests of CPython's
 // test_concurrent_futures, plus weft's additions.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // wait() and as_completed(): ports, in our own words, the WaitTests and
 // AsCompletedTests of CPython's test_concurrent_futures, plus "cancelled counts as done".
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // L1 parking lot: park/unpark/requeue, FIFO order, timeouts, validation, bucket sharing,
 // and the race between a timeout and an unpark.
 #include "weft/detail/parking_lot.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Pool: the multiprocessing.Pool facade (map, starmap, imap, imap_unordered with
 // chunksize, apply, apply_async, close/join/terminate).
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ProcessPoolExecutor: results and wire types, RemoteError, worker crashes (abort,
 // SIGKILL, segfault) that fail only their own task, max_tasks_per_child, initializer,
 // and start-up while the parent has busy threads.

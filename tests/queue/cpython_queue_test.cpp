@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Conformance: the behaviours that CPython's Lib/test/test_queue.py checks, restated
 // for weft in our own words (https://github.com/python/cpython, Lib/test/test_queue.py,
 // Python 3.13, including the shutdown tests). Where weft differs on purpose it says so:

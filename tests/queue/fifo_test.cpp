@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tests of the two-lock FIFO engine behind Queue and SimpleQueue (detail::FifoCore):
 // segment boundaries, the spare segment, item lifetimes, exceptions thrown by item
 // moves, and races between the put side and the get side (select, shutdown, qsize,

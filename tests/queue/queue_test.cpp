@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Unit tests for <weft/queue.hpp>: every member of Queue, LifoQueue, PriorityQueue and
 // SimpleQueue, the weft extensions (try_*, put_many / get_many, range-for) and select.
 // Behaviours ported from CPython's test_queue.py live in cpython_queue_test.cpp.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Stress: exact accounting for ThreadPoolExecutor. Several submitters, cancellers and a
 // shutdown(cancel_futures=true) race; afterwards every submitted task ran exactly once
 // and its future finished, or it never ran and its future reports cancelled. Nested

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Stress tests with exact counts for Lock, RLock, Semaphore, Condition, Barrier and Event.
 // Many threads (more than cores) hammer one object through every call form; the final
 // counts must be exact and the object must be back in its initial state. Sized to run

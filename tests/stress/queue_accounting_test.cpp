@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Stress: exact accounting for the queues. N producers and M consumers make random
 // blocking, timed and non-blocking calls (single items and batches) on bounded and
 // unbounded queues; afterwards every item put must have been received exactly once, or

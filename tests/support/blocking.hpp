@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test support: prove that a call really blocked until something else happened.
 //
 // expect_blocks_until(block_fn, trigger_fn) runs block_fn on the calling thread. A

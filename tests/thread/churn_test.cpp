@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Concurrent use of the registry: threads started and joined from several threads
 // while others read enumerate(), active_count() and for_each_thread(). Exact counts;
 // sized to stay well under a second on 2 cores (also under TSan).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Conformance: behaviours of CPython's Lib/test/test_threading.py (Thread, Timer,
 // excepthook parts) and Lib/test/test_threading_local.py, restated in C++ in our own
 // words. Python-only concerns (reference cycles, fork, interpreter shutdown

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // set_excepthook: exceptions escaping run() go to the hook (never std::terminate);
 // the default hook prints "Exception in thread NAME:" and the type and message.
 #include <gtest/gtest.h>

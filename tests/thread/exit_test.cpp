@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Python's shutdown: when the process exits (std::exit, or main returning), weft joins
 // the non-daemon threads still running and abandons the daemon ones. Each scenario
 // runs in a child process (a gtest death test) and reports through stderr.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fork(): the child has only the forking thread. As in Python, every other thread is
 // marked finished there (joins return, is_alive() is false, exit does not wait for
 // them) and the forking thread is the child's main thread.

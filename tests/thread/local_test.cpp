@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // local<T>: one value per thread per object, default-constructed on first access,
 // destroyed at thread exit or with the local object, whichever comes first.
 #include "weft/local.hpp"

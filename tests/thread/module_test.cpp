@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The module functions: current_thread, main_thread, active_count, enumerate,
 // get_ident, get_native_id, dummy entries, and the registry the debug tools read.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Thread: construction, start/join/is_alive, names, daemon flag, idents, misuse,
 // destructor behaviour.
 #include "weft/thread.hpp"

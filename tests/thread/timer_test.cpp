@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Timer: fires after its interval, cancel() before the interval prevents it, the
 // wait is a real park that cancel() ends at once.
 #include "weft/timer.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Barrier unit tests: indices, cycles, action, abort, reset, timeouts, misuse.
 #include "weft/barrier.hpp"
 

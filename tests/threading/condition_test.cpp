@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Condition unit tests: lock forwarding, misuse, wait/notify, timeouts, RLock levels.
 #include "weft/condition.hpp"
 

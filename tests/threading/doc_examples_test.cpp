@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The examples from the class comments of rlock.hpp, condition.hpp, semaphore.hpp,
 // event.hpp and barrier.hpp, copied verbatim into test bodies so they keep compiling
 // and doing what they say.

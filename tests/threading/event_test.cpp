@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Event unit tests: flag, wake-ups, issue 13502, timeouts.
 #include "weft/event.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Lock unit tests: states, misuse, release by another thread, blocking, timeouts.
 #include "weft/lock.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers for the primitive tests: a group of std::threads whose parking can be observed.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RLock unit tests: ownership, recursion, misuse, blocking, timeouts, TimedLockable.
 #include "weft/rlock.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Semaphore and BoundedSemaphore unit tests.
 #include "weft/semaphore.hpp"
 

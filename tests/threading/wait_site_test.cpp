@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every blocked call parks with a WaitSite naming the object, its kind and the caller's
 // file:line, which is what the debug tools (thread dump, wait-for graph) show.
 #include <gtest/gtest.h>

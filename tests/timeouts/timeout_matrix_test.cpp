@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The timeout matrix: every blocking call of Lock, RLock, Condition, Semaphore,
 // BoundedSemaphore, Event and Barrier, in every timeout form, in every outcome:
 //   times out            the call gives up: false (Barrier: BrokenBarrierError); a finite

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs the README's tour command as the README writes it: `scripts/demo.sh` (here with
 // --quick). It installs what is missing, builds Release into build/release and runs the
 // tour, so it is slow: tools/weft-demo/CMakeLists.txt registers it as the CTest test

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tests/tour/run_process.hpp: runs a command through the shell and captures its output;
 // or starts one (Child) to talk to it while it runs.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs every lesson of weft-demo in --quick mode and checks what it promises, from its
 // output and exit status. Speed-ups are printed by the lessons, never asserted here.
 // Skips (with a message) when weft-demo is not built (WEFT_BUILD_TOOLS=OFF).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // L0 wait layer: the same tests run on whichever backend this process uses; CI runs the
 // suite again with WEFT_WAIT_BACKEND=fallback set, and once more with it compiled in.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The gil lesson: the guide's gil_demo.py redone in C++, measured.
 //
 // Five experiments, each timed on this machine: CPU-bound work on 1 vs 4 threads, I/O-bound

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The process-pool lesson: CPU-bound work on ProcessPoolExecutor (Python:
 // multiprocessing.Pool / concurrent.futures.ProcessPoolExecutor), named by the guide.
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Lessons on concurrent.futures: ThreadPoolExecutor with as_completed and map, and the
 // real-application lesson: 50 URLs fetched from a local HTTP server, sequentially and
 // with a pool of 8 (cpp-httplib on both sides).

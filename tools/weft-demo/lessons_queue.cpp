@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Lessons on queue.Queue: the producer/consumer with a None sentinel, the version with
 // task_done, Queue(maxsize=3), and the food-delivery case of the guide's real-life table.
 // Each lesson translates the guide's example (the full translations are in examples/).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Lessons on Event, Condition, Semaphore, RLock, Barrier and Timer, and three of the
 // guide's real-life cases (traffic signal, bank transaction, printer access).
 // Each lesson translates the guide's example (the full translations are in examples/).

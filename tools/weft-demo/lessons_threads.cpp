@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Lessons on Thread and Lock: the race, the lock, the guide's two-thread versions, the
 // `with lock:` form, and daemon threads (which re-executes weft-demo as a child process).
 // Each lesson translates the guide's example (the full translations are in examples/).

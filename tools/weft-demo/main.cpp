@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft-demo: the tour of the Python threading guide in C++.
 //
 //   weft-demo                 every lesson, in the guide's order

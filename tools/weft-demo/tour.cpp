@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tools/weft-demo/tour.cpp: the catalogue of lessons, the side-by-side report, progress,
 // the summary, and the chart writers.
 #include "tour.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tools/weft-demo/tour.hpp: the framework every lesson of the tour is written against.
 //
 // A lesson is a function `void(Lesson&)` registered under a name. It runs the guide's

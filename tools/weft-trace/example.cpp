@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft-trace-example: a small threaded program to try the debug tools on.
 //
 // A producer fills a bounded queue of jobs; three workers take them, each job updating a

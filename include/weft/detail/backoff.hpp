@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/detail/backoff.hpp: the only spin loop in weft, bounded by count.
 //
 // A waiter spins briefly before it parks because waking a thread that sleeps in the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/detail/config.hpp: compiler shims shared by every weft header.
 //
 // Not part of the public API: include <weft/weft.hpp> or a module header instead.

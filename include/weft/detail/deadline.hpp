@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/detail/deadline.hpp: turning any std::chrono duration into a steady_clock deadline.
 //
 // Every timed wait in weft converts its timeout once, with saturation, and then waits

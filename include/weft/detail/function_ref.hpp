@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/detail/function_ref.hpp: a non-owning reference to a callable.
 //
 // Lets the parking lot take callbacks without allocating or templating its

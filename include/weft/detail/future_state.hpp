@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/detail/future_state.hpp: the shared state behind Future<R> (L4 internals).
 //
 // One heap object per task holds the status word, the result or exception, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/detail/hooks.hpp: the points where L1-L4 report to the debug and trace tools (L5).
 //
 // Every hook is called only after debug_on() returned true, so when all tools are off

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/detail/parking_lot.hpp: L1, address-keyed FIFO wait queues (a user-space futex).
 //
 // A thread parks on any address (the key) after `validate` confirms, under the queue's

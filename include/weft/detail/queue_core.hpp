@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/detail/queue_core.hpp: what every weft queue shares, and the single-lock engine.
 //
 // Two engines implement the queues (the public members, shared, are

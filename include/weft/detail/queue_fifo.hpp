@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/detail/queue_fifo.hpp: the two-lock FIFO engine behind Queue and SimpleQueue.
 //
 // Michael and Scott's two-lock queue over a chain of fixed-size segments: putters

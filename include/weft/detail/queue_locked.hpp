@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/detail/queue_locked.hpp: the single-lock engine behind LifoQueue and PriorityQueue.
 //
 // QueueBase (queue_core.hpp: one weft::Lock, counters, protocol (Q1)/(Q2)/(S1)/(S2))

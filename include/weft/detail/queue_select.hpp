@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/detail/queue_select.hpp: how weft::select watches Events.
 //
 // A select call that waits on an Event links a SelectNode (key = the Event) into a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/detail/queue_store.hpp: the item containers behind LifoQueue and PriorityQueue
 // (CPython's _init/_put/_get/_qsize hooks, as types). Queue and SimpleQueue keep their
 // items in the two-lock FIFO's segments (queue_fifo.hpp).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/detail/thread_registry.hpp: the threads weft knows, for the debug tools (L5).
 //
 // Not part of the public API. Lists the main thread, every alive weft Thread and every

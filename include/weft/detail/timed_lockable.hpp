@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/detail/timed_lockable.hpp: the C++ TimedLockable members of Lock, RLock,
 // Semaphore and Condition, written once in terms of their Python-named members.
 #pragma once

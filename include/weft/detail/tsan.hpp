@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/detail/tsan.hpp: ThreadSanitizer mutex annotations for weft's own locks.
 //
 // weft's locks are built on atomics and the parking lot, so TSan sees their

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/detail/wait.hpp: L0, the wait layer. Block on a 32-bit word until it is woken.
 //
 // Two backends: the Linux futex (private, absolute CLOCK_MONOTONIC deadline) and a

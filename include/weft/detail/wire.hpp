@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // weft/detail/wire.hpp: the byte encoding of ProcessPoolExecutor arguments and results.
 //
 // Wire types: arithmetic types, enums, std::string, std::vector / std::array /
