@@ -43,7 +43,10 @@ void process_pool(Lesson& L) {
     }
   }
   std::string line = "squares:";
-  for (auto s : squares) line += " " + std::to_string(s);
+  for (auto s : squares) {
+    line += ' ';
+    line += std::to_string(s);
+  }
   L.print(line);
   L.print(fmt("worker processes seen: %zu (parent pid %d)", pids.size(), getpid()));
   L.print("exception in a worker: " + remote_what);
