@@ -93,7 +93,7 @@ TYPED_TEST(BaseLockTests, AcquireContended) {
     lock.release();
     finished.fetch_add(1);
   });
-  ASSERT_TRUE(bunch.wait_all_parked());
+  EXPECT_TRUE(bunch.wait_all_parked());
   EXPECT_EQ(finished.load(), 0);  // all blocked while the lock is held
   lock.release();
   bunch.join();
@@ -243,10 +243,10 @@ TYPED_TEST(RLockTests, OtherThreadBlocksUntilEveryLevelIsReleased) {
     got = true;
     lock.release();
   });
-  ASSERT_TRUE(bunch.wait_all_parked());
+  EXPECT_TRUE(bunch.wait_all_parked());
   lock.release();
   EXPECT_FALSE(got.load());  // one level is still held
-  ASSERT_TRUE(bunch.wait_all_parked());
+  EXPECT_TRUE(bunch.wait_all_parked());
   lock.release();
   bunch.join();
   EXPECT_TRUE(got.load());

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/scope_exit.hpp"
 #include "threading/prims_support.hpp"
 #include "weft/barrier.hpp"
 #include "weft/condition.hpp"
@@ -54,7 +55,8 @@ void check_notify(weft::Event& evt) {
     std::scoped_lock hold(mu);
     results.push_back(r);
   });
-  ASSERT_TRUE(bunch.wait_all_parked());
+  weft::testing::ScopeExit release([&] { evt.set(); });  // before ~Bunch joins
+  EXPECT_TRUE(bunch.wait_all_parked());
   EXPECT_TRUE(results.empty());
   evt.set();
   bunch.join();
@@ -101,7 +103,8 @@ TEST(EventTests, SetAndClear) {  // CPython issue 13502
   Bunch bunch(5, [&](std::size_t) {
     if (evt.wait(1h)) woke_true.fetch_add(1);
   });
-  ASSERT_TRUE(bunch.wait_all_parked());
+  weft::testing::ScopeExit release([&] { evt.set(); });  // before ~Bunch joins
+  EXPECT_TRUE(bunch.wait_all_parked());
   evt.set();
   evt.clear();
   bunch.join();
@@ -162,7 +165,7 @@ void check_notify(weft::Condition& cond) {
     std::scoped_lock hold(mu);
     return results1.size();
   };
-  ASSERT_TRUE(bunch.wait_all_parked());
+  EXPECT_TRUE(bunch.wait_all_parked());
   EXPECT_EQ(count1(), 0u);
 
   cond.acquire();
@@ -171,7 +174,7 @@ void check_notify(weft::Condition& cond) {
   cond.release();
   while (count1() < 3) std::this_thread::yield();
   // The two not notified are still waiting; the three notified wait again.
-  ASSERT_TRUE(bunch.wait_all_parked());
+  EXPECT_TRUE(bunch.wait_all_parked());
   {
     std::scoped_lock hold(mu);
     EXPECT_EQ(results1, std::vector<int>(3, 1));
@@ -186,7 +189,7 @@ void check_notify(weft::Condition& cond) {
     std::scoped_lock hold(mu);
     if (results1.size() + results2.size() >= 8) break;
   }
-  ASSERT_TRUE(bunch.wait_parked(2));
+  EXPECT_TRUE(bunch.wait_parked(2));
   {
     std::scoped_lock hold(mu);
     EXPECT_EQ(results1, (std::vector<int>{1, 1, 1, 2, 2}));
@@ -244,8 +247,13 @@ TEST(ConditionTests, WaitFor) {
     EXPECT_TRUE(cond.wait_for([&] { return state == 4; }));
     EXPECT_EQ(state, 4);
   });
+  weft::testing::ScopeExit release([&] {  // before ~Bunch joins, also after a failure
+    std::scoped_lock hold(cond);
+    state = 4;
+    cond.notify_all();
+  });
   for (int i = 0; i < 4; ++i) {
-    ASSERT_TRUE(bunch.wait_all_parked());
+    EXPECT_TRUE(bunch.wait_all_parked());
     std::scoped_lock hold(cond);
     ++state;
     cond.notify();
@@ -328,7 +336,7 @@ TYPED_TEST(SemaphoreTests, AcquireContended) {
     return 10 - results2.size();
   };
   while (sizes() < 6) std::this_thread::yield();
-  ASSERT_TRUE(bunch.wait_parked(unfinished()));
+  EXPECT_TRUE(bunch.wait_parked(unfinished()));
   EXPECT_EQ(sizes(), 6u);
   {
     std::scoped_lock hold(mu);
@@ -337,7 +345,7 @@ TYPED_TEST(SemaphoreTests, AcquireContended) {
   for (int i = 0; i < 7; ++i) sem.release();
   while (sizes() < 13) std::this_thread::yield();
   // Every thread that has not taken its second permit is blocked again.
-  ASSERT_TRUE(bunch.wait_parked(unfinished()));
+  EXPECT_TRUE(bunch.wait_parked(unfinished()));
   {
     std::scoped_lock hold(mu);
     std::vector<int> all = results1;
@@ -367,7 +375,7 @@ TYPED_TEST(SemaphoreTests, MultiRelease) {
     std::scoped_lock hold(mu);
     ++acquired;
   });
-  ASSERT_TRUE(bunch.wait_parked(4));
+  EXPECT_TRUE(bunch.wait_parked(4));
   sem.release(4);  // 4 of the 10 wait; release(4) lets exactly them through
   bunch.join();
   EXPECT_EQ(acquired, 10);
@@ -424,7 +432,7 @@ TYPED_TEST(SemaphoreTests, DefaultValue) {
     got = true;
     sem.release();
   });
-  ASSERT_TRUE(bunch.wait_all_parked());
+  EXPECT_TRUE(bunch.wait_all_parked());
   EXPECT_FALSE(got.load());
   sem.release();
   bunch.join();

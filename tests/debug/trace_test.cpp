@@ -59,7 +59,8 @@ TEST_F(Trace, WritesWellFormedChromeTrace) {
       lock.release();
     });
     locker.start();
-    ASSERT_TRUE(wait_until_parked(*locker.ident()));
+    // EXPECT, not ASSERT: returning with the lock held would hang in ~Thread's join.
+    EXPECT_TRUE(wait_until_parked(*locker.ident()));
     lock.release();
     locker.join();
   }
@@ -68,7 +69,8 @@ TEST_F(Trace, WritesWellFormedChromeTrace) {
       for (int i = 0; i < 5; ++i) EXPECT_EQ(jobs.get(), i);
     });
     consumer.start();
-    ASSERT_TRUE(wait_until_parked(*consumer.ident()));  // the first get waits
+    EXPECT_TRUE(wait_until_parked(*consumer.ident()));  // the first get waits (no early
+                                                        // return: ~Thread would wait)
     Thread producer(ThreadOptions{"producer"}, [&] {
       for (int i = 0; i < 5; ++i) jobs.put(i);
     });

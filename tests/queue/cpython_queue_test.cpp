@@ -65,7 +65,7 @@ void simple_queue_test(Q& q) {
   EXPECT_THROW(q.put(full, 10ms), weft::Full);
   // A put on a full queue blocks until a get makes room.
   expect_blocks_until([&] { q.put(full); }, [&] { (void)q.get(); });
-  expect_blocks_until([&] { q.put(full, 10s); }, [&] { (void)q.get(); });
+  expect_blocks_until([&] { q.put(full, 60s); }, [&] { (void)q.get(); });
   // Empty it.
   for (std::size_t i = 0; i < kQueueSize; ++i) (void)q.get();
   EXPECT_TRUE(q.empty());
@@ -73,7 +73,7 @@ void simple_queue_test(Q& q) {
   EXPECT_THROW(q.get(10ms), weft::Empty);
   // A get on an empty queue blocks until a put.
   EXPECT_EQ(expect_blocks_until([&] { return q.get(); }, [&] { q.put(7); }), 7);
-  EXPECT_EQ(expect_blocks_until([&] { return q.get(10s); }, [&] { q.put(8); }), 8);
+  EXPECT_EQ(expect_blocks_until([&] { return q.get(60s); }, [&] { q.put(8); }), 8);
 }
 
 TYPED_TEST(CPythonQueue, Basic) {
@@ -327,7 +327,7 @@ TYPED_TEST(CPythonQueue, ShutdownGetBlocked) {
     expect_blocks_until([&] { EXPECT_THROW((void)q.get(), weft::ShutDown); },
                         [&] { q.shutdown(immediate); });
     TypeParam timed;
-    expect_blocks_until([&] { EXPECT_THROW((void)timed.get(10s), weft::ShutDown); },
+    expect_blocks_until([&] { EXPECT_THROW((void)timed.get(60s), weft::ShutDown); },
                         [&] { timed.shutdown(immediate); });
   }
 }
@@ -450,7 +450,7 @@ TEST(CPythonSimpleQueue, ManyThreads) {
 TEST(CPythonSimpleQueue, BlockingGet) {
   weft::SimpleQueue<std::string> q;
   EXPECT_EQ(expect_blocks_until([&] { return q.get(); }, [&] { q.put("x"); }), "x");
-  EXPECT_EQ(expect_blocks_until([&] { return q.get(10s); }, [&] { q.put("y"); }), "y");
+  EXPECT_EQ(expect_blocks_until([&] { return q.get(60s); }, [&] { q.put("y"); }), "y");
 }
 
 }  // namespace

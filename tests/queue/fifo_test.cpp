@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/scope_exit.hpp"
 #include "weft/errors.hpp"
 #include "weft/queue.hpp"
 
@@ -218,10 +219,14 @@ TEST(FifoEngine, SelectNeverMissesAPutRacingItsRegistration) {
   weft::Queue<int> a;
   weft::SimpleQueue<int> b;
   constexpr int kRounds = 500;
+  constexpr int kStop = kRounds;
   std::atomic<int> turn{-1};
   std::thread producer([&] {
     for (int i = 0; i < kRounds; ++i) {
-      while (turn.load(std::memory_order_acquire) != i) std::this_thread::yield();
+      while (turn.load(std::memory_order_acquire) != i) {
+        if (turn.load(std::memory_order_acquire) == kStop) return;
+        std::this_thread::yield();
+      }
       if (i % 2 == 0) {
         a.put(i);
       } else {
@@ -229,13 +234,17 @@ TEST(FifoEngine, SelectNeverMissesAPutRacingItsRegistration) {
       }
     }
   });
+  // A failed ASSERT (or Empty thrown) must not leave `producer` joinable.
+  weft::testing::ScopeExit stop_producer([&] {
+    turn.store(kStop, std::memory_order_release);
+    producer.join();
+  });
   for (int i = 0; i < kRounds; ++i) {
     turn.store(i, std::memory_order_release);
-    auto got = weft::select(10s, a, b);  // Empty (a failure) only after 10 s
+    auto got = weft::select(60s, a, b);  // Empty (a failure) only after 60 s
     ASSERT_EQ(got.index, static_cast<std::size_t>(i % 2));
     ASSERT_EQ(i % 2 == 0 ? got.get<0>() : got.get<1>(), i);
   }
-  producer.join();
 }
 
 // Producers, consumers (calling task_done) and a joiner are all busy when shutdown(true)
@@ -266,7 +275,7 @@ TEST(FifoEngine, ShutdownImmediateWhileBothSidesAreBusy) {
         }
       });
     std::atomic<bool> joined{false};
-    std::thread joiner([&] { joined.store(q.join(10s)); });
+    std::thread joiner([&] { joined.store(q.join(60s)); });  // false: a failure
     while (received.load() < 2000) std::this_thread::yield();
     const std::vector<int> rest = q.shutdown(true);
     for (auto& t : threads) t.join();
@@ -294,7 +303,13 @@ TEST(FifoEngine, QsizeStaysPlausibleUnderConcurrentPutsAndGets) {
   std::thread producer([&] {
     for (int i = 0; i < kItems; ++i) q.put(i);
   });
-  for (int i = 0; i < kItems; ++i) ASSERT_EQ(q.get(), i);
+  for (int i = 0; i < kItems; ++i) {
+    const int got = q.get();
+    if (got != i) {  // no ASSERT: returning would leave the threads joinable
+      ADD_FAILURE() << "got " << got << " expected " << i;
+      break;
+    }
+  }
   producer.join();
   stop.store(true);
   watcher.join();

@@ -317,8 +317,8 @@ TEST(Queue, RangeAlgorithmsWork) {
 TEST(Queue, BlockingGetWaitsForPut) {
   weft::Queue<int> q;
   EXPECT_EQ(expect_blocks_until([&] { return q.get(); }, [&] { q.put(42); }), 42);
-  EXPECT_EQ(expect_blocks_until([&] { return q.get(10s); }, [&] { q.put(43); }), 43);
-  EXPECT_EQ(expect_blocks_until([&] { return *q.try_get(10s); }, [&] { q.put(44); }), 44);
+  EXPECT_EQ(expect_blocks_until([&] { return q.get(60s); }, [&] { q.put(43); }), 43);
+  EXPECT_EQ(expect_blocks_until([&] { return *q.try_get(60s); }, [&] { q.put(44); }), 44);
   auto batch = expect_blocks_until([&] { return q.get_many(8); }, [&] {
     std::vector<int> two{1, 2};
     q.put_many(two);
@@ -330,9 +330,9 @@ TEST(Queue, BlockingPutWaitsForGet) {
   weft::Queue<int> q(1);
   q.put(1);
   expect_blocks_until([&] { q.put(2); }, [&] { EXPECT_EQ(q.get(), 1); });
-  expect_blocks_until([&] { q.put(3, 10s); }, [&] { EXPECT_EQ(q.get(), 2); });
+  expect_blocks_until([&] { q.put(3, 60s); }, [&] { EXPECT_EQ(q.get(), 2); });
   int item = 4;
-  EXPECT_TRUE(expect_blocks_until([&] { return q.try_put(item, 10s); },
+  EXPECT_TRUE(expect_blocks_until([&] { return q.try_put(item, 60s); },
                                   [&] { EXPECT_EQ(q.get(), 3); }));
   EXPECT_EQ(q.get(), 4);
 }
@@ -347,7 +347,7 @@ TEST(Queue, JoinWaitsForTaskDone) {
   q.task_done();
   expect_blocks_until([&] { q.join(); }, [&] { q.task_done(); });
   q.put(3);
-  EXPECT_TRUE(expect_blocks_until([&] { return q.join(10s); }, [&] {
+  EXPECT_TRUE(expect_blocks_until([&] { return q.join(60s); }, [&] {
     (void)q.get();
     q.task_done();
   }));
@@ -487,7 +487,7 @@ TEST(Select, BlocksUntilAPut) {
   auto r = expect_blocks_until([&] { return weft::select(a, b); }, [&] { b.put(7); });
   EXPECT_EQ(r.index, 1u);
   EXPECT_EQ(r.get<1>(), 7);
-  auto r2 = expect_blocks_until([&] { return weft::select(10s, a, b); }, [&] { a.put(8); });
+  auto r2 = expect_blocks_until([&] { return weft::select(60s, a, b); }, [&] { a.put(8); });
   EXPECT_EQ(r2.index, 0u);
 }
 
@@ -555,7 +555,7 @@ TEST(SelectEvent, BlocksUntilSet) {
   auto r = expect_blocks_until([&] { return weft::select(q, ev); }, [&] { ev.set(); });
   EXPECT_EQ(r.index, 1u);
   ev.clear();
-  auto r2 = expect_blocks_until([&] { return weft::select(10s, ev, q); }, [&] { q.put(1); });
+  auto r2 = expect_blocks_until([&] { return weft::select(60s, ev, q); }, [&] { q.put(1); });
   EXPECT_EQ(r2.index, 1u);
 }
 

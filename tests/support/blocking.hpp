@@ -30,7 +30,7 @@ inline bool is_parked(std::uint64_t ident) {
 
 // Polls (yielding) until the thread is parked; false after `limit`.
 inline bool wait_until_parked(std::uint64_t ident,
-                              std::chrono::milliseconds limit = std::chrono::seconds(30)) {
+                              std::chrono::milliseconds limit = std::chrono::seconds(60)) {
   const auto end = std::chrono::steady_clock::now() + limit;
   while (!is_parked(ident)) {
     if (std::chrono::steady_clock::now() > end) return false;

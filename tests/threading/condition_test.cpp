@@ -134,13 +134,14 @@ TEST(Condition, NotifyNWakesAtMostN) {
     cond.wait();
     woke.fetch_add(1);
   });
-  ASSERT_TRUE(bunch.wait_all_parked());
+  // EXPECT, not ASSERT: an early return would leave ~Bunch joining blocked threads.
+  EXPECT_TRUE(bunch.wait_all_parked());
   {
     std::scoped_lock hold(cond);
     cond.notify(2);
   }
   bunch.wait_done(2);
-  ASSERT_TRUE(bunch.wait_parked(3));
+  EXPECT_TRUE(bunch.wait_parked(3));
   EXPECT_EQ(woke.load(), 2);
   {
     std::scoped_lock hold(cond);
@@ -173,7 +174,7 @@ void notify_all_wakes_everyone(weft::Condition& cond) {
     ++woke;
     --inside;
   });
-  ASSERT_TRUE(bunch.wait_all_parked());
+  EXPECT_TRUE(bunch.wait_all_parked());  // no early return: notify_all() releases them
   {
     std::scoped_lock hold(cond);
     cond.notify_all();
@@ -282,15 +283,18 @@ TEST(Condition, NotifyPublishesWritesMadeUnderTheLock) {
 }
 
 namespace {
-// True once the thread `ident` is parked waiting on an object of kind `kind`.
-bool wait_parked_on(std::uint64_t ident, weft::detail::ObjKind kind) {
-  const auto end = std::chrono::steady_clock::now() + 10s;
+// True once the thread `ident` is parked waiting on an object of kind `kind`; false
+// after 60 s or as soon as `gone` is true.
+bool wait_parked_on(std::uint64_t ident, weft::detail::ObjKind kind,
+                    const std::atomic<bool>* gone = nullptr) {
+  const auto end = std::chrono::steady_clock::now() + 60s;
   for (;;) {
     bool found = false;
     weft::detail::for_each_parked([&](const weft::detail::ParkedThread& t) {
       if (t.ident == ident && t.site.kind == kind) found = true;
     });
     if (found) return true;
+    if (gone != nullptr && gone->load()) return false;
     if (std::chrono::steady_clock::now() > end) return false;
     std::this_thread::yield();
   }
@@ -299,24 +303,47 @@ bool wait_parked_on(std::uint64_t ident, weft::detail::ObjKind kind) {
 // notify_all() moves the waiter onto the lock's queue; its timeout passes there while
 // the notifier still holds the lock. It was notified, so wait() must return true, with
 // the lock reacquired, and the lock must be left clean.
+// One attempt with the waiter's timeout `timeout`. The notification must come before
+// the waiter's deadline, which a loaded machine cannot promise for a short timeout:
+// returns false (nothing checked) when notify_all() did not end before
+// wait_start + timeout (the earliest the deadline can be), so the caller retries.
 template <class L>
-void requeued_waiter_times_out_on_the_lock_queue() {
+bool requeued_waiter_attempt(std::chrono::milliseconds timeout) {
+  using Clock = std::chrono::steady_clock;
   L lock;
   weft::Condition cond(lock);
   std::atomic<std::uint64_t> ident{0};
+  std::atomic<Clock::rep> wait_start{0};
+  std::atomic<bool> finished{false};
   bool notified = false;
   std::thread waiter([&] {
     ident = weft::detail::current_ident();
     lock.acquire();
     lock.acquire(false);  // a second level for an RLock; a no-op try for a Lock
-    notified = cond.wait(30ms);
+    wait_start = Clock::now().time_since_epoch().count();
+    notified = cond.wait(timeout);
     lock.release();
     if constexpr (std::is_same_v<L, weft::RLock>) lock.release();
+    finished = true;
   });
+  struct Joiner {
+    std::thread& t;
+    ~Joiner() {
+      if (t.joinable()) t.join();
+    }
+  } joiner{waiter};
   while (ident.load() == 0) std::this_thread::yield();
-  ASSERT_TRUE(wait_parked_on(ident.load(), weft::detail::ObjKind::condition));
+  if (!wait_parked_on(ident.load(), weft::detail::ObjKind::condition, &finished)) {
+    EXPECT_TRUE(finished.load()) << "the waiter never parked on the condition";
+    return false;
+  }
   lock.acquire();
   cond.notify_all();
+  const Clock::time_point earliest_deadline{Clock::duration(wait_start.load()) + timeout};
+  if (Clock::now() >= earliest_deadline) {
+    lock.release();  // too late to be sure the waiter was still waiting
+    return false;
+  }
   // After its deadline the waiter leaves the lock's queue and blocks in the lock's own
   // acquire (parked on the lock itself).
   const weft::detail::ObjKind lock_kind = std::is_same_v<L, weft::RLock>
@@ -329,6 +356,15 @@ void requeued_waiter_times_out_on_the_lock_queue() {
   EXPECT_FALSE(lock.locked());
   EXPECT_TRUE(lock.acquire(false));
   lock.release();
+  return true;
+}
+
+template <class L>
+void requeued_waiter_times_out_on_the_lock_queue() {
+  for (auto timeout = 30ms;; timeout *= 2) {
+    if (requeued_waiter_attempt<L>(timeout)) return;
+    ASSERT_LT(timeout, 30s) << "never managed to notify before the waiter's deadline";
+  }
 }
 }  // namespace
 

@@ -50,8 +50,11 @@ TEST(DocExamples, BoundedSemaphore) {
 TEST(DocExamples, Event) {
   weft::Event ready;  std::string config;
   std::thread loader([&] { config = "loaded"; ready.set(); });
-  if (!ready.wait(std::chrono::seconds(10))) throw std::runtime_error("no config");
-  loader.join();
+  struct Joiner {  // the throw below must not leave `loader` joinable (std::terminate)
+    std::thread& t;
+    ~Joiner() { t.join(); }
+  } joiner{loader};
+  if (!ready.wait(std::chrono::seconds(60))) throw std::runtime_error("no config");
   EXPECT_EQ(config, "loaded");
 }
 

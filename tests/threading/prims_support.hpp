@@ -38,10 +38,12 @@ class Bunch {
   void wait_started() const {
     while (started_.load() < threads_.size()) std::this_thread::yield();
   }
-  // Waits until `count` of the threads that have not returned are parked.
+  // Waits until `count` of the threads that have not returned are parked; false after
+  // 60 s. Check it with EXPECT, not ASSERT, unless a guard releases the threads: an
+  // early return makes ~Bunch join threads that are still blocked (a hang).
   bool wait_parked(std::size_t count) const {
     wait_started();
-    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     for (;;) {
       std::size_t parked = 0;
       for (const auto& id : idents_) parked += is_parked(id.load()) ? 1 : 0;

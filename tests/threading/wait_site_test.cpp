@@ -33,7 +33,7 @@ std::optional<weft::detail::WaitSite> site_of(const std::function<void()>& block
   });
   while (ident.load() == 0) std::this_thread::yield();
   std::optional<weft::detail::WaitSite> site;
-  const auto end = std::chrono::steady_clock::now() + 10s;
+  const auto end = std::chrono::steady_clock::now() + 60s;
   while (!site && std::chrono::steady_clock::now() < end) {
     weft::detail::for_each_parked([&](const weft::detail::ParkedThread& p) {
       if (p.ident == ident.load()) site = p.site;
