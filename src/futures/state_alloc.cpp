@@ -12,13 +12,18 @@
 //     running tasks whose futures were dropped) therefore caches nothing, and a thread
 //     never holds more than it had allocated;
 //   - at most kCacheBytes per thread; beyond that blocks go back to malloc;
-//   - a thread's cache is freed when the thread exits.
+//   - a thread's cache is freed when the thread exits (a pthread key's destructor; a
+//     thread whose key cannot be set, e.g. out of memory, does not cache at all);
+//   - freeing never allocates, never aborts: only allocation may fail (std::bad_alloc).
 // Under AddressSanitizer (or with -DWEFT_NO_STATE_CACHE) states go straight to malloc,
 // so that a use after free is still reported.
 #include <cstddef>
 #include <cstdint>
 #include <new>
 
+#include <pthread.h>
+
+#include "weft/detail/config.hpp"
 #include "weft/detail/future_state.hpp"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(WEFT_NO_STATE_CACHE)
@@ -50,26 +55,49 @@ struct FreeBlock {
 std::size_t class_of(std::size_t size) noexcept { return (size - 1) / kGranule; }
 std::size_t class_bytes(std::size_t c) noexcept { return (c + 1) * kGranule; }
 
+// Trivially destructible, so that touching it never registers a TLS destructor: glibc
+// allocates that registration and aborts when the allocation fails, and the first touch
+// may be in operator delete, which must never fail. The cache is drained at thread exit
+// through a pthread key instead, registered on the allocation path (pthread_setspecific
+// reports failure; then the thread simply does not cache).
 struct ThreadCache {
-  FreeBlock* lists[kClasses] = {};
-  std::size_t bytes = 0;    // cached
-  std::uint64_t credit = 0; // blocks allocated and not yet matched by a cached one
-  ~ThreadCache();
+  FreeBlock* lists[kClasses];
+  std::size_t bytes;      // cached
+  std::uint64_t credit;   // blocks allocated and not yet matched by a cached one
+  bool registered;        // the exit hook will drain this cache; only then it caches
+  bool gone;              // drained at thread exit: no more caching on this thread
 };
 
-thread_local bool t_cache_gone = false;  // trivially destructible: readable after ~ThreadCache
-thread_local ThreadCache t_cache;
+thread_local ThreadCache t_cache{};
 
-ThreadCache::~ThreadCache() {
-  t_cache_gone = true;
-  for (FreeBlock*& list : lists) {
+void drain_cache(void* p) noexcept {
+  auto* cache = static_cast<ThreadCache*>(p);
+  cache->gone = true;
+  cache->registered = false;
+  for (FreeBlock*& list : cache->lists) {
     while (list != nullptr) {
       FreeBlock* next = list->next;
       ::operator delete(static_cast<void*>(list));
       list = next;
     }
   }
-  bytes = 0;
+  cache->bytes = 0;
+}
+
+// The key whose destructor drains a thread's cache; created once, before main().
+struct CacheKey {
+  pthread_key_t key{};
+  bool ok = pthread_key_create(&key, drain_cache) == 0;
+};
+const CacheKey g_cache_key;
+
+// True if this thread's cache is registered for draining (registering it if it can).
+bool cache_usable(ThreadCache& cache) noexcept {
+  if (WEFT_LIKELY(cache.registered)) return true;
+  if (cache.gone || !g_cache_key.ok) return false;
+  if (pthread_setspecific(g_cache_key.key, &cache) != 0) return false;
+  cache.registered = true;
+  return true;
 }
 
 }  // namespace
@@ -77,22 +105,26 @@ ThreadCache::~ThreadCache() {
 void* FutureStateBase::operator new(std::size_t size) {
   if (size > kMaxCached) return ::operator new(size);
   const std::size_t c = class_of(size);
-  // Always the whole class: another thread may cache the block when it frees it.
-  if (t_cache_gone) return ::operator new(class_bytes(c));
   ThreadCache& cache = t_cache;
-  ++cache.credit;
+  // Always the whole class: another thread may cache the block when it frees it.
+  if (!cache_usable(cache)) return ::operator new(class_bytes(c));
+  void* block;
   if (FreeBlock* b = cache.lists[c]) {
     cache.lists[c] = b->next;
     cache.bytes -= class_bytes(c);
-    return b;
+    block = b;
+  } else {
+    block = ::operator new(class_bytes(c));  // std::bad_alloc leaves the cache unchanged
   }
-  return ::operator new(class_bytes(c));
+  ++cache.credit;
+  return block;
 }
 
+// Never allocates and never fails: a thread whose cache is not registered frees directly.
 void FutureStateBase::operator delete(void* p, std::size_t size) noexcept {
-  if (size <= kMaxCached && !t_cache_gone) {
+  ThreadCache& cache = t_cache;
+  if (size <= kMaxCached && cache.registered) {
     const std::size_t c = class_of(size);
-    ThreadCache& cache = t_cache;
     if (cache.credit != 0 && cache.bytes + class_bytes(c) <= kCacheBytes) {
       --cache.credit;
       auto* b = static_cast<FreeBlock*>(p);
@@ -105,7 +137,7 @@ void FutureStateBase::operator delete(void* p, std::size_t size) noexcept {
   ::operator delete(p);
 }
 
-std::size_t cached_state_bytes() noexcept { return t_cache_gone ? 0 : t_cache.bytes; }
+std::size_t cached_state_bytes() noexcept { return t_cache.bytes; }
 
 #else  // AddressSanitizer: every state is its own malloc block.
 

@@ -2,12 +2,19 @@
 // Reuse of future state blocks (src/futures/state_alloc.cpp): a thread reuses the blocks
 // it frees, never caches more blocks than it allocated (so a thread that only frees
 // caches nothing) nor more than 16 MiB, and reused states carry their own results.
+// Out of memory, freeing a state never aborts and allocating one throws std::bad_alloc.
 // Under AddressSanitizer states are never cached (so that use after free is reported):
 // the tests that check caching skip there.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
+#include <new>
 #include <string>
 #include <thread>
 #include <vector>
@@ -120,6 +127,63 @@ TEST(StateAlloc, StatesFreedByWorkersWhileTheCallerAllocates) {
       (void)pool.submit([&sum, i] { sum.fetch_add(i, std::memory_order_relaxed); });
   }
   EXPECT_EQ(sum.load(), kTasks * (kTasks + 1) / 2);
+}
+
+// Exhaustion (issue 11, #8): a thread whose first touch of the state cache is freeing a
+// state, while memory is exhausted. The cache used to be a thread_local with a
+// destructor, whose registration glibc allocates on first touch and aborts ("failed to
+// register TLS destructor") when that fails. In a forked child: RLIMIT_AS at the current
+// size, the heap filled, then a fresh thread frees a state and allocates another.
+// Child exit codes: 0 ok, 2 allocation did not fail as set up, 3 no bad_alloc.
+int exhausted_child() {
+  auto* state = new FutureState<int>();
+  std::atomic<int> go{0};
+  std::atomic<int> result{-1};
+  std::thread freer([&] {
+    while (go.load(std::memory_order_acquire) == 0) std::this_thread::yield();
+    state->release();  // the thread's first touch of the cache
+    try {
+      auto* again = new FutureState<int>();
+      again->release();
+      result.store(0);  // possible if a block was left; nothing aborted
+    } catch (const std::bad_alloc&) {
+      result.store(0);
+    }
+  });
+  rlimit lim{};
+  getrlimit(RLIMIT_AS, &lim);
+  long pages = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld", &pages) != 1) pages = 0;
+    std::fclose(f);
+  }
+  if (pages == 0) return 2;
+  lim.rlim_cur = static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE));
+  if (setrlimit(RLIMIT_AS, &lim) != 0) return 2;
+  // Fill what is left of the heap, large blocks first (leaked: the child exits).
+  for (std::size_t size = std::size_t{1} << 20; size >= 16; size /= 2)
+    while (std::malloc(size) != nullptr) {
+    }
+  if (std::malloc(16) != nullptr) return 2;
+  go.store(1, std::memory_order_release);
+  freer.join();
+  return result.load() == 0 ? 0 : 3;
+}
+
+TEST(StateAlloc, FreeingNeverAbortsWhenMemoryIsExhausted) {
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "the sanitizers' allocators die on exhaustion by design";
+#endif
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) _exit(exhausted_child());
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status)) << "the child died of signal "
+                                   << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+  }
 }
 
 }  // namespace
