@@ -13,10 +13,12 @@
 #include <functional>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 #include "weft/detail/config.hpp"
 #include "weft/detail/deadline.hpp"
 #include "weft/detail/hooks.hpp"
+#include "weft/errors.hpp"
 
 namespace weft {
 
@@ -52,7 +54,7 @@ namespace weft {
 /// Lifetime: may be destroyed once no thread is inside a member. All members may be
 ///           called concurrently; the action may call abort(), reset() and the getters
 ///           (abort/reset from the action break the round it completes).
-/// Invalid:  Barrier(0) throws ValueError. wait() on a broken barrier throws
+/// Invalid:  Barrier(0), a negative count and a NaN timeout throw ValueError. wait() on a broken barrier throws
 ///           BrokenBarrierError until reset().
 ///
 ///   weft::Barrier phase(3, [] { std::puts("round done"); });
@@ -64,7 +66,12 @@ class Barrier {
   explicit Barrier(std::size_t parties, std::function<void()> action = {},
                    std::optional<detail::Clock::duration> timeout = std::nullopt,
                    std::string_view name = {});
-  // Any duration (saturated: one of years or more means "no timeout").
+  // A signed count (literals such as Barrier(3)): ValueError if it is below 1.
+  template <std::signed_integral Int, class... Rest>
+  explicit Barrier(Int parties, Rest&&... rest)
+      : Barrier(detail::nonnegative_count(parties, kBadParties), std::forward<Rest>(rest)...) {}
+  // Any duration (converted with saturation, see detail/deadline.hpp: beyond
+  // steady_clock's range or +infinity means "no timeout"; NaN throws ValueError).
   template <class Rep, class Period>
   Barrier(std::size_t parties, std::function<void()> action,
           std::chrono::duration<Rep, Period> timeout, std::string_view name = {})
@@ -112,20 +119,19 @@ class Barrier {
 
  private:
   enum State : std::uint8_t { kFilling, kAction, kDraining, kResetting, kBroken };
-  static constexpr detail::Deadline kImmediate = detail::Deadline::min();
+  static constexpr const char* kBadParties = "Barrier parties must be >= 1";
 
   template <class Rep, class Period>
   static detail::Deadline deadline_of(std::chrono::duration<Rep, Period> timeout) {
-    return timeout <= timeout.zero() ? kImmediate : detail::deadline_after(timeout);
+    return detail::deadline_after(timeout);
   }
+  // The constructor's timeout: nullopt (none) when it is beyond steady_clock's range.
   template <class Rep, class Period>
   static std::optional<detail::Clock::duration> default_timeout(
       std::chrono::duration<Rep, Period> timeout) {
-    const long double seconds = static_cast<long double>(timeout.count()) * Period::num / Period::den;
-    if (seconds >= 1e9L) return std::nullopt;  // about 30 years: no timeout
-    if (timeout <= timeout.zero()) return detail::Clock::duration::zero();
-    return std::chrono::ceil<detail::Clock::duration>(
-        std::chrono::duration<long double, Period>(timeout.count()));
+    const detail::Clock::duration d = detail::to_clock_duration(timeout);
+    if (d == detail::Clock::duration::max()) return std::nullopt;
+    return d;
   }
 
   std::size_t wait_until(detail::Deadline deadline, detail::SourceLoc loc);

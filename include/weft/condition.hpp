@@ -86,10 +86,11 @@ class Condition : public detail::TimedLockable<Condition> {
 
   /// As wait(), giving up on the notification after `timeout`.
   /// Returns: true if notified, false if the timeout expired.
+  /// Throws: ValueError for a NaN timeout (before releasing the lock).
   template <class Rep, class Period>
   bool wait(std::chrono::duration<Rep, Period> timeout,
             detail::SourceLoc loc = detail::SourceLoc::current()) {
-    return wait_until(timeout <= timeout.zero() ? kImmediate : detail::deadline_after(timeout), loc);
+    return wait_until(detail::deadline_after(timeout), loc);
   }
 
   /// Waits until pred() is true (pred is called with the lock held).  Returns: pred().
@@ -104,14 +105,16 @@ class Condition : public detail::TimedLockable<Condition> {
   }
 
   /// Waits until pred() is true or `timeout` passed.  Returns: the last pred() value.
+  /// Throws: ValueError for a NaN timeout (before calling pred).
   template <class Pred, class Rep, class Period>
   bool wait_for(Pred pred, std::chrono::duration<Rep, Period> timeout,
                 detail::SourceLoc loc = detail::SourceLoc::current()) {
-    const detail::Deadline deadline =
-        timeout <= timeout.zero() ? kImmediate : detail::deadline_after(timeout);
+    const detail::Deadline deadline = detail::deadline_after(timeout);
     bool result = pred();
     while (!result) {
-      if (deadline != detail::kForever && detail::Clock::now() >= deadline) break;
+      if (deadline == detail::kImmediate ||
+          (deadline != detail::kForever && detail::Clock::now() >= deadline))
+        break;
       wait_until(deadline, loc);
       result = pred();
     }
@@ -134,7 +137,11 @@ class Condition : public detail::TimedLockable<Condition> {
   void set_name(std::string_view name);
 
  private:
-  static constexpr detail::Deadline kImmediate = detail::Deadline::min();
+  friend class detail::TimedLockable<Condition>;
+  bool acquire_until(detail::Deadline deadline, detail::SourceLoc loc) {
+    return lock_ != nullptr ? lock_->acquire_until(deadline, loc)
+                            : rlock_->acquire_until(deadline, loc);
+  }
 
   bool is_owned() const noexcept {
     return lock_ != nullptr ? lock_->is_owned() : rlock_->is_owned();

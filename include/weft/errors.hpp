@@ -6,6 +6,8 @@
 // std::invalid_argument as the C++ idiom for a bad argument.
 #pragma once
 
+#include <concepts>
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 
@@ -93,5 +95,17 @@ class LockOrderError : public RuntimeError {
  public:
   using RuntimeError::RuntimeError;
 };
+
+namespace detail {
+// A count given as a signed integer (Barrier(-1), ThreadPoolExecutor(-1)): throws
+// ValueError(what) if it is negative, else returns it as a std::size_t. Constructors
+// that take a std::size_t count add a std::signed_integral overload that calls this,
+// so a negative argument is rejected instead of wrapping to a huge count.
+template <std::signed_integral Int>
+std::size_t nonnegative_count(Int value, const char* what) {
+  if (value < 0) throw ValueError(what);
+  return static_cast<std::size_t>(value);
+}
+}  // namespace detail
 
 }  // namespace weft

@@ -77,14 +77,18 @@ class Event {
     return wait_slow(detail::kForever, loc);
   }
 
-  /// Blocks until the flag is set or `timeout` passed (zero or negative: no wait).
+  /// Blocks until the flag is set or `timeout` passed (zero or negative: no wait; the
+  /// conversion saturates, see detail/deadline.hpp).
   /// Returns: the flag (true if set, or set while this thread was waiting).
+  /// Throws: ValueError for a NaN timeout.
   template <class Rep, class Period>
   bool wait(std::chrono::duration<Rep, Period> timeout,
             detail::SourceLoc loc = detail::SourceLoc::current()) {
+    detail::check_timeout(timeout);
     if (WEFT_LIKELY(is_set())) return true;  // (E2)
-    if (timeout <= timeout.zero()) return false;
-    return wait_slow(detail::deadline_after(timeout), loc);
+    const detail::Deadline deadline = detail::deadline_after(timeout);
+    if (deadline == detail::kImmediate) return false;
+    return wait_slow(deadline, loc);
   }
 
   /// Names the event in debug reports and traces (not concurrent with other members).

@@ -43,7 +43,7 @@ template <class R>
 FutureState<R>* future_state(const Future<R>& f) noexcept;
 
 template <class D>
-Deadline deadline_from(std::optional<D> timeout) noexcept {
+Deadline deadline_from(std::optional<D> timeout) {
   return timeout ? deadline_after(*timeout) : kForever;
 }
 }  // namespace detail
@@ -272,7 +272,7 @@ class MapResults
     if (next_ >= fs_.size()) return;
     Future<R>& f = fs_[next_++];
     if (deadline_ != kForever) {
-      auto left = deadline_ - Clock::now();
+      const Clock::duration left = time_left(deadline_);
       if constexpr (std::is_void_v<R>) {
         f.result(left);
         current_.emplace();
@@ -345,6 +345,11 @@ class ThreadPoolExecutor {
                               std::function<void()> initializer = {})
       : core_(detail::make_thread_pool(max_workers, std::move(thread_name_prefix),
                                        std::move(initializer))) {}
+  /// A signed max_workers (ThreadPoolExecutor(4)): ValueError if it is negative.
+  template <std::signed_integral Int, class... Rest>
+  explicit ThreadPoolExecutor(Int max_workers, Rest&&... rest)
+      : ThreadPoolExecutor(detail::nonnegative_count(max_workers, "max_workers must be >= 0"),
+                           std::forward<Rest>(rest)...) {}
   ~ThreadPoolExecutor() { detail::destroy_thread_pool(core_); }
   ThreadPoolExecutor(const ThreadPoolExecutor&) = delete;
   ThreadPoolExecutor& operator=(const ThreadPoolExecutor&) = delete;

@@ -61,16 +61,17 @@ class Lock : public detail::TimedLockable<Lock> {
   /// Returns: true if acquired. Throws: LockOrderError in lock-order throw mode.
   bool acquire(bool blocking = true, detail::SourceLoc loc = detail::SourceLoc::current()) {
     if (WEFT_LIKELY(!detail::debug_on()) && try_fast()) return true;
-    return acquire_slow(blocking ? detail::kForever : kImmediate, loc);
+    return acquire_slow(blocking ? detail::kForever : detail::kImmediate, loc);
   }
 
-  /// Acquires the lock, waiting at most `timeout` (zero or negative: one try).
+  /// Acquires the lock, waiting at most `timeout` (zero or negative: one try; the
+  /// conversion saturates, see detail/deadline.hpp). Throws: ValueError for NaN.
   template <class Rep, class Period>
   bool acquire(std::chrono::duration<Rep, Period> timeout,
                detail::SourceLoc loc = detail::SourceLoc::current()) {
+    detail::check_timeout(timeout);
     if (WEFT_LIKELY(!detail::debug_on()) && try_fast()) return true;
-    return acquire_slow(timeout <= timeout.zero() ? kImmediate : detail::deadline_after(timeout),
-                        loc);
+    return acquire_slow(detail::deadline_after(timeout), loc);
   }
 
   /// Releases the lock. Any thread may call it. Wakes: one waiter, if any.
@@ -109,10 +110,15 @@ class Lock : public detail::TimedLockable<Lock> {
  private:
   friend struct LockAccess;
   friend class Condition;  // requeues its waiters onto state_ (see condition.cpp)
+  friend class detail::TimedLockable<Lock>;
   static constexpr std::uint8_t kLocked = 1;  // someone holds the lock
   static constexpr std::uint8_t kParked = 2;  // threads may be parked on this lock
   static constexpr std::uint8_t kNamed = 1;   // flags_: registered with the debug tools
-  static constexpr detail::Deadline kImmediate = detail::Deadline::min();
+
+  bool acquire_until(detail::Deadline deadline, detail::SourceLoc loc) {
+    if (WEFT_LIKELY(!detail::debug_on()) && try_fast()) return true;
+    return acquire_slow(deadline, loc);
+  }
 
   bool try_fast() noexcept {
     std::uint8_t expected = 0;

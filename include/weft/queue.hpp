@@ -86,6 +86,16 @@ struct SelectAccess;
 ///           LifoQueue / PriorityQueue use a vector: at most 2 * N * sizeof(T) bytes.
 /// Lifetime: destroy only once no thread is inside a member (items still queued are
 ///           destroyed with it). All members may be called concurrently.
+/// Exit:     the exception to Lifetime, for Python's module-level queue with daemon
+///           workers: a queue with static storage destroyed after weft's at-exit handler
+///           joined the non-daemon threads (a namespace-scope queue constructed before
+///           the first weft::Thread started) first takes its internal locks for good. A
+///           daemon thread inside finishes its step; every later call blocks forever;
+///           parked daemon threads stay parked; no freed memory is touched.
+/// Exceptions: an exception while an item is moved in or out (std::bad_alloc from a
+///           copy, a throwing move) loses no item: put leaves the queue unchanged,
+///           get / get_many / put_many / shutdown(true) return or keep every item (see
+///           each). PriorityQueue gives this only if T's move does not throw.
 /// Invalid:  task_done() more often than items were put throws ValueError.
 /// Debugging: blocked calls park with WaitSite{queue, ObjKind::queue, call site}; with the
 ///           debug tools on, every item reports hooks::queue_put / queue_get with the depth
@@ -123,7 +133,7 @@ class BasicQueue : public Core {
   template <class Rep, class Period>
   void put(T item, std::chrono::duration<Rep, Period> timeout,
            SourceLoc loc = SourceLoc::current()) {
-    throw_put(put_core(item, queue_deadline(timeout), loc));
+    throw_put(put_core(item, deadline_after(timeout), loc));
   }
   /// Never blocks. Throws: Full when full; ShutDown after shutdown().  (Python: put_nowait)
   void put_nowait(T item, SourceLoc loc = SourceLoc::current()) {
@@ -138,14 +148,18 @@ class BasicQueue : public Core {
   template <class Rep, class Period>
   [[nodiscard]] bool try_put(T& item, std::chrono::duration<Rep, Period> timeout,
                              SourceLoc loc = SourceLoc::current()) {
-    return put_core(item, queue_deadline(timeout), loc) == QStatus::ok;
+    return put_core(item, deadline_after(timeout), loc) == QStatus::ok;
   }
 
   /// Moves items[0], items[1], ... into the queue in order, as many per lock acquisition
   /// as there is room for, waiting while full. (weft extension)
   /// Returns: how many were moved in: items.size(), or fewer if the queue was shut down
-  ///          midway (items not moved in are untouched).
-  /// Throws:  ShutDown if the queue was shut down before the first item went in.
+  ///          midway or moving an item in threw (std::bad_alloc, T's move): the items
+  ///          not moved in are untouched, the ones moved in stay queued. Not all or
+  ///          nothing: a bounded queue may hand the first items to getters before the
+  ///          rest find room, so the count is the contract.
+  /// Throws:  ShutDown if the queue was shut down before the first item went in; the
+  ///          exception of moving in the first item (nothing went in).
   /// Wakes:   up to as many getters as items went in.
   std::size_t put_many(std::span<T> items, SourceLoc loc = SourceLoc::current()) {
     return put_many_core(items, kForever, loc);
@@ -155,7 +169,7 @@ class BasicQueue : public Core {
   template <class Rep, class Period>
   std::size_t put_many(std::span<T> items, std::chrono::duration<Rep, Period> timeout,
                        SourceLoc loc = SourceLoc::current()) {
-    return put_many_core(items, queue_deadline(timeout), loc);
+    return put_many_core(items, deadline_after(timeout), loc);
   }
 
   // ---- get ----------------------------------------------------------------------------
@@ -172,7 +186,7 @@ class BasicQueue : public Core {
   /// Waits at most `timeout` (zero or negative: one try). Throws: Empty, ShutDown.
   template <class Rep, class Period>
   T get(std::chrono::duration<Rep, Period> timeout, SourceLoc loc = SourceLoc::current()) {
-    return get_or_throw(queue_deadline(timeout), loc);
+    return get_or_throw(deadline_after(timeout), loc);
   }
   /// Never blocks. Throws: Empty when empty; ShutDown when shut down and empty.
   T get_nowait(SourceLoc loc = SourceLoc::current()) { return get_or_throw(kImmediate, loc); }
@@ -187,14 +201,17 @@ class BasicQueue : public Core {
   template <class D>
   [[nodiscard]] std::optional<T> try_get(D timeout, SourceLoc loc = SourceLoc::current()) {
     std::optional<T> out;
-    get_core(out, queue_deadline(timeout), loc);
+    get_core(out, deadline_after(timeout), loc);
     return out;
   }
 
   /// Waits until at least one item is queued, then removes up to `max_items` of them
   /// (in get order) under one lock acquisition. (weft extension)
-  /// Returns: 1..max_items items (none if max_items == 0).
-  /// Throws:  ShutDown once shut down and empty.
+  /// Returns: 1..max_items items (none if max_items == 0). If moving an item out throws
+  ///          (std::bad_alloc, T's move), the items taken before it are returned and
+  ///          it stays queued with those after it: nothing is lost.
+  /// Throws:  ShutDown once shut down and empty; the exception of moving out the first
+  ///          item or of allocating the result (then nothing was taken).
   std::vector<T> get_many(std::size_t max_items, SourceLoc loc = SourceLoc::current()) {
     return get_many_or_throw(max_items, kForever, loc);
   }
@@ -203,7 +220,7 @@ class BasicQueue : public Core {
   template <class Rep, class Period>
   std::vector<T> get_many(std::size_t max_items, std::chrono::duration<Rep, Period> timeout,
                           SourceLoc loc = SourceLoc::current()) {
-    return get_many_or_throw(max_items, queue_deadline(timeout), loc);
+    return get_many_or_throw(max_items, deadline_after(timeout), loc);
   }
 
   // ---- range-for ----------------------------------------------------------------------
@@ -261,7 +278,7 @@ class BasicQueue : public Core {
                           SourceLoc loc = SourceLoc::current())
     requires kTasks
   {
-    return this->join_core(queue_deadline(timeout), loc);
+    return this->join_core(deadline_after(timeout), loc);
   }
 
   // ---- size (snapshots: may be stale as soon as they return) ---------------------------
@@ -288,6 +305,13 @@ class BasicQueue : public Core {
   /// With immediate == true the queued items are removed, counted done for join() (which
   /// then wakes), and returned in the order get would have returned them.
   /// Returns: the removed items (empty when immediate == false). Idempotent.
+  /// Exceptions: the queue is shut down and every waiter woken before the items are
+  ///   moved out. If allocating the result or moving the first item out throws, that
+  ///   exception propagates and every item stays queued (get() still returns them and
+  ///   a later shutdown(true) removes them); if moving a later item throws, the items
+  ///   removed so far are returned and the rest stay queued. No item is lost; join()
+  ///   returns once the items still queued are done. (PriorityQueue: only if T's move
+  ///   does not throw, since its heap moves items around.)
   std::vector<T> shutdown(bool immediate = false, SourceLoc loc = SourceLoc::current())
     requires kTasks
   {
@@ -413,12 +437,15 @@ class BasicQueue : public Core {
       try {
         for (; pushed < batch; ++pushed) this->push(std::move(items[done + pushed]));
       } catch (...) {
+        // What went in stays in and is reported; the item that threw and those after it
+        // are untouched. Nothing went in at all: the exception propagates.
         if (pushed != 0) {
           this->publish_put(pushed);
         } else {
           this->put_unlock();
         }
-        throw;
+        if (done + pushed == 0) throw;
+        return done + pushed;
       }
       this->publish_put(batch);
       done += batch;
@@ -450,12 +477,14 @@ class BasicQueue : public Core {
       out.reserve(n);
       for (std::size_t i = 0; i < n; ++i) this->pop_append(out);
     } catch (...) {
-      if (!out.empty()) {
-        this->publish_get(out.size());
-      } else {
+      // The items already taken are returned; the one that threw and those after it
+      // stay queued. Nothing taken at all: the exception propagates.
+      if (out.empty()) {
         this->get_unlock();
+        throw;
       }
-      throw;
+      this->publish_get(out.size());
+      return out;
     }
     this->publish_get(n);
     return out;
@@ -743,7 +772,7 @@ template <class Rep, class Period, class... Srcs>
 Selected<detail::select_item_t<Srcs>...> select(std::chrono::duration<Rep, Period> timeout,
                                                 Srcs&... srcs) {
   bool closed = false;
-  auto r = detail::select_impl(detail::queue_deadline(timeout), closed, detail::SourceLoc{},
+  auto r = detail::select_impl(detail::deadline_after(timeout), closed, detail::SourceLoc{},
                                srcs...);
   if (r) return std::move(*r);
   if (closed) throw ShutDown();
@@ -762,7 +791,7 @@ template <class Rep, class Period, class... Srcs>
 [[nodiscard]] std::optional<Selected<detail::select_item_t<Srcs>...>> try_select(
     std::chrono::duration<Rep, Period> timeout, Srcs&... srcs) {
   bool closed = false;
-  return detail::select_impl(detail::queue_deadline(timeout), closed, detail::SourceLoc{},
+  return detail::select_impl(detail::deadline_after(timeout), closed, detail::SourceLoc{},
                              srcs...);
 }
 

@@ -67,18 +67,19 @@ class RLock : public detail::TimedLockable<RLock> {
     const std::uint64_t me = detail::current_ident();
     if (owner_.load(std::memory_order_relaxed) == me) return reenter();
     if (WEFT_LIKELY(kFastPath && !detail::debug_on()) && try_fast()) return own(me);
-    return acquire_slow(blocking ? detail::kForever : kImmediate, loc, me);
+    return acquire_slow(blocking ? detail::kForever : detail::kImmediate, loc, me);
   }
 
-  /// Acquires the lock, waiting at most `timeout` (zero or negative: one try).
+  /// Acquires the lock, waiting at most `timeout` (zero or negative: one try; the
+  /// conversion saturates, see detail/deadline.hpp). Throws: ValueError for NaN.
   template <class Rep, class Period>
   bool acquire(std::chrono::duration<Rep, Period> timeout,
                detail::SourceLoc loc = detail::SourceLoc::current()) {
+    detail::check_timeout(timeout);
     const std::uint64_t me = detail::current_ident();
     if (owner_.load(std::memory_order_relaxed) == me) return reenter();
     if (WEFT_LIKELY(kFastPath && !detail::debug_on()) && try_fast()) return own(me);
-    return acquire_slow(timeout <= timeout.zero() ? kImmediate : detail::deadline_after(timeout),
-                        loc, me);
+    return acquire_slow(detail::deadline_after(timeout), loc, me);
   }
 
   /// Releases one level; the last level unlocks and wakes one waiter, if any.
@@ -119,10 +120,10 @@ class RLock : public detail::TimedLockable<RLock> {
 
  private:
   friend class Condition;  // requeues its waiters onto state_ (see condition.cpp)
+  friend class detail::TimedLockable<RLock>;
   static constexpr std::uint8_t kLocked = 1;  // some thread owns the lock
   static constexpr std::uint8_t kParked = 2;  // threads may be parked on &state_
   static constexpr std::uint8_t kNamed = 1;   // flags_: registered with the debug tools
-  static constexpr detail::Deadline kImmediate = detail::Deadline::min();
 #if defined(WEFT_TSAN)
   static constexpr bool kFastPath = false;  // the slow path carries the TSan annotations
 #else
@@ -144,6 +145,12 @@ class RLock : public detail::TimedLockable<RLock> {
     if (WEFT_UNLIKELY(count_ == UINT32_MAX)) too_deep();
     ++count_;
     return true;
+  }
+  bool acquire_until(detail::Deadline deadline, detail::SourceLoc loc) {
+    const std::uint64_t me = detail::current_ident();
+    if (owner_.load(std::memory_order_relaxed) == me) return reenter();
+    if (WEFT_LIKELY(kFastPath && !detail::debug_on()) && try_fast()) return own(me);
+    return acquire_slow(deadline, loc, me);
   }
   WEFT_NOINLINE bool acquire_slow(detail::Deadline deadline, detail::SourceLoc loc,
                                   std::uint64_t me);

@@ -55,16 +55,17 @@ class Semaphore : public detail::TimedLockable<Semaphore> {
   /// Takes one permit; with blocking == false, only tries.  Returns: true if taken.
   bool acquire(bool blocking = true, detail::SourceLoc loc = detail::SourceLoc::current()) {
     if (WEFT_LIKELY(try_fast())) return true;
-    return acquire_slow(blocking ? detail::kForever : kImmediate, loc);
+    return acquire_slow(blocking ? detail::kForever : detail::kImmediate, loc);
   }
 
-  /// Takes one permit, waiting at most `timeout` (zero or negative: one try).
+  /// Takes one permit, waiting at most `timeout` (zero or negative: one try; the
+  /// conversion saturates, see detail/deadline.hpp). Throws: ValueError for NaN.
   template <class Rep, class Period>
   bool acquire(std::chrono::duration<Rep, Period> timeout,
                detail::SourceLoc loc = detail::SourceLoc::current()) {
+    detail::check_timeout(timeout);
     if (WEFT_LIKELY(try_fast())) return true;
-    return acquire_slow(timeout <= timeout.zero() ? kImmediate : detail::deadline_after(timeout),
-                        loc);
+    return acquire_slow(detail::deadline_after(timeout), loc);
   }
 
   /// Gives back n permits. Wakes: up to n blocked acquirers.
@@ -83,7 +84,11 @@ class Semaphore : public detail::TimedLockable<Semaphore> {
   Semaphore(std::ptrdiff_t value, std::ptrdiff_t bound, std::string_view name);
 
  private:
-  static constexpr detail::Deadline kImmediate = detail::Deadline::min();
+  friend class detail::TimedLockable<Semaphore>;
+  bool acquire_until(detail::Deadline deadline, detail::SourceLoc loc) {
+    if (WEFT_LIKELY(try_fast())) return true;
+    return acquire_slow(deadline, loc);
+  }
 
   bool try_fast() noexcept {
     std::ptrdiff_t v = value_.load(std::memory_order_relaxed);

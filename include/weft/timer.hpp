@@ -44,7 +44,8 @@ void cancel_timer(TimerState& st) noexcept;
 /// Cost:     one thread, a few allocations.
 /// Lifetime: as Thread: destroying a running non-daemon Timer joins it (cancel() first
 ///   if fn should not run).
-/// Invalid:  as Thread. cancel() may be called at any time, also before start().
+/// Invalid:  as Thread; a NaN interval throws ValueError (an infinite or huge one never
+///   fires). cancel() may be called at any time, also before start().
 ///
 ///   weft::Timer t(2s, [] { std::puts("hello, world"); });
 ///   t.start();             // prints after two seconds unless t.cancel() comes first
@@ -53,15 +54,14 @@ class Timer : public Thread {
   template <class Rep, class Period, class F, class... Args>
     requires detail::ThreadTarget<F, Args...>
   Timer(std::chrono::duration<Rep, Period> interval, F&& fn, Args&&... args)
-      : Timer(std::make_shared<detail::TimerState>(), interval,
+      : Timer(std::make_shared<detail::TimerState>(), detail::to_clock_duration(interval),
               detail::make_thread_task(std::forward<F>(fn), std::forward<Args>(args)...)) {}
 
   /// Stops the timer if it is still waiting: fn will not run. Never blocks.
   void cancel() noexcept { detail::cancel_timer(*timer_); }
 
  private:
-  template <class Rep, class Period>
-  Timer(std::shared_ptr<detail::TimerState> st, std::chrono::duration<Rep, Period> interval,
+  Timer(std::shared_ptr<detail::TimerState> st, detail::Clock::duration interval,
         std::unique_ptr<detail::ThreadTask> task)
       : Thread([st, interval, task = std::move(task),
                 self = static_cast<const void*>(this)]() mutable {

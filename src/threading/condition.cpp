@@ -88,7 +88,7 @@ void Condition::lock_queue_timed_out(bool was_last) noexcept {
 
 bool Condition::wait_until(detail::Deadline deadline, detail::SourceLoc loc) {
   if (!is_owned()) not_owned("cannot wait on un-acquired lock");
-  if (deadline == kImmediate) {
+  if (deadline == detail::kImmediate) {
     // No notify is remembered, so an immediate wait is never notified. Still release and
     // reacquire the lock, as Python does, so that `while (!pred()) cond.wait(0s);` lets
     // the thread that makes pred() true in.

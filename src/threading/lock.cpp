@@ -34,7 +34,7 @@ void Lock::set_name(std::string_view name) {
 
 bool Lock::acquire_slow(detail::Deadline deadline, detail::SourceLoc loc) {
   const bool debug = detail::debug_on();
-  if (debug && deadline != kImmediate) detail::hooks::before_acquire(this, detail::ObjKind::lock, loc);
+  if (debug && deadline != detail::kImmediate) detail::hooks::before_acquire(this, detail::ObjKind::lock, loc);
   bool contended = false;
   detail::Backoff backoff;
   std::uint8_t state = state_.load(std::memory_order_relaxed);
@@ -45,7 +45,7 @@ bool Lock::acquire_slow(detail::Deadline deadline, detail::SourceLoc loc) {
         break;
       continue;
     }
-    if (deadline == kImmediate) return false;
+    if (deadline == detail::kImmediate) return false;
     if ((state & kParked) == 0) {
       if (backoff.spin()) {
         state = state_.load(std::memory_order_relaxed);

@@ -42,7 +42,7 @@ void RLock::too_deep() { throw RuntimeError("RLock acquired too many times (recu
 bool RLock::acquire_slow(detail::Deadline deadline, detail::SourceLoc loc, std::uint64_t me) {
   const bool debug = detail::debug_on();
   const bool blocking = deadline == detail::kForever;
-  if (debug && deadline != kImmediate) detail::hooks::before_acquire(this, detail::ObjKind::rlock, loc);
+  if (debug && deadline != detail::kImmediate) detail::hooks::before_acquire(this, detail::ObjKind::rlock, loc);
   if (blocking) {
     WEFT_TSAN_PRE_LOCK(this);
   } else {
@@ -61,7 +61,7 @@ bool RLock::acquire_slow(detail::Deadline deadline, detail::SourceLoc loc, std::
       }
       continue;
     }
-    if (deadline == kImmediate) break;
+    if (deadline == detail::kImmediate) break;
     if ((state & kParked) == 0) {
       if (backoff.spin()) {
         state = state_.load(std::memory_order_relaxed);

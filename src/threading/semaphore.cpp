@@ -45,7 +45,7 @@ bool Semaphore::acquire_slow(detail::Deadline deadline, detail::SourceLoc loc) {
                                        std::memory_order_relaxed))
         return true;
     }
-    if (deadline == kImmediate) return false;
+    if (deadline == detail::kImmediate) return false;
     if (backoff.spin()) continue;
     const detail::ParkResult r = detail::park(
         &value_,

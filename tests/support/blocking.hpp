@@ -12,7 +12,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <thread>
 
 #include "weft/detail/parking_lot.hpp"
@@ -66,6 +68,43 @@ decltype(auto) expect_blocks_until(Block&& block_fn, Trigger&& trigger_fn) {
     EXPECT_TRUE(parked_seen.load()) << "the call never parked";
     return result;
   }
+}
+
+// Runs body() on the calling thread. If it has not returned after `bound` (far beyond
+// what a correct body needs), a guard thread calls rescue(), which must make body
+// return (release what it waits for), so that a broken call fails the test instead of
+// hanging it. Returns: true if rescue() had to run.
+template <class Body, class Rescue>
+bool run_with_rescue(Body&& body, Rescue&& rescue,
+                     std::chrono::milliseconds bound = std::chrono::seconds(20)) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  bool rescued = false;
+  std::thread guard([&] {
+    std::unique_lock lk(m);
+    if (!cv.wait_for(lk, bound, [&] { return done; })) {
+      rescued = true;
+      lk.unlock();
+      rescue();
+    }
+  });
+  struct Finish {
+    std::mutex& m;
+    std::condition_variable& cv;
+    bool& done;
+    std::thread& guard;
+    ~Finish() {
+      {
+        std::scoped_lock lk(m);
+        done = true;
+      }
+      cv.notify_all();
+      guard.join();
+    }
+  } finish{m, cv, done, guard};
+  body();
+  return rescued;
 }
 
 }  // namespace weft::testing

@@ -44,15 +44,6 @@
 
 namespace weft::detail {
 
-// The deadline of a non-blocking try (put(x, false), zero or negative timeouts).
-inline constexpr Deadline kImmediate = Deadline::min();
-
-// Converts a queue timeout: zero or negative is an immediate try.
-template <class Rep, class Period>
-Deadline queue_deadline(std::chrono::duration<Rep, Period> timeout) noexcept {
-  return timeout <= timeout.zero() ? kImmediate : deadline_after(timeout);
-}
-
 // Outcome of a queue operation before it is turned into a value or an exception.
 enum class QStatus : std::uint8_t { ok, empty, full, shutdown };
 
@@ -97,6 +88,8 @@ class QueueBase {
   ~QueueBase();
 
   void name_queue(std::string_view name);
+  // At exit: takes lock_ for good (see FifoBase::seal_for_exit).
+  WEFT_COLD void seal_for_exit();
 
   // Each wait_* is called with lock_ held and returns with it held. It spins briefly
   // (lock released), then parks until woken or `deadline`. Returns false only when the

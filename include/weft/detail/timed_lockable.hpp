@@ -6,14 +6,19 @@
 #include <chrono>
 
 #include "weft/detail/config.hpp"
+#include "weft/detail/deadline.hpp"
 
 namespace weft::detail {
 
 // CRTP base. Derived provides acquire(bool blocking, SourceLoc), acquire(duration,
-// SourceLoc) (zero or negative: one try) and release(). This adds lock(), unlock(),
-// try_lock(), try_lock_for() and try_lock_until(), so std::scoped_lock,
-// std::unique_lock and std::condition_variable_any work. Each has the contract of the
-// acquire() or release() it calls; try_lock_until() with no time left is one try.
+// SourceLoc) (zero or negative: one try), acquire_until(Deadline, SourceLoc) (a
+// deadline that passed: one try; may be private with this base a friend) and release().
+// This adds lock(), unlock(), try_lock(), try_lock_for() and try_lock_until(), so
+// std::scoped_lock, std::unique_lock and std::condition_variable_any work. Each has the
+// contract of the acquire() or release() it calls; try_lock_until() takes a time point
+// of any clock, converted with saturation (detail/deadline.hpp): one that passed, or
+// time_point::min(), is one try; time_point::max() waits without a deadline; a NaN
+// time point throws ValueError.
 template <class Derived>
 class TimedLockable {
  public:
@@ -27,7 +32,7 @@ class TimedLockable {
   }
   template <class C, class D>
   bool try_lock_until(std::chrono::time_point<C, D> when, SourceLoc loc = SourceLoc::current()) {
-    return self().acquire(when - C::now(), loc);
+    return self().acquire_until(to_deadline(when), loc);
   }
 
  protected:
