@@ -31,6 +31,8 @@ QueueBase::~QueueBase() {
   if (named_ != 0 || debug_on()) hooks::object_destroyed(this);
 }
 
+void QueueBase::seal_for_exit() { lock_.acquire(); }
+
 void QueueBase::name_queue(std::string_view name) {
   named_ = 1;
   hooks::object_named(this, ObjKind::queue, name);
@@ -167,6 +169,11 @@ FifoBase::FifoBase(std::size_t maxsize, std::string_view name) : maxsize_(maxsiz
 
 FifoBase::~FifoBase() {
   if (named_ != 0 || debug_on()) hooks::object_destroyed(this);
+}
+
+void FifoBase::seal_for_exit() {
+  tail_lock_.acquire();  // lock order: tail_lock_, then head_lock_
+  head_lock_.acquire();
 }
 
 void FifoBase::name_queue(std::string_view name) {

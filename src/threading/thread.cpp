@@ -229,6 +229,8 @@ void wait_finished(ThreadState& st) {
   }
 }
 
+std::atomic<bool> g_exit_began{false};
+
 // Python's threading._shutdown: the main thread counts as stopped first (so a thread
 // joining main_thread() can finish), then every non-daemon thread still running is
 // joined, also the ones they start meanwhile; daemon threads are abandoned.
@@ -258,6 +260,7 @@ void join_non_daemon_at_exit() {
     if (!next) break;
     wait_finished(*next);
   }
+  g_exit_began.store(true, std::memory_order_release);
 }
 
 void register_atexit_once(Registry& r) {
@@ -440,6 +443,8 @@ ThreadState& self_state() {
 }
 
 }  // namespace
+
+bool exit_began() noexcept { return g_exit_began.load(std::memory_order_acquire); }
 
 void for_each_thread(FunctionRef<void(const ThreadInfo&)> fn) {
   Registry& r = registry();

@@ -3,13 +3,17 @@
 // the non-daemon threads still running and abandons the daemon ones. Each scenario
 // runs in a child process (a gtest death test) and reports through stderr.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "support/blocking.hpp"
+#include "weft/event.hpp"
 #include "weft/lock.hpp"
+#include "weft/queue.hpp"
 #include "weft/thread.hpp"
 
 namespace {
@@ -76,6 +80,65 @@ TEST(ExitDeathTest, AThreadJoiningMainFinishesAtExit) {
 TEST(ExitDeathTest, ExitCalledFromAWeftThreadDoesNotJoinItself) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(exit_from_a_worker(), ::testing::ExitedWithCode(4), "worker calls exit");
+}
+
+// Module-level objects and daemon threads still inside them at exit (issue 11, #6): the
+// Python pattern of a global queue and daemon workers. Constructed before main(), so
+// they are destroyed after weft's at-exit handler has joined the non-daemon threads.
+weft::Queue<std::string> g_work_queue;       // daemons churn through it at exit
+weft::Queue<int> g_idle_queue;               // daemons blocked in get()
+weft::Queue<int> g_full_queue(1);            // daemons blocked in put()
+weft::LifoQueue<std::string> g_lifo_queue;   // churned too
+weft::Event g_never;                         // daemons blocked in wait()
+
+// In a forked child: daemon threads blocked in get(), put() and Event::wait(), and
+// others busy moving items through two queues, then exit() while they run.
+[[noreturn]] void exit_with_daemons_inside_static_objects() {
+  auto daemon = [](auto fn) {
+    auto* t = new weft::Thread(weft::ThreadOptions{"daemon", true}, fn);
+    t->start();
+  };
+  g_full_queue.put(0);
+  for (int i = 0; i < 2; ++i) {
+    daemon([] { (void)g_idle_queue.get(); });
+    daemon([] { g_full_queue.put(1); });
+    daemon([] { g_never.wait(); });
+    daemon([] {
+      for (;;) g_work_queue.put(g_work_queue.get() + "x");
+    });
+    daemon([] {
+      for (;;) {
+        std::string s = g_lifo_queue.get();
+        if (s.size() > 64) s.clear();
+        g_lifo_queue.put(s + "y");
+      }
+    });
+  }
+  for (int i = 0; i < 16; ++i) {
+    g_work_queue.put(std::string(32, 'a'));
+    g_lifo_queue.put(std::string(32, 'b'));
+  }
+  std::exit(0);
+}
+
+TEST(ExitWithDaemons, StaticQueuesSurviveDaemonThreadsInsideThemAtExit) {
+  constexpr int kExits = 200;
+  int clean = 0;
+  std::string failures;
+  for (int i = 0; i < kExits; ++i) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) exit_with_daemons_inside_static_objects();
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      ++clean;
+    } else if (failures.size() < 200) {
+      failures += WIFSIGNALED(status) ? " signal " + std::to_string(WTERMSIG(status))
+                                      : " status " + std::to_string(WEXITSTATUS(status));
+    }
+  }
+  EXPECT_EQ(clean, kExits) << "exits that failed:" << failures;
 }
 
 }  // namespace

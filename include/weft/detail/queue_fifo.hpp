@@ -52,6 +52,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -61,6 +62,7 @@
 #include "weft/detail/deadline.hpp"
 #include "weft/detail/hooks.hpp"
 #include "weft/detail/queue_core.hpp"
+#include "weft/detail/thread_registry.hpp"
 #include "weft/errors.hpp"
 #include "weft/lock.hpp"
 
@@ -82,6 +84,13 @@ class FifoBase {
   ~FifoBase();
 
   void name_queue(std::string_view name);
+
+  // At exit, daemon threads may still be inside this queue or call it again after its
+  // destructor (the Python pattern of a module-level queue and daemon workers). Takes
+  // both locks for good: a thread inside finishes its step, and every later call
+  // blocks forever on a lock in the object's (static) storage instead of touching the
+  // segments the destructor frees.
+  WEFT_COLD void seal_for_exit();
 
   // wait_getter is called with head_lock_ held, wait_putter with tail_lock_ held; both
   // return with it held. Each spins briefly (no lock held), then registers (F3) and
@@ -171,6 +180,7 @@ class FifoCore : public FifoBase {
   FifoCore& operator=(const FifoCore&) = delete;
 
   ~FifoCore() {
+    if (WEFT_UNLIKELY(exit_began())) seal_for_exit();
     for (std::size_t n = size_now(); n != 0; --n) {
       front_slot().~T();
       ++head_idx_;
@@ -269,6 +279,7 @@ class FifoCore : public FifoBase {
   // ---- shutdown (both locks) -----------------------------------------------------------------
   std::vector<T> shutdown_core(bool immediate, SourceLoc loc) {
     std::vector<T> drained;
+    std::exception_ptr failure;
     tail_lock_.acquire(true, loc);  // lock order: tail_lock_, then head_lock_
     head_lock_.acquire(true, loc);
     shutdown_.store(true, std::memory_order_relaxed);  // (F4)
@@ -279,15 +290,12 @@ class FifoCore : public FifoBase {
         drained.reserve(n);
         for (std::size_t i = 0; i < n; ++i) pop_append(drained);
       } catch (...) {
-        head_pos_.store(head_pos_.load(std::memory_order_relaxed) + drained.size(),
-                        std::memory_order_release);
-        head_lock_.release();
-        tail_lock_.release();
-        throw;
+        failure = std::current_exception();  // the rest stay queued (see Queue::shutdown)
       }
-      joiners = count_done(drained.size());
-      if (debug_on()) get_hooks(head_pos_.load(std::memory_order_relaxed) + n, n);
-      head_pos_.store(head_pos_.load(std::memory_order_relaxed) + n, std::memory_order_release);
+      const std::size_t taken = drained.size();
+      joiners = count_done(taken);
+      if (debug_on()) get_hooks(head_pos_.load(std::memory_order_relaxed) + taken, taken);
+      head_pos_.store(head_pos_.load(std::memory_order_relaxed) + taken, std::memory_order_release);
     }
     const bool others = getters_waiting_.load(std::memory_order_relaxed) != 0 ||
                         putters_waiting_.load(std::memory_order_relaxed) != 0;
@@ -295,6 +303,7 @@ class FifoCore : public FifoBase {
     head_lock_.release();
     tail_lock_.release();
     if (others || joiners) wake_everyone(joiners);
+    if (failure && drained.empty()) std::rethrow_exception(failure);
     return drained;
   }
 

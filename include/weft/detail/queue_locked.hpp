@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -17,6 +18,7 @@
 #include "weft/detail/hooks.hpp"
 #include "weft/detail/queue_core.hpp"
 #include "weft/detail/queue_store.hpp"
+#include "weft/detail/thread_registry.hpp"
 #include "weft/errors.hpp"
 
 namespace weft::detail {
@@ -29,6 +31,9 @@ class LockedCore : public QueueBase {
 
  protected:
   LockedCore(std::size_t maxsize, std::string_view name) : QueueBase(maxsize, name) {}
+  ~LockedCore() {
+    if (WEFT_UNLIKELY(exit_began())) seal_for_exit();
+  }
 
   void put_lock(SourceLoc loc) { lock_.acquire(true, loc); }
   void put_unlock() { lock_.release(); }
@@ -108,6 +113,7 @@ class LockedCore : public QueueBase {
 
   std::vector<T> shutdown_core(bool immediate, SourceLoc loc) {
     std::vector<T> drained;
+    std::exception_ptr failure;
     lock_.acquire(true, loc);
     shutdown_.store(true, std::memory_order_relaxed);  // (Q1)
     bool joiners = false;
@@ -115,11 +121,10 @@ class LockedCore : public QueueBase {
       try {
         store_.drain_into(drained);
       } catch (...) {
-        lock_.release();
-        throw;
+        failure = std::current_exception();  // the rest stay queued (see Queue::shutdown)
       }
       get_seq_ += drained.size();
-      size_.store(0, std::memory_order_relaxed);
+      size_.store(store_.size(), std::memory_order_relaxed);
       const std::size_t unfinished = unfinished_.load(std::memory_order_relaxed);
       unfinished_.store(unfinished - std::min(unfinished, drained.size()),
                         std::memory_order_relaxed);
@@ -135,6 +140,7 @@ class LockedCore : public QueueBase {
     }
     lock_.release();
     if (others || joiners) wake_everyone(joiners);
+    if (failure && drained.empty()) std::rethrow_exception(failure);
     return drained;
   }
 

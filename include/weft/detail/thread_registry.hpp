@@ -39,4 +39,10 @@ std::string os_thread_name(std::string_view name);
 // errors are ignored. For weft's internal threads that are not weft::Threads.
 void set_current_os_thread_name(std::string_view name) noexcept;
 
+// True once the process is exiting and weft's at-exit handler has joined the non-daemon
+// threads: from then on only the exiting thread and daemon threads run, and static
+// objects are about to be destroyed. Destructors of objects that daemon threads may
+// still be inside check it (see Queue's "Exit" contract).
+bool exit_began() noexcept;
+
 }  // namespace weft::detail
