@@ -72,7 +72,7 @@ constexpr Rep safe_timeout_count() noexcept {
 template <class Rep, class Period>
 Deadline deadline_after(std::chrono::duration<Rep, Period> timeout) {
   if constexpr (std::is_integral_v<Rep>) {
-    if (timeout.count() <= 0) return kImmediate;
+    if (timeout <= timeout.zero()) return kImmediate;
     if (timeout.count() <= safe_timeout_count<Rep, Period>()) {
       const Deadline now = Clock::now();
       constexpr auto kSafeNow = std::chrono::duration_cast<Clock::duration>(std::chrono::years(100));
