@@ -69,7 +69,8 @@ class Barrier {
   // A signed count (literals such as Barrier(3)): ValueError if it is below 1.
   template <std::signed_integral Int, class... Rest>
   explicit Barrier(Int parties, Rest&&... rest)
-      : Barrier(detail::nonnegative_count(parties, kBadParties), std::forward<Rest>(rest)...) {}
+      : Barrier(detail::non_negative_count(parties, "Barrier parties"),
+                std::forward<Rest>(rest)...) {}
   // Any duration (converted with saturation, see detail/deadline.hpp: beyond
   // steady_clock's range or +infinity means "no timeout"; NaN throws ValueError).
   template <class Rep, class Period>
@@ -119,7 +120,6 @@ class Barrier {
 
  private:
   enum State : std::uint8_t { kFilling, kAction, kDraining, kResetting, kBroken };
-  static constexpr const char* kBadParties = "Barrier parties must be >= 1";
 
   template <class Rep, class Period>
   static detail::Deadline deadline_of(std::chrono::duration<Rep, Period> timeout) {

@@ -97,14 +97,16 @@ class LockOrderError : public RuntimeError {
 };
 
 namespace detail {
-// A count given as a signed integer (Barrier(-1), ThreadPoolExecutor(-1)): throws
-// ValueError(what) if it is negative, else returns it as a std::size_t. Constructors
-// that take a std::size_t count add a std::signed_integral overload that calls this,
-// so a negative argument is rejected instead of wrapping to a huge count.
-template <std::signed_integral Int>
-std::size_t nonnegative_count(Int value, const char* what) {
-  if (value < 0) throw ValueError(what);
-  return static_cast<std::size_t>(value);
+// A count given as a signed integer (Barrier(-1), ThreadPoolExecutor(-1), the process
+// pools): negative is a ValueError ("NAME must not be negative (got N)"), as in Python;
+// otherwise the value as a std::size_t. Constructors that take a std::size_t count add a
+// std::signed_integral overload that calls this, so a negative argument is rejected
+// instead of wrapping to a huge count.
+template <std::signed_integral I>
+std::size_t non_negative_count(I n, const char* name) {
+  if (n < 0)
+    throw ValueError(std::string(name) + " must not be negative (got " + std::to_string(n) + ")");
+  return static_cast<std::size_t>(n);
 }
 }  // namespace detail
 

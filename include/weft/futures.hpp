@@ -348,7 +348,7 @@ class ThreadPoolExecutor {
   /// A signed max_workers (ThreadPoolExecutor(4)): ValueError if it is negative.
   template <std::signed_integral Int, class... Rest>
   explicit ThreadPoolExecutor(Int max_workers, Rest&&... rest)
-      : ThreadPoolExecutor(detail::nonnegative_count(max_workers, "max_workers must be >= 0"),
+      : ThreadPoolExecutor(detail::non_negative_count(max_workers, "max_workers"),
                            std::forward<Rest>(rest)...) {}
   ~ThreadPoolExecutor() { detail::destroy_thread_pool(core_); }
   ThreadPoolExecutor(const ThreadPoolExecutor&) = delete;

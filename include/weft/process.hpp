@@ -90,14 +90,6 @@ void deliver_result(FutureStateBase* s, WireReader& in) {
   st->finish();
 }
 
-// A worker count given as a signed integer: negative is a ValueError (as in Python).
-template <std::signed_integral I>
-std::size_t non_negative_count(I n, const char* name) {
-  if (n < 0)
-    throw ValueError(std::string(name) + " must not be negative (got " + std::to_string(n) + ")");
-  return static_cast<std::size_t>(n);
-}
-
 // What a process pool accepts as a task: a plain function, or a captureless lambda
 // (converted to its function pointer, as +[] does).
 template <class F>

@@ -31,7 +31,7 @@ constexpr std::uint8_t kParked = 2;
 Barrier::Barrier(std::size_t parties, std::function<void()> action,
                  std::optional<detail::Clock::duration> timeout, std::string_view name)
     : parties_(parties), action_(std::move(action)), timeout_(timeout) {
-  if (parties == 0) throw ValueError(kBadParties);
+  if (parties == 0) throw ValueError("Barrier parties must be >= 1");
   if (!name.empty()) set_name(name);
 }
 
