@@ -514,11 +514,11 @@ template <class T>
 concept OptionalTimeout = TimeoutTraits<T>::ok;
 
 template <class Rep, class Period>
-Deadline deadline_of(std::chrono::duration<Rep, Period> timeout) noexcept {
+Deadline deadline_of(std::chrono::duration<Rep, Period> timeout) {
   return deadline_after(timeout);
 }
 template <class D>
-Deadline deadline_of(const std::optional<D>& timeout) noexcept {
+Deadline deadline_of(const std::optional<D>& timeout) {
   return deadline_from(timeout);
 }
 inline Deadline deadline_of(std::nullopt_t) noexcept { return kForever; }
