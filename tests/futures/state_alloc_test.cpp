@@ -150,6 +150,12 @@ int exhausted_child() {
       result.store(0);
     }
   });
+  // Every way out releases and joins the thread first.
+  auto finish = [&](int code) {
+    go.store(1, std::memory_order_release);
+    freer.join();
+    return code;
+  };
   rlimit lim{};
   getrlimit(RLIMIT_AS, &lim);
   long pages = 0;
@@ -157,16 +163,15 @@ int exhausted_child() {
     if (std::fscanf(f, "%ld", &pages) != 1) pages = 0;
     std::fclose(f);
   }
-  if (pages == 0) return 2;
+  if (pages == 0) return finish(2);
   lim.rlim_cur = static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE));
-  if (setrlimit(RLIMIT_AS, &lim) != 0) return 2;
+  if (setrlimit(RLIMIT_AS, &lim) != 0) return finish(2);
   // Fill what is left of the heap, large blocks first (leaked: the child exits).
-  for (std::size_t size = std::size_t{1} << 20; size >= 16; size /= 2)
+  for (std::size_t size = std::size_t{1} << 20; size >= 1; size /= 2)
     while (std::malloc(size) != nullptr) {
     }
-  if (std::malloc(16) != nullptr) return 2;
-  go.store(1, std::memory_order_release);
-  freer.join();
+  if (std::malloc(1) != nullptr) return finish(2);
+  finish(0);
   return result.load() == 0 ? 0 : 3;
 }
 
@@ -182,6 +187,7 @@ TEST(StateAlloc, FreeingNeverAbortsWhenMemoryIsExhausted) {
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
     ASSERT_TRUE(WIFEXITED(status)) << "the child died of signal "
                                    << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    if (WEXITSTATUS(status) == 2) GTEST_SKIP() << "the child could not exhaust its memory";
     ASSERT_EQ(WEXITSTATUS(status), 0);
   }
 }
