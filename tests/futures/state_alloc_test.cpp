@@ -173,7 +173,7 @@ int exhausted_child() {
   // A failed call can release memory (glibc trims or consolidates on failure), so the next
   // small request may succeed: keep taking until a request fails, within a bound.
   for (int taken = 0; std::malloc(1) != nullptr;)
-    if (++taken > (1 << 20)) return finish(2);
+    if (++taken > (1 << 26)) return finish(2);
   finish(0);
   return result.load() == 0 ? 0 : 3;
 }
