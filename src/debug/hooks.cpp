@@ -12,6 +12,7 @@
 #include <cstring>
 #include <iostream>
 #include <map>
+#include <new>
 #include <memory>
 #include <unordered_map>
 
@@ -64,8 +65,12 @@ struct Names {
   WordLock intern_lock;
   std::map<std::pair<ObjKind, std::string>, std::unique_ptr<NameRec>> interned;
 };
+// Built in static storage on first use and never destroyed (used until the very end of the
+// process). No heap: a destroyed object's hook reaches here from a destructor, which must
+// not throw std::bad_alloc when memory is exhausted.
 Names& names() {
-  static auto* n = new Names();  // leaked: used until the very end of the process
+  alignas(Names) static unsigned char storage[sizeof(Names)];
+  static Names* n = ::new (static_cast<void*>(storage)) Names();
   return *n;
 }
 NameShard& shard_of(const void* obj) {
