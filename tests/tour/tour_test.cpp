@@ -38,8 +38,8 @@ std::string scratch_dir() {
   return dir.string();
 }
 
-// Every lesson, in the tour's order.
-const std::vector<std::string> kLessons = {
+// The guide's lessons, in the tour's order.
+const std::vector<std::string> kGuideLessons = {
     "race",          "lock",        "queue",           "event",
     "condition",     "semaphore",   "task-done",       "bounded-queue",
     "event-signal",  "race-two",    "acquire-release", "with-lock",
@@ -66,6 +66,26 @@ std::vector<std::string> expected_output(const std::string& lesson) {
   if (lesson == "http") return {R"(Speedup: [0-9.]+x)", R"(sequential \(50 URLs\))"};
   if (lesson == "pool") return {"done: 0.2"};
   return {};
+}
+
+// Every lesson of the catalogue, in the tour's order, as `weft-demo --list` names them (a
+// lesson added to the catalogue is run here without a line of its own); the guide's
+// lessons when weft-demo is not built or does not answer (each test then says why).
+std::vector<std::string> every_lesson() {
+  const std::string demo = demo_path();
+  if (demo.empty()) return kGuideLessons;
+  const auto r = run(quote(demo) + " --list");
+  if (r.status != 0) return kGuideLessons;
+  std::vector<std::string> names;
+  std::size_t at = 0;
+  while (at < r.out.size()) {
+    std::size_t end = r.out.find('\n', at);
+    if (end == std::string::npos) end = r.out.size();
+    const std::string line = r.out.substr(at, end - at);
+    if (!line.empty() && line[0] != ' ') names.push_back(line.substr(0, line.find(' ')));
+    at = end + 1;
+  }
+  return names.empty() ? kGuideLessons : names;
 }
 
 class Lesson : public ::testing::TestWithParam<std::string> {};
@@ -96,7 +116,7 @@ TEST_P(Lesson, RunsQuickAndKeepsEveryPromise) {
   std::filesystem::remove_all(dir);
 }
 
-INSTANTIATE_TEST_SUITE_P(Tour, Lesson, ::testing::ValuesIn(kLessons),
+INSTANTIATE_TEST_SUITE_P(Tour, Lesson, ::testing::ValuesIn(every_lesson()),
                          [](const auto& param_info) {
                            std::string name = param_info.param;
                            for (auto& c : name)
@@ -109,7 +129,7 @@ TEST(Tour, ListNamesEveryLessonInOrder) {
   const auto r = run(quote(demo) + " --list");
   ASSERT_EQ(r.status, 0) << r.out;
   std::size_t at = 0;
-  for (const auto& lesson : kLessons) {
+  for (const auto& lesson : kGuideLessons) {
     const auto found = r.out.find("\n" + lesson + " ", at == 0 ? 0 : at);
     const bool first = r.out.rfind(lesson + " ", 0) == 0;
     ASSERT_TRUE(first || found != std::string::npos) << lesson << " missing or out of order\n"

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // tools/weft-demo/tour.hpp: the framework every lesson of the tour is written against.
 //
-// A lesson is a function `void(Lesson&)` registered under a name. It runs the guide's
-// example with weft, prints its output through Lesson::print (thread-safe; captured so it
-// can be shown beside what the guide says Python prints), then checks the guide's
-// promises on what it measured with Lesson::check. Timing claims (speed-ups) go through
-// Lesson::claim: judged in a full run, only reported with --quick, never asserted by tests.
-// A claim is judged only if the machine was quiet while its numbers were measured
-// (Lesson::measure watches what other processes used of the CPUs meanwhile).
+// A lesson is a function `void(Lesson&)` registered under a name (TOUR_LESSON below) that
+// has its line in the catalogue (catalogue.cpp). It runs the guide's example with weft,
+// prints its output through Lesson::print (thread-safe; captured so it can be shown beside
+// what the guide says Python prints), then checks the guide's promises on what it measured
+// with Lesson::check. Timing claims (speed-ups) go through Lesson::claim: judged in a full
+// run, only reported with --quick, never asserted by tests. A claim is judged only if the
+// machine was quiet while its numbers were measured (Lesson::measure watches what other
+// processes used of the CPUs meanwhile).
 //
 // Test hooks (for tests/tour only; the environment variable WEFT_DEMO_TEST holds a comma-
 // separated list of them):
@@ -41,6 +42,9 @@ struct Settings {
 
 // True if the test hook `name` is listed in WEFT_DEMO_TEST (see the top of this file).
 bool test_hook(std::string_view name);
+// True if timing claims are watched and judged: in a full run, and with --quick under the
+// test hook judge-quick.
+bool claims_judged(const Settings& settings);
 
 // What other processes used of the CPUs from construction to others_percent(): the busy
 // time of every CPU in /proc/stat less this process's own CPU time (its threads, and its
@@ -155,7 +159,8 @@ using LessonFn = void (*)(Lesson&);
 using ChildFn = int (*)(bool quick);
 extern ChildFn daemon_child;
 
-// Registers `fn` as the lesson `name` (see the catalogue in tour.cpp for the order).
+// Registers `fn` as the lesson `name`, which must have its line in the catalogue
+// (catalogue.cpp, which also says how to add a lesson).
 struct Register {
   Register(const char* name, LessonFn fn);
 };
