@@ -23,6 +23,8 @@ HEADER_LAYERS = [
     (r"weft/detail/(parking_lot|hooks)\.hpp", 1),
     (r"weft/detail/thread_registry\.hpp", 1),
     (r"weft/detail/timed_lockable\.hpp", 2),
+    (r"weft/detail/exception_text\.hpp", 2),
+    (r"threading/.*\.hpp", 2),
     (r"weft/(lock|rlock|condition|semaphore|event|barrier|thread|timer|local|threading)\.hpp", 2),
     (r"weft/detail/queue_.*\.hpp", 3),
     (r"weft/queue\.hpp", 3),

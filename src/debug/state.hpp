@@ -130,9 +130,30 @@ ThreadRec& self();
 WordLock& registry_lock() noexcept;
 std::vector<ThreadRec*>& registry() noexcept;  // registry lock must be held
 
+// get_ident() of the main thread (the thread that ran weft's static initialisation).
+extern std::uint64_t g_main_ident;
+
+// Appends a finished span to me's trace ring; me.mu must be held.
+void record_event(ThreadRec& me, EvType type, const void* obj, ObjKind kind,
+                  const NameRec* name, Nanos start, Nanos end, SourceLoc loc,
+                  std::uint64_t arg, std::uint64_t arg2, std::uint32_t tid);
+
 std::uint32_t flags() noexcept;
 extern std::atomic<std::uint64_t> g_epoch;
 extern std::atomic<std::size_t> g_trace_capacity;
+
+// Settings that are not atomics; guarded by `lock` (config_lock()).
+struct Config {
+  WordLock lock;
+  debug::ReportHandler handler;
+  std::chrono::milliseconds interval{100};
+  std::chrono::milliseconds hang_timeout{10000};
+};
+Config& config();
+extern std::atomic<int> g_mode;  // the lock-order Mode
+
+// Switches on the tools `opts` asks for (api.cpp); WEFT_DEBUG at start-up and enable().
+void apply(const debug::Options& opts);
 
 // Reports through the handler (default: stderr).
 void emit_report(std::string_view kind, std::string_view text);

@@ -2,8 +2,6 @@
 // Future shared state slow paths: waiting, notification, callbacks, wait(), as_completed().
 //
 // The protocol on word_ ((F1)-(F4)) is described in weft/detail/future_state.hpp.
-#include <cxxabi.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -117,26 +115,6 @@ void FutureStateBase::remove_listener(FutureListener* l) {
       v.erase(v.begin() + static_cast<std::ptrdiff_t>(i));
       return;
     }
-  }
-}
-
-std::string current_exception_type_name() {
-  const std::type_info* t = abi::__cxa_current_exception_type();
-  if (t == nullptr) return "unknown";
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> name(
-      abi::__cxa_demangle(t->name(), nullptr, nullptr, &status), std::free);
-  return status == 0 && name ? std::string(name.get()) : std::string(t->name());
-}
-
-std::string describe_current_exception() {
-  std::string type = current_exception_type_name();
-  try {
-    throw;
-  } catch (const std::exception& e) {
-    return type + ": " + e.what();
-  } catch (...) {
-    return type;
   }
 }
 

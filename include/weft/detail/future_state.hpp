@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "weft/detail/deadline.hpp"
+#include "weft/detail/exception_text.hpp"
 #include "weft/detail/function_ref.hpp"
 #include "weft/detail/hooks.hpp"
 #include "weft/lock.hpp"
@@ -253,10 +254,6 @@ std::size_t cached_state_bytes() noexcept;
 // Runs user callbacks; one that throws is reported on stderr and the others still run.
 void run_callback(const FutureStateBase::Callback& cb, FutureStateBase* s) noexcept;
 
-// "TypeName: what()" of the exception being handled (demangled type; for reports).
-std::string describe_current_exception();
-// The demangled name of the exception being handled ("unknown" if none).
-std::string current_exception_type_name();
 
 template <class R>
 class FutureState : public FutureStateBase {
