@@ -7,6 +7,7 @@
 // redis-server is not installed.
 #pragma once
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -29,16 +30,17 @@ extern char** environ;
 
 namespace weft_test {
 
-// The path of redis-server on PATH, or "" if it is not installed.
-inline std::string redis_server_path() {
+// The path of program `name` on PATH, or "" if it is not installed.
+inline std::string program_path(const std::string& name) {
   const char* path = std::getenv("PATH");
   std::stringstream dirs(path != nullptr ? path : "/usr/bin:/bin");
   for (std::string dir; std::getline(dirs, dir, ':');) {
-    const std::string candidate = dir + "/redis-server";
+    const std::string candidate = dir + "/" + name;
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   return {};
 }
+inline std::string redis_server_path() { return program_path("redis-server"); }
 
 #define WEFT_REQUIRE_REDIS()                                                              \
   do {                                                                                    \
@@ -76,6 +78,9 @@ class RedisServer {
     return "redis+unix://" + auth + socket() + "?name=" + name + "&timeout=" + std::to_string(timeout_ms);
   }
 
+  // The server's stdout and stderr go to a file in its directory, not to this process's
+  // (a test runner's pipe). Where util-linux's setpriv is installed the server also dies
+  // with the thread that started it, so a killed test leaves no server behind.
   void start() {
     const std::string exe = redis_server_path();
     std::vector<std::string> args{exe,           "--port",        "0",       "--unixsocket", socket(),
@@ -86,11 +91,19 @@ class RedisServer {
       args.push_back("--requirepass");
       args.push_back(options_.password);
     }
+    if (const std::string setpriv = program_path("setpriv"); !setpriv.empty())
+      args.insert(args.begin(), {setpriv, "--pdeathsig", "KILL", "--"});
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    if (::posix_spawn(&pid_, exe.c_str(), nullptr, nullptr, argv.data(), environ) != 0)
-      throw std::runtime_error("cannot start redis-server");
+    posix_spawn_file_actions_t files;
+    posix_spawn_file_actions_init(&files);
+    const std::string output = dir_ + "/redis.out";
+    posix_spawn_file_actions_addopen(&files, 1, output.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    posix_spawn_file_actions_adddup2(&files, 1, 2);
+    const int error = ::posix_spawn(&pid_, argv[0], &files, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&files);
+    if (error != 0) throw std::runtime_error("cannot start redis-server");
     wait_ready();
   }
 
@@ -128,9 +141,12 @@ class RedisServer {
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
-        std::ifstream log(dir_ + "/redis.log");
         std::stringstream text;
-        text << log.rdbuf();
+        for (const char* file : {"/redis.out", "/redis.log"}) {
+          std::ifstream in(dir_ + file);
+          if (in) text << in.rdbuf();
+          text.clear();  // an empty file sets failbit
+        }
         throw std::runtime_error("redis-server exited at start:\n" + text.str());
       }
       if (::access(socket().c_str(), F_OK) == 0) {

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "weft/dist.hpp"
@@ -28,22 +30,86 @@ namespace weft_test {
 // under ThreadSanitizer, and serve() starts some. The program runs
 // run_worker_from_environment() early (the test binary in its DistWorkerProcess.Serve
 // test, selected by --gtest_filter; a benchmark at the top of main).
+//
+// A worker dies with the thread that started it (a parent-death signal, SIGKILL): a test
+// run that is killed or halted leaves no worker behind holding the test runner's output
+// pipe. Start workers from a thread that outlives them (a test's own thread does).
 inline constexpr const char* kWorkerEnv = "WEFT_DIST_TEST_WORKER";
+// A process that starts one worker and then waits to be killed (the parent in
+// DistWorkerProcess.DiesWithItsParent); same specification as a worker's.
+inline constexpr const char* kParentEnv = "WEFT_DIST_TEST_PARENT";
+// Exit status of a worker whose parent had already ended when it tied its life to it.
+inline constexpr int kOrphanedExit = 4;
+
+// "PARENT_PID THREADS LEASE_MS MAX_DELIVERIES URL": a worker's specification.
+inline std::string worker_spec(pid_t parent, const std::string& url, const weft::dist::WorkerOptions& options) {
+  return std::to_string(parent) + " " + std::to_string(options.threads) + " " +
+         std::to_string(options.lease.count()) + " " + std::to_string(options.max_deliveries) + " " + url;
+}
+
+// Starts /proc/self/exe with args and the environment plus `env_entry` ("NAME=VALUE"; any
+// other WEFT_DIST_TEST_ entry is left out); its stdout goes to /dev/null (a test runner's
+// output is noise there), its stderr to `stderr_fd` (-1: this process's stderr). Its pid.
+inline pid_t spawn_self(const std::string& env_entry, const std::vector<std::string>& extra_args,
+                        int stderr_fd = -1) {
+  std::vector<char*> env;
+  for (char** e = environ; *e != nullptr; ++e)
+    if (std::string_view(*e).substr(0, 15) != "WEFT_DIST_TEST_") env.push_back(*e);
+  env.push_back(const_cast<char*>(env_entry.c_str()));
+  env.push_back(nullptr);
+  std::string exe = "/proc/self/exe";
+  std::vector<std::string> args{exe};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_addopen(&files, 1, "/dev/null", O_WRONLY, 0);
+  if (stderr_fd >= 0) posix_spawn_file_actions_adddup2(&files, stderr_fd, 2);
+  pid_t pid = -1;
+  const int error = ::posix_spawn(&pid, exe.c_str(), &files, nullptr, argv.data(), env.data());
+  posix_spawn_file_actions_destroy(&files);
+  if (error != 0) throw std::runtime_error("cannot start a worker process");
+  return pid;
+}
+
+// Starts a worker process serving url with options; its pid.
+inline pid_t spawn_worker(const std::string& url, weft::dist::WorkerOptions options,
+                          const std::vector<std::string>& extra_args) {
+  return spawn_self(std::string(kWorkerEnv) + "=" + worker_spec(::getpid(), url, options), extra_args);
+}
+
+// Ties this process's life to the thread that started it (SIGKILL when that thread
+// ends); ends this process with kOrphanedExit if `parent` had already ended.
+inline void die_with_parent(pid_t parent) {
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) ::_exit(kOrphanedExit);
+  // The parent may have ended before the prctl, which then waits for nothing: this
+  // process was handed to another one (init or a subreaper) meanwhile.
+  if (::getppid() != parent) ::_exit(kOrphanedExit);
+}
 
 // In a worker process: serves the executor the environment names, then ends the
-// process (status 0 when serve returned, 3 when it threw). Elsewhere: returns.
+// process (status 0 when serve returned, 3 when it threw). In a parent process (see
+// kParentEnv): starts that worker and waits to be killed. Elsewhere: returns.
 inline void run_worker_from_environment() {
-  const char* spec = std::getenv(kWorkerEnv);
+  const char* parent_spec = std::getenv(kParentEnv);
+  const char* spec = parent_spec != nullptr ? parent_spec : std::getenv(kWorkerEnv);
   if (spec == nullptr) return;
-  // "THREADS LEASE_MS MAX_DELIVERIES URL"
-  weft::dist::WorkerOptions options;
+  long long parent = 0;
   unsigned long threads = 0, max = 0;
   long long lease = 0;
   int used = 0;
-  if (std::sscanf(spec, "%lu %lld %lu %n", &threads, &lease, &max, &used) != 3) ::_exit(2);
+  if (std::sscanf(spec, "%lld %lu %lld %lu %n", &parent, &threads, &lease, &max, &used) != 4) ::_exit(2);
+  die_with_parent(static_cast<pid_t>(parent));
+  weft::dist::WorkerOptions options;
   options.threads = threads;
   options.lease = std::chrono::milliseconds(lease);
   options.max_deliveries = max;
+  if (parent_spec != nullptr) {
+    spawn_worker(spec + used, options, {"--gtest_filter=DistWorkerProcess.Serve"});
+    for (;;) ::pause();
+  }
   int code = 0;
   try {
     weft::dist::serve(spec + used, options);
@@ -52,32 +118,6 @@ inline void run_worker_from_environment() {
     code = 3;
   }
   ::_exit(code);
-}
-
-// Starts a worker process serving url with options; its pid.
-inline pid_t spawn_worker(const std::string& url, weft::dist::WorkerOptions options,
-                          const std::vector<std::string>& extra_args) {
-  const std::string spec = std::string(kWorkerEnv) + "=" + std::to_string(options.threads) + " " +
-                           std::to_string(options.lease.count()) + " " +
-                           std::to_string(options.max_deliveries) + " " + url;
-  std::vector<char*> env;
-  for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
-  env.push_back(const_cast<char*>(spec.c_str()));
-  env.push_back(nullptr);
-  std::string exe = "/proc/self/exe";
-  std::vector<std::string> args{exe};
-  args.insert(args.end(), extra_args.begin(), extra_args.end());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t quiet;  // the program's own stdout (a test runner's) is noise
-  posix_spawn_file_actions_init(&quiet);
-  posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
-  pid_t pid = -1;
-  const int error = ::posix_spawn(&pid, exe.c_str(), &quiet, nullptr, argv.data(), env.data());
-  posix_spawn_file_actions_destroy(&quiet);
-  if (error != 0) throw std::runtime_error("cannot start a worker process");
-  return pid;
 }
 
 // Exit status of a child (-1 if it did not exit normally); blocks until it ends.
