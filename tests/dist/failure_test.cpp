@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // dist failures on loopback: workers killed or paused mid-task, a poison task, the server
 // killed and restarted or paused, bad addresses, wrong passwords, a server that is not
-// Redis. Every wait is on a trigger (a "started" marker in a queue, a child's exit);
-// the only sleeps make a pause outlast a lease, which the assertions do not depend on.
+// Redis. Every wait is on a trigger (a "started" marker in a queue, a child's exit, a
+// client seen waiting on the server); the only sleeps make a pause outlast a lease.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -11,11 +11,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "redis_server.hpp"
+#include "support/scope_exit.hpp"
 #include "weft/dist.hpp"
 #include "workers.hpp"
 
@@ -162,17 +165,54 @@ TEST(DistFailure, ServerKilledAndRestartedLosesNothingAcknowledged) {
   EXPECT_TRUE(started.empty());  // the running task was not run again
 }
 
-// The server paused (SIGSTOP) past the workers' lease: calls fail within their timeout
-// plus the budget instead of hanging; after SIGCONT everything works again and the tasks
-// of the live workers are not delivered again.
+// The fields of each client of the server (CLIENT LIST), by name.
+std::vector<std::map<std::string, std::string>> clients(weft_test::RedisServer& server) {
+  weft::dist::detail::Connection c(server.endpoint());
+  const auto r = c.checked({"CLIENT", "LIST"});
+  std::istringstream lines{std::string(weft::dist::detail::text(r.get()))};
+  std::vector<std::map<std::string, std::string>> out;
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    auto& fields = out.emplace_back();
+    for (std::string word; words >> word;)
+      if (const auto eq = word.find('='); eq != std::string::npos) fields[word.substr(0, eq)] = word.substr(eq + 1);
+  }
+  return out;
+}
+
+// How many clients that connected after client `after` wait in a group read (worker
+// threads waiting for a task).
+int waiting_group_reads(weft_test::RedisServer& server, long long after) {
+  int n = 0;
+  for (auto& c : clients(server))
+    if (std::stoll(c["id"]) > after && c["cmd"] == "xreadgroup" && c["flags"].find('b') != std::string::npos) ++n;
+  return n;
+}
+
+// Polls `done` until it returns true (then true) or 60 s passed (then false).
+template <class Done>
+bool poll_until(Done done) {
+  for (const auto give_up = Clock::now() + 60s; Clock::now() < give_up; std::this_thread::sleep_for(5ms))
+    if (done()) return true;
+  return false;
+}
+
+// The server paused (SIGSTOP) longer than the lease, and the worker that runs two tasks
+// silent as long (SIGSTOP too): calls fail within their timeout plus the budget instead
+// of hanging, and after SIGCONT everything works again. What the pause must not cause is
+// a mass re-delivery: right after an outage every task looks abandoned (no lease could be
+// renewed), so a worker takes tasks back only after a whole lease of prompt answers, which
+// gives the live workers that time to renew. Here the other worker is seen waiting for
+// work again after the outage while the tasks' worker is still stopped; it must not have
+// taken them back (a worker that reaps at once takes them before it waits).
 TEST(DistFailure, ServerPausedCallsFailInTimeThenRecoverWithoutRedelivery) {
   WEFT_REQUIRE_REDIS();
   weft_test::RedisServer server;
   constexpr int kBudgetMs = 1000;
+  constexpr auto kLease = 3000ms;  // the tasks' worker has a lease to renew after the outage
   auto url = [&](const char* name) { return server.url(name, kBudgetMs); };
-  weft_test::Workers workers(url("ex"), leased(1000ms, 2));
-  const pid_t a = workers.start();
-  const pid_t b = workers.start();
+  weft_test::Workers workers(url("ex"), leased(kLease, 2));
+  const pid_t runner = workers.start();
   Executor ex(url("ex"));
   // The markers and the gate get a long budget: under load a 1 s budget can run out
   // before the pause, and a lost marker would leave nothing to wait for.
@@ -181,10 +221,24 @@ TEST(DistFailure, ServerPausedCallsFailInTimeThenRecoverWithoutRedelivery) {
   Queue<int> probe(url("probe"));
   auto f1 = ex.submit(weft_test::gated, started_url, gate_url, 1);
   auto f2 = ex.submit(weft_test::gated, started_url, gate_url, 2);
-  started.get(60s);
-  started.get(60s);
+  weft::testing::ScopeExit release([&] {  // whatever fails, the tasks can end
+    ::kill(runner, SIGCONT);
+    server.resume();
+    try {
+      Queue<int>(gate_url).shutdown();
+    } catch (const ConnectionError&) {
+    }
+  });
+  ASSERT_EQ(started.get(60s), runner);
+  ASSERT_EQ(started.get(60s), runner);
+  const pid_t other = workers.start();
+  ASSERT_TRUE(poll_until([&] { return waiting_group_reads(server, 0) >= 2; }));  // the other is up
+  const long long before_pause =
+      weft::dist::detail::integer(weft::dist::detail::Connection(server.endpoint()).checked({"CLIENT", "ID"}).get());
 
+  ::kill(runner, SIGSTOP);
   server.pause();
+  const auto paused_at = Clock::now();
   {
     // Each call ends within its own timeout plus the budget (generous slack for a
     // loaded machine; the point is that none hangs).
@@ -201,16 +255,40 @@ TEST(DistFailure, ServerPausedCallsFailInTimeThenRecoverWithoutRedelivery) {
     EXPECT_THROW(f1.result(50ms), weft::TimeoutError);
     EXPECT_THROW(Queue<int>(url("fresh")), ConnectionError);
   }
-  std::this_thread::sleep_for(2500ms);  // the pause outlasts the lease (1 s)
+  // The outage outlasts the lease, so both tasks look abandoned when the server is back.
+  std::this_thread::sleep_until(paused_at + kLease + 500ms);
   server.resume();
+
+  // Until the other worker's two threads wait for work again (on connections opened
+  // after the outage), or a task ran again.
+  bool other_waits = false;
+  EXPECT_TRUE(poll_until([&] {
+    other_waits = waiting_group_reads(server, before_pause) >= 2;
+    return other_waits || started.qsize() > 0;
+  }));
+  ::kill(runner, SIGCONT);  // well within a lease of the other worker's return
+  EXPECT_TRUE(other_waits);
+  EXPECT_EQ(started.qsize(), 0u) << "a live worker's task was taken back right after the outage";
+  {
+    // Both tasks are still delivered once, to the worker that runs them.
+    auto c = weft::dist::detail::Connection(server.endpoint());
+    const auto pending = c.checked({"XPENDING", "weft:x:{ex}:tasks", "weft", "-", "+", "10"});
+    ASSERT_EQ(weft::dist::detail::array_size(pending.get()), 2u);
+    for (std::size_t i = 0; i < 2; ++i) {
+      const auto* entry = weft::dist::detail::element(pending.get(), i);
+      EXPECT_NE(weft::dist::detail::text(weft::dist::detail::element(entry, 1)).find(":" + std::to_string(runner) + ":"),
+                std::string_view::npos);
+      EXPECT_EQ(weft::dist::detail::integer(weft::dist::detail::element(entry, 3)), 1);
+    }
+  }
 
   probe.put(2);
   EXPECT_EQ(ex.submit(triple, 3).result(60s), 9);
   Queue<int>(gate_url).shutdown();
   EXPECT_EQ(f1.result(60s), 2);
   EXPECT_EQ(f2.result(60s), 4);
-  EXPECT_EQ(workers.terminate(a), 0);
-  EXPECT_EQ(workers.terminate(b), 0);
+  EXPECT_EQ(workers.terminate(runner), 0);
+  EXPECT_EQ(workers.terminate(other), 0);
   EXPECT_EQ(started.qsize(), 0u);  // no task ran twice
 }
 
