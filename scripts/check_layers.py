@@ -27,7 +27,7 @@ HEADER_LAYERS = [
     (r"threading/.*\.hpp", 2),
     (r"weft/(lock|rlock|condition|semaphore|event|barrier|thread|timer|local|threading)\.hpp", 2),
     (r"weft/detail/queue_.*\.hpp", 3),
-    (r"weft/queue\.hpp", 3),
+    (r"weft/(queue|select)\.hpp", 3),
     (r"weft/detail/(future|wire|process).*\.hpp", 4),
     (r"weft/(futures|process)\.hpp", 4),
     (r"weft/debug\.hpp", 5),

@@ -86,4 +86,14 @@ class HeapStore {
   [[no_unique_address]] Compare comp_{};
 };
 
+// Stores say whether their order is FIFO, for the trace sequence numbers.
+template <class T>
+struct LifoStore : StackStore<T> {
+  static constexpr bool kFifo = false;
+};
+template <class T, class Compare>
+struct PriorityStore : HeapStore<T, Compare> {
+  static constexpr bool kFifo = false;
+};
+
 }  // namespace weft::detail
