@@ -65,6 +65,9 @@ std::vector<std::string> expected_output(const std::string& lesson) {
                                R"(cores)", "I/O-bound, 4 threads"};
   if (lesson == "http") return {R"(Speedup: [0-9.]+x)", R"(sequential \(50 URLs\))"};
   if (lesson == "pool") return {"done: 0.2"};
+  if (lesson == "cluster")
+    return {R"(12 tasks on [1-3] worker processes)", R"(killed worker \d+ mid-task)",
+            R"(task re-run on worker \d+)", R"(one result, from worker \d+)", "results accepted: 13 of 13 tasks"};
   return {};
 }
 
@@ -96,6 +99,8 @@ TEST_P(Lesson, RunsQuickAndKeepsEveryPromise) {
   const auto r = run(quote(demo) + " --quick --out-dir " + quote(dir) + " " + GetParam());
   if (r.out.find("not built in this weft-demo") != std::string::npos)
     GTEST_SKIP() << GetParam() << ": its part of weft is not in this build";
+  if (r.out.find("redis-server is not installed") != std::string::npos)
+    GTEST_SKIP() << GetParam() << ": redis-server is not installed";
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("Lessons run: 1 of 1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Result: every promise held"), std::string::npos) << r.out;
@@ -136,6 +141,18 @@ TEST(Tour, ListNamesEveryLessonInOrder) {
                                                       << r.out;
     at = first ? 1 : found + 1;
   }
+}
+
+// Without redis-server on PATH the cluster lesson says why it cannot run and is skipped,
+// not failed.
+TEST(Tour, ClusterWithoutRedisServerSaysWhyAndSkips) {
+  REQUIRE_DEMO();
+  const auto r = run("PATH=/nonexistent-weft-path " + quote(demo) + " --quick cluster");
+  if (r.out.find("not built in this weft-demo") != std::string::npos)
+    GTEST_SKIP() << "cluster: weft::dist is not in this build";
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("[skipped] cluster: redis-server is not installed"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("[FAILED]"), std::string::npos) << r.out;
 }
 
 TEST(Tour, UnknownLessonIsAUsageError) {

@@ -59,11 +59,14 @@ std::vector<Entry>& catalogue() {
        "Understanding GIL", "Thread, Lock, ProcessPoolExecutor"},
       {"http", "A real I/O workload: 50 URLs, sequential vs ThreadPoolExecutor(8)",
        "Real applications", "ThreadPoolExecutor, cpp-httplib"},
+      {"cluster", "Beyond one machine: tasks on Redis, a worker killed mid-task",
+       "Real applications", "weft::dist (hiredis), redis-server"},
   };
   return entries;
 }
 
 ChildFn daemon_child = nullptr;
+ClusterWorkerFn cluster_worker = nullptr;
 
 Register::Register(const char* name, LessonFn fn) {
   for (auto& e : catalogue())

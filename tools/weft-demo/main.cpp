@@ -44,7 +44,17 @@ int main(int argc, char** argv) {
   auto* child = app.add_subcommand("daemon-child", "child process of the daemon lesson");
   child->group("");
   child->add_flag("--quick", settings.quick);
+  // Hidden: the cluster lesson's worker processes.
+  auto* worker = app.add_subcommand("cluster-worker", "worker process of the cluster lesson");
+  worker->group("");
+  std::string worker_url;
+  long worker_parent = 0, worker_lease_ms = 1000;
+  worker->add_option("--url", worker_url)->required();
+  worker->add_option("--parent", worker_parent)->required();
+  worker->add_option("--lease-ms", worker_lease_ms);
   if (const auto status = weft_tools::parse_command_line(app, argc, argv)) return *status;
+
+  if (*worker) return tour::cluster_worker ? tour::cluster_worker(worker_url, worker_parent, worker_lease_ms) : 2;
 
   if (*child) return tour::daemon_child ? tour::daemon_child(settings.quick) : 2;
   if (list) {

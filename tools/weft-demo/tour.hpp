@@ -158,6 +158,11 @@ using LessonFn = void (*)(Lesson&);
 // file when it is built; null otherwise.
 using ChildFn = int (*)(bool quick);
 extern ChildFn daemon_child;
+// A worker process of the cluster lesson (`weft-demo cluster-worker --url URL --parent PID
+// --lease-ms MS`), set by that lesson's file when it is built (with weft::dist); null
+// otherwise.
+using ClusterWorkerFn = int (*)(const std::string& url, long parent, long lease_ms);
+extern ClusterWorkerFn cluster_worker;
 
 // Registers `fn` as the lesson `name`, which must have its line in the catalogue
 // (catalogue.cpp, which also says how to add a lesson).
