@@ -60,7 +60,7 @@ std::vector<Entry>& catalogue() {
       {"http", "A real I/O workload: 50 URLs, sequential vs ThreadPoolExecutor(8)",
        "Real applications", "ThreadPoolExecutor, cpp-httplib"},
       {"cluster", "Beyond one machine: tasks on Redis, a worker killed mid-task",
-       "Real applications", "weft::dist (hiredis), redis-server"},
+       "Real applications", "weft::dist (hiredis), cpp-httplib, redis-server"},
   };
   return entries;
 }

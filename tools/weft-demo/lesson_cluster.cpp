@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The cluster lesson: the guide's CPU-bound sum on worker processes that reach the program
-// only through a Redis server (weft::dist; Python: Celery or RQ on Redis, Dask's Client).
+// The cluster lesson: the guide's CPU-bound sum and its 50-page fetch on worker processes
+// that reach the program only through a Redis server (weft::dist; Python: Celery or RQ on
+// Redis, Dask's Client). The pages come from an HTTP server (cpp-httplib) in this process.
 // The lesson starts its own redis-server (a unix socket in a temporary directory) and three
 // workers (`weft-demo cluster-worker`, hidden), kills one of them in the middle of a task,
 // and shows the task run again on another worker and every result accepted once. Without
@@ -22,6 +23,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
+#include <httplib.h>
 #include <weft/dist.hpp>
 #include <weft/errors.hpp>
 
@@ -63,10 +66,21 @@ Partial watched_sum(std::string started, std::string gate, std::uint64_t lo, std
   return sum_squares(lo, hi);
 }
 
+// def fetch(url): return requests.get(url).text, on 127.0.0.1:port; with the worker's pid.
+std::pair<std::string, std::int64_t> fetch_page(int port, int page) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(std::chrono::seconds(5));
+  client.set_read_timeout(std::chrono::seconds(10));
+  const auto res = client.Get("/page/" + std::to_string(page));
+  if (!res || res->status != 200) throw std::runtime_error("GET /page/" + std::to_string(page) + " failed");
+  return {res->body, static_cast<std::int64_t>(::getpid())};
+}
+
 }  // namespace
 
 WEFT_REMOTE(sum_squares);
 WEFT_REMOTE(watched_sum);
+WEFT_REMOTE(fetch_page);
 
 namespace {
 
@@ -228,6 +242,33 @@ class WorkerProcesses {
   std::vector<pid_t> pids_;
 };
 
+// An HTTP server on 127.0.0.1 (a free port) whose /page/N takes `delay` and answers
+// "page N", served by a thread of this process until destruction.
+class PageServer {
+ public:
+  explicit PageServer(std::chrono::milliseconds delay) {
+    server_.Get(R"(/page/(\d+))", [delay](const httplib::Request& req, httplib::Response& res) {
+      std::this_thread::sleep_for(delay);  // a slow backend
+      res.set_content("page " + req.matches[1].str(), "text/plain");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    if (port_ <= 0) throw std::runtime_error("cannot bind a port on 127.0.0.1");
+    serving_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~PageServer() {
+    server_.stop();
+    serving_.join();
+  }
+  PageServer(const PageServer&) = delete;
+  PageServer& operator=(const PageServer&) = delete;
+  int port() const { return port_; }
+
+ private:
+  httplib::Server server_;
+  int port_ = -1;
+  std::thread serving_;
+};
+
 // Shuts the queue at gate_url down (which releases watched_sum).
 void open_gate(const std::string& gate_url) { weft::dist::Queue<int>(gate_url).shutdown(); }
 struct GateOpener {
@@ -246,15 +287,16 @@ void cluster(Lesson& L) {
   constexpr int kWorkers = 3;
   constexpr auto kLease = 1000ms;  // a silent worker's task is taken back after this
   L.python({"# Celery on Redis, 3 workers, acks_late=True", "sum of i*i, i < 10000000: <sum>",
-            "12 tasks on <up to 3> worker processes", "killed worker <pid> mid-task",
-            "task re-run on worker <pid>", "one result, from worker <pid>",
-            "results accepted: 13 of 13 tasks"});
+            "12 tasks on <up to 3> worker processes", "50 of 50 pages fetched by <up to 3> workers",
+            "killed worker <pid> mid-task", "task re-run on worker <pid>", "one result, from worker <pid>",
+            "results accepted: 63 of 63 tasks"});
   L.explain("weft::dist gives the Executor and Queue surfaces across processes and machines through "
             "a Redis server: functions registered with WEFT_REMOTE travel by name, workers run "
             "weft::dist::serve, results come back as weft::Futures. A task runs at least once and "
             "exactly one result is accepted: a worker that dies mid-task has the task taken back "
             "after its lease (here 1 s) by another worker. This lesson runs its own redis-server on "
-            "a unix socket and three workers on this machine; docs/distributed.md shows workers on "
+            "a unix socket, three workers on this machine and the HTTP server (cpp-httplib) whose "
+            "50 pages they fetch; docs/distributed.md shows workers on "
             "other machines. The sum is modulo 2^64, as in the gil lesson.");
   L.expect_seconds(5);
   const std::string exe = find_program("redis-server");
@@ -291,6 +333,26 @@ void cluster(Lesson& L) {
   for (const auto& [pid, count] : tasks_per_worker)
     L.print(fmt("  worker %lld ran %d", static_cast<long long>(pid), count));
 
+  // The guide's I/O-bound application: 50 pages fetched by the workers.
+  constexpr int kPages = 50;
+  int good_pages = 0;
+  double fetch_seconds = 0;
+  std::map<std::int64_t, int> pages_per_worker;
+  {
+    PageServer pages(L.quick() ? 10ms : 100ms);
+    const auto fetch_start = Clock::now();
+    std::vector<weft::Future<std::pair<std::string, std::int64_t>>> fetched;
+    for (int i = 0; i < kPages; ++i) fetched.push_back(ex.submit(fetch_page, pages.port(), i));
+    for (int i = 0; i < kPages; ++i) {
+      const auto [body, pid] = fetched[static_cast<std::size_t>(i)].result(60s);
+      good_pages += body == "page " + std::to_string(i) ? 1 : 0;
+      ++pages_per_worker[pid];
+    }
+    fetch_seconds = seconds_since(fetch_start);
+  }
+  L.print(fmt("%d of %d pages fetched by %zu workers, %.2f s", good_pages, kPages, pages_per_worker.size(),
+              fetch_seconds));
+
   // A worker killed in the middle of a task.
   const std::string started_url = redis.url("started"), gate_url = redis.url("gate");
   weft::dist::Queue<std::int64_t> started(started_url);
@@ -310,7 +372,8 @@ void cluster(Lesson& L) {
 
   ex.shutdown();  // the executor is gone from the server: the workers' serve() returns
   const std::size_t accepted = weft::dist::detail::ExecutorAccess::replies_received(ex);
-  L.print(fmt("results accepted: %zu of %d tasks", accepted, kChunks + 1));
+  constexpr int kTasks = kChunks + kPages + 1;
+  L.print(fmt("results accepted: %zu of %d tasks", accepted, kTasks));
   std::string exits;
   bool workers_left_cleanly = true;
   for (pid_t pid : workers.pids()) {
@@ -326,8 +389,10 @@ void cluster(Lesson& L) {
   L.check("a worker killed mid-task: the task runs again on another worker",
           second != first && rerun.pid == second, fmt("%.2f s after the kill", rerun_after));
   L.check("the re-run task's result is right", rerun.sum == expected);
-  L.check("every result is accepted exactly once", accepted == static_cast<std::size_t>(kChunks + 1),
-          fmt("%zu results for %d tasks", accepted, kChunks + 1));
+  L.check("every page arrives, once, with its own text", good_pages == kPages,
+          fmt("%d of %d pages", good_pages, kPages));
+  L.check("every result is accepted exactly once", accepted == static_cast<std::size_t>(kTasks),
+          fmt("%zu results for %d tasks", accepted, kTasks));
   L.check("the other workers return when the executor shuts down (exit 0)", workers_left_cleanly,
           "exit status" + exits);
 }
