@@ -14,8 +14,9 @@ std::string g_trace_path;
 namespace {
 
 // The trace's time base, fixed by the first call (start-up calls it before main()).
+// Steady time: the tools show real time, also for threads of a virtual-time bubble.
 Clock::time_point start_time() noexcept {
-  static const Clock::time_point start = Clock::now();
+  static const Clock::time_point start = real_now();
   return start;
 }
 
@@ -30,7 +31,7 @@ std::atomic<int> g_mode{static_cast<int>(Mode::report)};
 WordLock& config_lock() noexcept { return config().lock; }
 
 Nanos now_ns() noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start_time()).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(real_now() - start_time()).count();
 }
 Nanos to_ns(Deadline t) noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t - start_time()).count();

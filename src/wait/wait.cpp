@@ -84,7 +84,8 @@ WaitResult fallback_wait(const std::atomic<std::uint32_t>& word, std::uint32_t e
     b.cv.wait(guard);
     return WaitResult::woken;
   }
-  if (b.cv.wait_until(guard, deadline) == std::cv_status::timeout) return WaitResult::timed_out;
+  if (b.cv.wait_until(guard, to_steady(deadline)) == std::cv_status::timeout)
+    return WaitResult::timed_out;
   return WaitResult::woken;
 }
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // weft/detail/deadline.hpp: turning any std::chrono duration or time point into a
-// steady_clock deadline.
+// weft::clock deadline (steady time outside a virtual-time bubble, virtual time inside).
 //
 // Every timed wait in weft converts its timeout once, here, and then waits for an
 // absolute deadline, so spurious wake-ups never stretch the total wait. The conversion
 // saturates and never overflows, for every representation and clock:
 //   - a zero or negative timeout, a time point already passed, duration::min(),
 //     time_point::min() and -infinity give kImmediate (one try, never block);
-//   - a timeout or time point beyond what steady_clock can represent, duration::max(),
+//   - a timeout or time point beyond what weft::clock can represent, duration::max(),
 //     time_point::max() and +infinity give kForever (wait without a deadline);
 //   - a NaN timeout or time point throws ValueError (as CPython does).
 #pragma once
@@ -17,11 +17,12 @@
 #include <ratio>
 #include <type_traits>
 
+#include "weft/detail/clock.hpp"
 #include "weft/detail/config.hpp"
 
 namespace weft::detail {
 
-using Clock = std::chrono::steady_clock;
+using Clock = weft::clock;
 using Deadline = Clock::time_point;
 
 // The deadline of an untimed wait.
@@ -53,7 +54,7 @@ void check_timeout(std::chrono::duration<Rep, Period> timeout) {
 }
 
 // The largest count of duration<Rep, Period> that is at most 100 years: adding it to a
-// steady_clock time point under 100 years cannot overflow (the range is +-292 years).
+// weft::clock time point under 100 years cannot overflow (the range is +-292 years).
 template <class Rep, class Period>
 constexpr Rep safe_timeout_count() noexcept {
   constexpr long double kHundredYearsInTicks =
@@ -83,7 +84,7 @@ Deadline deadline_after(std::chrono::duration<Rep, Period> timeout) {
   return deadline_after_ticks(to_clock_ticks(timeout));
 }
 
-// The steady_clock deadline of a time point of any clock, saturating (see the top of
+// The weft::clock deadline of a time point of any clock, saturating (see the top of
 // this file). Another clock's time point is converted once, by the time left on that
 // clock now; later adjustments of that clock do not move the deadline.
 // Throws: ValueError for NaN.

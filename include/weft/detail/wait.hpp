@@ -23,7 +23,8 @@ enum class WaitResult : std::uint8_t {
 };
 
 // Blocks while *word == expected, until woken or the deadline passes. May return
-// spuriously (reported as woken). Safe to call with kForever.
+// spuriously (reported as woken). Safe to call with kForever. The deadline is steady
+// time (weft::clock outside a bubble): a bubble's parks pass kForever here.
 WaitResult wait_on_address(const std::atomic<std::uint32_t>& word, std::uint32_t expected,
                            Deadline deadline) noexcept;
 
