@@ -16,8 +16,8 @@
 #include <mutex>
 #include <thread>
 
+#include "spin.hpp"
 #include "weft/condition.hpp"
-#include "weft/detail/backoff.hpp"
 #include "weft/event.hpp"
 #include "weft/lock.hpp"
 
@@ -134,17 +134,8 @@ struct AtomicWaitChannel {
   }
 };
 
-// The floor: both threads spin on one cache line and never sleep. On a machine with
-// more runnable threads than cores a spinner may hold the core its partner needs, so
-// it yields the core every kYieldEvery polls (on an idle machine it never gets there).
-inline void spin_poll(std::uint32_t& polls) {
-  constexpr std::uint32_t kYieldEvery = 1024;
-  if (++polls % kYieldEvery == 0) {
-    std::this_thread::yield();
-  } else {
-    weft::detail::cpu_relax();
-  }
-}
+// The floor: both threads spin on one cache line and never sleep (bench::spin_poll).
+using bench::spin_poll;
 
 struct SpinChannel {
   alignas(64) std::atomic<std::uint32_t> seq{0};

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "weft/futures.hpp"
+#include "workloads.hpp"
 #include "weft/process.hpp"
 
 #if defined(WEFT_HAVE_TBB)
@@ -90,12 +91,8 @@ class TextbookPool {
   std::vector<std::thread> workers_;
 };
 
-// ~1 us of arithmetic that the optimiser cannot remove.
-std::uint64_t micro_work(std::uint64_t seed) {
-  std::uint64_t x = seed | 1;
-  for (int i = 0; i < 1200; ++i) x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-  return x;
-}
+using bench::cpu_bound_task;
+using bench::micro_work;
 
 // Starts the pool's workers outside the timing (they start lazily, one per submit that
 // finds no idle worker): a burst of tiny tasks, awaited.
@@ -201,14 +198,6 @@ void MicroTasks_Textbook(benchmark::State& state) {
 BENCHMARK(MicroTasks_Textbook)->Unit(benchmark::kMillisecond)->Iterations(5)->UseRealTime()->MeasureProcessCPUTime();
 
 // ---- the guide's CPU-bound sum on 4 workers ----
-
-// gil_demo.py's cpu_bound_task, as a plain function so a worker process can run it
-// (unsigned: it wraps where Python's integers grow, instead of overflowing).
-std::uint64_t cpu_bound_task(std::uint64_t n) {
-  std::uint64_t count = 0;
-  for (std::uint64_t i = 0; i < n; ++i) count += i * i;
-  return count;
-}
 
 void GilSum_Threads4(benchmark::State& state) {
   const auto n = static_cast<std::uint64_t>(state.range(0));

@@ -16,11 +16,11 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <latch>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include "fairness.hpp"
 #include "weft/lock.hpp"
 
 #if WEFT_HAVE_TBB
@@ -108,36 +108,6 @@ void BM_Contended(benchmark::State& state) {
   if (state.thread_index() == 0) state.counters["sizeof"] = static_cast<double>(lock_size<L>());
 }
 
-// One round of the fairness run: `threads` threads meet at a latch, then each adds
-// `share` to one counter under `lock`. Returns the first finisher's time / wall time,
-// both counted from the first thread past the latch.
-template <class L>
-double first_finish_ratio(L& lock, int threads, std::uint64_t share) {
-  using Clock = std::chrono::steady_clock;
-  std::uint64_t counter = 0;
-  std::vector<Clock::time_point> started(static_cast<std::size_t>(threads)),
-      finished(static_cast<std::size_t>(threads));
-  std::latch start(threads);
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t)
-    pool.emplace_back([&, t] {
-      start.arrive_and_wait();
-      started[static_cast<std::size_t>(t)] = Clock::now();
-      for (std::uint64_t i = 0; i < share; ++i) {
-        lock.lock();
-        ++counter;
-        lock.unlock();
-      }
-      finished[static_cast<std::size_t>(t)] = Clock::now();
-    });
-  for (auto& th : pool) th.join();
-  if (counter != share * static_cast<std::uint64_t>(threads)) std::abort();
-  const auto begin = *std::min_element(started.begin(), started.end());
-  const auto [first, last] = std::minmax_element(finished.begin(), finished.end());
-  const double wall = std::chrono::duration<double>(*last - begin).count();
-  return wall > 0 ? std::chrono::duration<double>(*first - begin).count() / wall : 1.0;
-}
-
 template <class L>
 void BM_Fairness(benchmark::State& state) {
   constexpr int kThreads = 16;
@@ -145,7 +115,7 @@ void BM_Fairness(benchmark::State& state) {
   L lock;
   double sum = 0, worst = 1;
   for (auto _ : state) {
-    const double ratio = first_finish_ratio(lock, kThreads, kShare);
+    const double ratio = bench::fairness_round(lock, kThreads, kShare).first_finish;
     sum += ratio;
     worst = std::min(worst, ratio);
   }

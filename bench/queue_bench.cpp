@@ -32,11 +32,9 @@
 #include <thread>
 #include <vector>
 
+#include "queue_workloads.hpp"
 #include "weft/queue.hpp"
 
-#if defined(WEFT_HAVE_MOODYCAMEL)
-#include <blockingconcurrentqueue.h>
-#endif
 #if defined(WEFT_HAVE_TBB)
 #include <tbb/concurrent_queue.h>
 #endif
@@ -47,7 +45,8 @@
 
 namespace {
 
-using Item = std::uint64_t;
+using bench::Item;
+using bench::timed_transfer;
 constexpr std::size_t kBound = 1024;
 constexpr int kItems = 1 << 17;
 
@@ -82,12 +81,7 @@ class TextbookQueue {
 
 // ---- adapters: make(maxsize), put, get ----------------------------------------------------
 
-struct WeftQueue {
-  using Q = weft::Queue<Item>;
-  static std::unique_ptr<Q> make(std::size_t maxsize) { return std::make_unique<Q>(maxsize); }
-  static void put(Q& q, Item v) { q.put(v); }
-  static Item get(Q& q) { return q.get(); }
-};
+using bench::WeftQueue;
 
 struct WeftSimpleQueue {
   using Q = weft::SimpleQueue<Item>;
@@ -104,16 +98,7 @@ struct Textbook {
 };
 
 #if defined(WEFT_HAVE_MOODYCAMEL)
-struct Moodycamel {
-  using Q = moodycamel::BlockingConcurrentQueue<Item>;
-  static std::unique_ptr<Q> make(std::size_t) { return std::make_unique<Q>(); }
-  static void put(Q& q, Item v) { q.enqueue(v); }
-  static Item get(Q& q) {
-    Item v;
-    q.wait_dequeue(v);
-    return v;
-  }
-};
+using bench::Moodycamel;
 #endif
 
 #if defined(WEFT_HAVE_TBB)
@@ -154,58 +139,10 @@ struct BoostUnbounded {
 
 // ---- hand-off -------------------------------------------------------------------------------
 
-// Starts P producer and C consumer threads, releases them together and returns the wall
-// time until all have finished. produce(p) puts producer p's share of the kItems items
-// (items p * kItems / P onwards); consume() takes items and returns their sum. Aborts
-// unless every item arrived exactly once.
-template <class Produce, class Consume>
-double timed_transfer(int producers, int consumers, Produce produce, Consume consume) {
-  std::atomic<int> ready{0};
-  std::atomic<bool> go{false};
-  std::atomic<Item> sink{0};
-  std::vector<std::thread> threads;
-  threads.reserve(static_cast<std::size_t>(producers + consumers));
-  auto wait_go = [&] {
-    ready.fetch_add(1);
-    while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
-  };
-  for (int p = 0; p < producers; ++p)
-    threads.emplace_back([&, p] {
-      wait_go();
-      produce(p);
-    });
-  for (int c = 0; c < consumers; ++c)
-    threads.emplace_back([&] {
-      wait_go();
-      sink.fetch_add(consume(), std::memory_order_relaxed);
-    });
-  while (ready.load() != producers + consumers) std::this_thread::yield();
-  const auto start = std::chrono::steady_clock::now();
-  go.store(true, std::memory_order_release);
-  for (auto& t : threads) t.join();
-  const auto stop = std::chrono::steady_clock::now();
-  const Item n = static_cast<Item>(kItems);
-  if (sink.load() != n * (n - 1) / 2) std::abort();  // every item exactly once
-  return std::chrono::duration<double>(stop - start).count();
-}
-
 // Runs P producers and C consumers over one queue; returns the wall time of the transfer.
 template <class A>
 double handoff_once(int producers, int consumers, std::size_t maxsize) {
-  auto q = A::make(maxsize);
-  const int per_producer = kItems / producers;
-  const int per_consumer = kItems / consumers;
-  return timed_transfer(
-      producers, consumers,
-      [&](int p) {
-        const Item base = static_cast<Item>(p) * static_cast<Item>(per_producer);
-        for (int i = 0; i < per_producer; ++i) A::put(*q, base + static_cast<Item>(i));
-      },
-      [&] {
-        Item sum = 0;
-        for (int i = 0; i < per_consumer; ++i) sum += A::get(*q);
-        return sum;
-      });
+  return bench::handoff_once<A>(producers, consumers, maxsize, kItems);
 }
 
 // weft::Queue moving items in batches of up to kBatch under one lock acquisition
@@ -217,7 +154,7 @@ double handoff_batched_once(int producers, int consumers, std::size_t maxsize) {
   std::atomic<long> left{kItems};
   const int per_producer = kItems / producers;
   return timed_transfer(
-      producers, consumers,
+      producers, consumers, kItems,
       [&](int p) {
         const Item base = static_cast<Item>(p) * static_cast<Item>(per_producer);
         std::vector<Item> batch(kBatch);
@@ -304,21 +241,7 @@ constexpr int kRoundTrips = 20000;
 
 template <class A>
 void BM_PingPong(benchmark::State& state) {
-  for (auto _ : state) {
-    auto there = A::make(0);
-    auto back = A::make(0);
-    std::thread echo([&] {
-      for (int i = 0; i < kRoundTrips; ++i) A::put(*back, A::get(*there));
-    });
-    const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < kRoundTrips; ++i) {
-      A::put(*there, static_cast<Item>(i));
-      if (A::get(*back) != static_cast<Item>(i)) std::abort();
-    }
-    const auto stop = std::chrono::steady_clock::now();
-    echo.join();
-    state.SetIterationTime(std::chrono::duration<double>(stop - start).count());
-  }
+  for (auto _ : state) state.SetIterationTime(bench::pingpong_once<A>(kRoundTrips));
   state.SetItemsProcessed(state.iterations() * kRoundTrips);
   state.counters["ns_per_round_trip"] = benchmark::Counter(
       static_cast<double>(state.iterations() * kRoundTrips),

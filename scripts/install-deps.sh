@@ -10,7 +10,10 @@ build=(cmake ninja-build g++ pkg-config python3)
 test=("${build[@]}" clang libclang-rt-14-dev googletest libgtest-dev libbenchmark-dev
       libcli11-dev nlohmann-json3-dev libcpp-httplib-dev redis-server libhiredis-dev
       doxygen dpkg-dev)  # the API reference test; cpack's DEB dependencies (dpkg-shlibdeps)
-bench=("${test[@]}" libabsl-dev libtbb-dev libboost-thread-dev libconcurrentqueue-dev)
+# The benchmarks' anchors (each optional: a bench whose anchor is missing skips it and says
+# which package to install) and perf for bench/placement.sh.
+bench=("${test[@]}" libabsl-dev libtbb-dev libboost-thread-dev libconcurrentqueue-dev libasio-dev
+       libatomic-queue-dev linux-perf)
 case "$what" in
   build) wanted=("${build[@]}" libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libhiredis-dev) ;;
   test) wanted=("${test[@]}") ;;
