@@ -18,6 +18,8 @@
 #include "weft/detail/config.hpp"
 #include "weft/detail/deadline.hpp"
 #include "weft/detail/hooks.hpp"
+#include "weft/detail/lock_algorithm.hpp"
+#include "weft/detail/thread_safety.hpp"
 #include "weft/errors.hpp"
 
 namespace weft {
@@ -92,14 +94,14 @@ class Barrier {
   /// Throws: BrokenBarrierError if the barrier is or becomes broken, is reset, or the
   /// timeout expires; whatever the action throws, in the thread that ran it.
   std::size_t wait(detail::SourceLoc loc = detail::SourceLoc::current()) {
-    return wait_until(timeout_ ? deadline_of(*timeout_) : detail::kForever, loc);
+    return wait_until(timeout_ ? detail::deadline_after(*timeout_) : detail::kForever, loc);
   }
 
   /// As wait(), for at most `timeout` (zero or negative: no wait, see Blocking).
   template <class Rep, class Period>
   std::size_t wait(std::chrono::duration<Rep, Period> timeout,
                    detail::SourceLoc loc = detail::SourceLoc::current()) {
-    return wait_until(deadline_of(timeout), loc);
+    return wait_until(detail::deadline_after(timeout), loc);
   }
 
   /// Puts the barrier back to its initial state; threads waiting now get
@@ -120,11 +122,12 @@ class Barrier {
 
  private:
   enum State : std::uint8_t { kFilling, kAction, kDraining, kResetting, kBroken };
-
-  template <class Rep, class Period>
-  static detail::Deadline deadline_of(std::chrono::duration<Rep, Period> timeout) {
-    return detail::deadline_after(timeout);
-  }
+  // The internal lock: weft's lock algorithm on one byte, without debug hooks (it is
+  // never held while user code runs, so it is no lock-order edge).
+  struct WEFT_CAPABILITY("mutex") StateLock {
+    detail::ByteLockAlgorithm::Atomic word{0};
+  };
+  struct StateLockHooks;  // barrier.cpp
   // The constructor's timeout: nullopt (none) when it is beyond steady_clock's range.
   template <class Rep, class Period>
   static std::optional<detail::Clock::duration> default_timeout(
@@ -134,26 +137,30 @@ class Barrier {
     return d;
   }
 
-  std::size_t wait_until(detail::Deadline deadline, detail::SourceLoc loc);
-  void release_round(detail::SourceLoc loc);
-  void wait_round(std::uint64_t round, detail::Deadline deadline, detail::SourceLoc loc);
-  void leave();
-  void wait_out_action(detail::SourceLoc loc);
-  bool wait_change(detail::Deadline deadline, detail::SourceLoc loc);
-  void notify_change();
-  void break_barrier();
-  void lock_state(detail::SourceLoc loc) const;
-  void unlock_state() const;
+  std::size_t wait_until(detail::Deadline deadline, detail::SourceLoc loc) WEFT_EXCLUDES(mu_);
+  void release_round(detail::SourceLoc loc) WEFT_REQUIRES(mu_);
+  void wait_round(std::uint64_t round, detail::Deadline deadline, detail::SourceLoc loc)
+      WEFT_REQUIRES(mu_);
+  void leave() WEFT_REQUIRES(mu_);
+  void wait_out_action(detail::SourceLoc loc) WEFT_REQUIRES(mu_);
+  // Releases mu_ while parked (B1), in a callback the analysis cannot follow.
+  bool wait_change(detail::Deadline deadline, detail::SourceLoc loc) WEFT_REQUIRES(mu_)
+      WEFT_NO_THREAD_SAFETY_ANALYSIS;
+  void notify_change() WEFT_REQUIRES(mu_);
+  void break_barrier() WEFT_REQUIRES(mu_);
+  // The internal lock's own operations (on a lock word the analysis cannot follow).
+  void lock_state(detail::SourceLoc loc) const WEFT_ACQUIRE(mu_) WEFT_NO_THREAD_SAFETY_ANALYSIS;
+  void unlock_state() const WEFT_RELEASE(mu_) WEFT_NO_THREAD_SAFETY_ANALYSIS;
 
   const std::size_t parties_;
   const std::function<void()> action_;
   const std::optional<detail::Clock::duration> timeout_;
-  mutable std::atomic<std::uint8_t> mu_{0};  // internal lock over the fields below
-  State state_ = kFilling;
-  std::size_t count_ = 0;             // threads inside wait() for this round
-  std::uint64_t action_thread_ = 0;   // ident of the thread running the action
-  std::uint64_t round_ = 0;           // rounds completed
-  std::uint8_t flags_ = 0;            // 1: named
+  mutable StateLock mu_;  // internal lock over the fields below
+  State state_ WEFT_GUARDED_BY(mu_) = kFilling;
+  std::size_t count_ WEFT_GUARDED_BY(mu_) = 0;            // threads inside wait() for this round
+  std::uint64_t action_thread_ WEFT_GUARDED_BY(mu_) = 0;  // ident of the thread running the action
+  std::uint64_t round_ WEFT_GUARDED_BY(mu_) = 0;          // rounds completed
+  std::uint8_t flags_ = 0;                                // 1: named
 };
 
 }  // namespace weft

@@ -15,6 +15,7 @@
 #include "weft/detail/timed_lockable.hpp"
 #include "weft/detail/deadline.hpp"
 #include "weft/detail/hooks.hpp"
+#include "weft/detail/thread_safety.hpp"
 #include "weft/lock.hpp"
 #include "weft/rlock.hpp"
 
@@ -65,16 +66,18 @@ class Condition : public detail::TimedLockable<Condition> {
   Condition(const Condition&) = delete;
   Condition& operator=(const Condition&) = delete;
 
-  // The lock's own members (Python: acquire / release / __enter__ / __exit__).
-  bool acquire(bool blocking = true, detail::SourceLoc loc = detail::SourceLoc::current()) {
+  // The lock's own members (Python: acquire / release / __enter__ / __exit__). They
+  // forward to a Lock or an RLock, which clang's -Wthread-safety cannot tell apart.
+  bool acquire(bool blocking = true, detail::SourceLoc loc = detail::SourceLoc::current())
+      WEFT_NO_THREAD_SAFETY_ANALYSIS {
     return lock_ != nullptr ? lock_->acquire(blocking, loc) : rlock_->acquire(blocking, loc);
   }
   template <class Rep, class Period>
   bool acquire(std::chrono::duration<Rep, Period> timeout,
-               detail::SourceLoc loc = detail::SourceLoc::current()) {
+               detail::SourceLoc loc = detail::SourceLoc::current()) WEFT_NO_THREAD_SAFETY_ANALYSIS {
     return lock_ != nullptr ? lock_->acquire(timeout, loc) : rlock_->acquire(timeout, loc);
   }
-  void release() { lock_ != nullptr ? lock_->release() : rlock_->release(); }
+  void release() WEFT_NO_THREAD_SAFETY_ANALYSIS { lock_ != nullptr ? lock_->release() : rlock_->release(); }
   // C++ TimedLockable (lock, unlock, try_lock, try_lock_for, try_lock_until): inherited
   // from detail::TimedLockable.
 
@@ -138,7 +141,7 @@ class Condition : public detail::TimedLockable<Condition> {
 
  private:
   friend class detail::TimedLockable<Condition>;
-  bool acquire_until(detail::Deadline deadline, detail::SourceLoc loc) {
+  bool acquire_until(detail::Deadline deadline, detail::SourceLoc loc) WEFT_NO_THREAD_SAFETY_ANALYSIS {
     return lock_ != nullptr ? lock_->acquire_until(deadline, loc)
                             : rlock_->acquire_until(deadline, loc);
   }
@@ -146,11 +149,11 @@ class Condition : public detail::TimedLockable<Condition> {
   bool is_owned() const noexcept {
     return lock_ != nullptr ? lock_->is_owned() : rlock_->is_owned();
   }
-  bool wait_until(detail::Deadline deadline, detail::SourceLoc loc);
+  // Releases the lock while parked and reacquires it (C1), through callbacks.
+  bool wait_until(detail::Deadline deadline, detail::SourceLoc loc) WEFT_NO_THREAD_SAFETY_ANALYSIS;
   void notify_slow(std::size_t n);
-  bool mark_lock_parked() noexcept;
-  void lock_queue_timed_out(bool was_last) noexcept;
-  const void* lock_key() const noexcept;
+  // The word of the lock (Lock or RLock): the key its waiters park on (C3).
+  detail::ByteLockAlgorithm::Atomic& lock_word() const noexcept;
   [[noreturn]] WEFT_COLD static void not_owned(const char* what);
 
   RLock own_;               // the lock of the default constructor

@@ -14,6 +14,8 @@
 #include "weft/detail/timed_lockable.hpp"
 #include "weft/detail/deadline.hpp"
 #include "weft/detail/hooks.hpp"
+#include "weft/detail/lock_algorithm.hpp"
+#include "weft/detail/thread_safety.hpp"
 
 namespace weft {
 
@@ -47,10 +49,12 @@ class Condition;
 /// TSan:     not annotated as a mutex: TSan's mutex annotations report a release by a
 ///           thread other than the acquirer ("unlock by a wrong thread"), which Lock
 ///           allows. Its acquire/release atomics already give TSan the happens-before.
+/// Clang:    a capability ("mutex") for -Wthread-safety: members declared
+///           WEFT_GUARDED_BY(lock) are checked to be used only with the lock held.
 ///
 ///   weft::Lock lock;
 ///   { std::scoped_lock hold(lock); ++counter; }   // Python: with lock: counter += 1
-class Lock : public detail::TimedLockable<Lock> {
+class WEFT_CAPABILITY("mutex") Lock : public detail::TimedLockable<Lock> {
  public:
   explicit Lock(std::string_view name = {});
   ~Lock();
@@ -59,8 +63,9 @@ class Lock : public detail::TimedLockable<Lock> {
 
   /// Acquires the lock; with blocking == false, only tries.
   /// Returns: true if acquired. Throws: LockOrderError in lock-order throw mode.
-  bool acquire(bool blocking = true, detail::SourceLoc loc = detail::SourceLoc::current()) {
-    if (WEFT_LIKELY(!detail::debug_on()) && try_fast()) return true;
+  bool acquire(bool blocking = true, detail::SourceLoc loc = detail::SourceLoc::current())
+      WEFT_TRY_ACQUIRE(true) WEFT_NO_THREAD_SAFETY_ANALYSIS {
+    if (WEFT_LIKELY(!detail::debug_on()) && Algorithm::try_lock_fast(state_)) return true;
     return acquire_slow(blocking ? detail::kForever : detail::kImmediate, loc);
   }
 
@@ -68,27 +73,22 @@ class Lock : public detail::TimedLockable<Lock> {
   /// conversion saturates, see detail/deadline.hpp). Throws: ValueError for NaN.
   template <class Rep, class Period>
   bool acquire(std::chrono::duration<Rep, Period> timeout,
-               detail::SourceLoc loc = detail::SourceLoc::current()) {
+               detail::SourceLoc loc = detail::SourceLoc::current())
+      WEFT_TRY_ACQUIRE(true) WEFT_NO_THREAD_SAFETY_ANALYSIS {
     detail::check_timeout(timeout);
-    if (WEFT_LIKELY(!detail::debug_on()) && try_fast()) return true;
+    if (WEFT_LIKELY(!detail::debug_on()) && Algorithm::try_lock_fast(state_)) return true;
     return acquire_slow(detail::deadline_after(timeout), loc);
   }
 
   /// Releases the lock. Any thread may call it. Wakes: one waiter, if any.
   /// Throws: RuntimeError if the lock is not locked.
-  void release() {
-    if (WEFT_LIKELY(!detail::debug_on())) {
-      std::uint8_t expected = kLocked;
-      // (L2) release: publishes the critical section. Pairs with (L1).
-      if (WEFT_LIKELY(state_.compare_exchange_strong(expected, 0, std::memory_order_release,
-                                                     std::memory_order_relaxed)))
-        return;
-    }
+  void release() WEFT_RELEASE() WEFT_NO_THREAD_SAFETY_ANALYSIS {
+    if (WEFT_LIKELY(!detail::debug_on()) && WEFT_LIKELY(Algorithm::unlock_fast(state_))) return;
     release_slow();
   }
 
   /// True if some thread holds the lock (a snapshot).
-  bool locked() const noexcept { return (state_.load(std::memory_order_relaxed) & kLocked) != 0; }
+  bool locked() const noexcept { return Algorithm::is_held(state_); }
 
   // C++ TimedLockable (lock, unlock, try_lock, try_lock_for, try_lock_until): inherited
   // from detail::TimedLockable.
@@ -98,11 +98,12 @@ class Lock : public detail::TimedLockable<Lock> {
 
   // The protocol Condition uses to release a lock while it waits (CPython's names).
   using SavedState = bool;
-  SavedState release_save() {
+  SavedState release_save() WEFT_RELEASE() {
     release();
     return true;
   }
-  void acquire_restore(SavedState, detail::SourceLoc loc = detail::SourceLoc::current()) {
+  void acquire_restore(SavedState, detail::SourceLoc loc = detail::SourceLoc::current())
+      WEFT_ACQUIRE() WEFT_NO_THREAD_SAFETY_ANALYSIS {
     acquire(true, loc);
   }
   bool is_owned() const noexcept { return locked(); }
@@ -111,25 +112,25 @@ class Lock : public detail::TimedLockable<Lock> {
   friend struct LockAccess;
   friend class Condition;  // requeues its waiters onto state_ (see condition.cpp)
   friend class detail::TimedLockable<Lock>;
-  static constexpr std::uint8_t kLocked = 1;  // someone holds the lock
-  static constexpr std::uint8_t kParked = 2;  // threads may be parked on this lock
+  // The lock word: weft's one lock algorithm (detail/lock_algorithm.hpp).
+  using Algorithm = detail::ByteLockAlgorithm;
+  struct Hooks;                               // what Lock adds to it (lock.cpp)
   static constexpr std::uint8_t kNamed = 1;   // flags_: registered with the debug tools
 
-  bool acquire_until(detail::Deadline deadline, detail::SourceLoc loc) {
-    if (WEFT_LIKELY(!detail::debug_on()) && try_fast()) return true;
+  bool acquire_until(detail::Deadline deadline, detail::SourceLoc loc)
+      WEFT_TRY_ACQUIRE(true) WEFT_NO_THREAD_SAFETY_ANALYSIS {
+    if (WEFT_LIKELY(!detail::debug_on()) && Algorithm::try_lock_fast(state_)) return true;
     return acquire_slow(deadline, loc);
   }
+  // Condition: the calling thread was handed this lock by a release (it is held already).
+  void adopt_handoff(SavedState saved, detail::SourceLoc loc) noexcept WEFT_ACQUIRE();
 
-  bool try_fast() noexcept {
-    std::uint8_t expected = 0;
-    // (L1) acquire: pairs with (L2) and with the release in the slow paths.
-    return state_.compare_exchange_weak(expected, kLocked, std::memory_order_acquire,
-                                        std::memory_order_relaxed);
-  }
-  WEFT_NOINLINE bool acquire_slow(detail::Deadline deadline, detail::SourceLoc loc);
-  WEFT_NOINLINE void release_slow();
+  // The analysis cannot follow a lock word: the slow paths are checked by tests instead.
+  WEFT_NOINLINE bool acquire_slow(detail::Deadline deadline, detail::SourceLoc loc)
+      WEFT_TRY_ACQUIRE(true) WEFT_NO_THREAD_SAFETY_ANALYSIS;
+  WEFT_NOINLINE void release_slow() WEFT_RELEASE() WEFT_NO_THREAD_SAFETY_ANALYSIS;
 
-  std::atomic<std::uint8_t> state_{0};
+  Algorithm::Atomic state_{0};
   std::uint8_t flags_ = 0;
 };
 

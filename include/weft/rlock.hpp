@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // weft/rlock.hpp: RLock, the re-entrant lock.                    (Python: threading.RLock)
 //
-// Part of <weft/threading.hpp>. Same state word and slow path as Lock (see lock.hpp and
-// src/threading/rlock.cpp), plus an owner and a recursion count.
+// Part of <weft/threading.hpp>. Lock's algorithm on the same kind of lock word
+// (detail/lock_algorithm.hpp), plus an owner and a recursion count.
 #pragma once
 
 #include <atomic>
@@ -14,6 +14,7 @@
 #include "weft/detail/timed_lockable.hpp"
 #include "weft/detail/deadline.hpp"
 #include "weft/detail/hooks.hpp"
+#include "weft/detail/lock_algorithm.hpp"
 #include "weft/detail/tsan.hpp"
 
 namespace weft {
@@ -66,7 +67,8 @@ class RLock : public detail::TimedLockable<RLock> {
   bool acquire(bool blocking = true, detail::SourceLoc loc = detail::SourceLoc::current()) {
     const std::uint64_t me = detail::current_ident();
     if (owner_.load(std::memory_order_relaxed) == me) return reenter();
-    if (WEFT_LIKELY(kFastPath && !detail::debug_on()) && try_fast()) return own(me);
+    if (WEFT_LIKELY(kFastPath && !detail::debug_on()) && Algorithm::try_lock_fast(state_))
+      return own(me);
     return acquire_slow(blocking ? detail::kForever : detail::kImmediate, loc, me);
   }
 
@@ -78,7 +80,8 @@ class RLock : public detail::TimedLockable<RLock> {
     detail::check_timeout(timeout);
     const std::uint64_t me = detail::current_ident();
     if (owner_.load(std::memory_order_relaxed) == me) return reenter();
-    if (WEFT_LIKELY(kFastPath && !detail::debug_on()) && try_fast()) return own(me);
+    if (WEFT_LIKELY(kFastPath && !detail::debug_on()) && Algorithm::try_lock_fast(state_))
+      return own(me);
     return acquire_slow(detail::deadline_after(timeout), loc, me);
   }
 
@@ -88,18 +91,13 @@ class RLock : public detail::TimedLockable<RLock> {
     if (owner_.load(std::memory_order_relaxed) != detail::current_ident()) not_owner();
     if (--count_ != 0) return;
     owner_.store(0, std::memory_order_relaxed);
-    if (WEFT_LIKELY(kFastPath && !detail::debug_on())) {
-      std::uint8_t expected = kLocked;
-      // (R2) release: publishes the critical section. Pairs with (R1).
-      if (WEFT_LIKELY(state_.compare_exchange_strong(expected, 0, std::memory_order_release,
-                                                     std::memory_order_relaxed)))
-        return;
-    }
+    if (WEFT_LIKELY(kFastPath && !detail::debug_on()) && WEFT_LIKELY(Algorithm::unlock_fast(state_)))
+      return;
     unlock_slow();
   }
 
   /// True if some thread owns the lock (a snapshot).
-  bool locked() const noexcept { return (state_.load(std::memory_order_relaxed) & kLocked) != 0; }
+  bool locked() const noexcept { return Algorithm::is_held(state_); }
 
   // C++ TimedLockable (lock, unlock, try_lock, try_lock_for, try_lock_until): inherited
   // from detail::TimedLockable.
@@ -121,8 +119,9 @@ class RLock : public detail::TimedLockable<RLock> {
  private:
   friend class Condition;  // requeues its waiters onto state_ (see condition.cpp)
   friend class detail::TimedLockable<RLock>;
-  static constexpr std::uint8_t kLocked = 1;  // some thread owns the lock
-  static constexpr std::uint8_t kParked = 2;  // threads may be parked on &state_
+  // The lock word: weft's one lock algorithm (detail/lock_algorithm.hpp).
+  using Algorithm = detail::ByteLockAlgorithm;
+  struct Hooks;                               // what RLock adds to it (rlock.cpp)
   static constexpr std::uint8_t kNamed = 1;   // flags_: registered with the debug tools
 #if defined(WEFT_TSAN)
   static constexpr bool kFastPath = false;  // the slow path carries the TSan annotations
@@ -130,12 +129,6 @@ class RLock : public detail::TimedLockable<RLock> {
   static constexpr bool kFastPath = true;
 #endif
 
-  bool try_fast() noexcept {
-    std::uint8_t expected = 0;
-    // (R1) acquire: pairs with (R2) and with the releases in the slow paths.
-    return state_.compare_exchange_weak(expected, kLocked, std::memory_order_acquire,
-                                        std::memory_order_relaxed);
-  }
   bool own(std::uint64_t me) noexcept {
     owner_.store(me, std::memory_order_relaxed);
     count_ = 1;
@@ -149,16 +142,20 @@ class RLock : public detail::TimedLockable<RLock> {
   bool acquire_until(detail::Deadline deadline, detail::SourceLoc loc) {
     const std::uint64_t me = detail::current_ident();
     if (owner_.load(std::memory_order_relaxed) == me) return reenter();
-    if (WEFT_LIKELY(kFastPath && !detail::debug_on()) && try_fast()) return own(me);
+    if (WEFT_LIKELY(kFastPath && !detail::debug_on()) && Algorithm::try_lock_fast(state_))
+      return own(me);
     return acquire_slow(deadline, loc, me);
   }
+  // Condition: the calling thread was handed this lock by a release (the word is held
+  // already); it becomes the owner with `saved` levels.
+  void adopt_handoff(SavedState saved, detail::SourceLoc loc) noexcept;
   WEFT_NOINLINE bool acquire_slow(detail::Deadline deadline, detail::SourceLoc loc,
                                   std::uint64_t me);
   WEFT_NOINLINE void unlock_slow();
   [[noreturn]] WEFT_COLD static void not_owner();
   [[noreturn]] WEFT_COLD static void too_deep();
 
-  std::atomic<std::uint8_t> state_{0};
+  Algorithm::Atomic state_{0};
   std::uint8_t flags_ = 0;
   std::uint32_t count_ = 0;           // levels held; written only by the owner
   std::atomic<std::uint64_t> owner_{0};  // current_ident() of the owner, 0 when unowned

@@ -3,6 +3,8 @@
 //
 // Protects the parking lot's buckets and the debug tools' tables, which must not use
 // the instrumented primitives they serve. Not fair; spins briefly, then waits in L0.
+// A capability for clang's -Wthread-safety: the members it protects are declared
+// WEFT_GUARDED_BY(that lock).
 #pragma once
 
 #include <atomic>
@@ -10,17 +12,18 @@
 
 #include "weft/detail/backoff.hpp"
 #include "weft/detail/config.hpp"
+#include "weft/detail/thread_safety.hpp"
 #include "weft/detail/wait.hpp"
 
 namespace weft::detail {
 
-class WordLock {
+class WEFT_CAPABILITY("mutex") WordLock {
  public:
   constexpr WordLock() noexcept = default;
   WordLock(const WordLock&) = delete;
   WordLock& operator=(const WordLock&) = delete;
 
-  void lock() noexcept {
+  void lock() noexcept WEFT_ACQUIRE() WEFT_NO_THREAD_SAFETY_ANALYSIS {
     std::uint32_t expected = kUnlocked;
     if (WEFT_LIKELY(state_.compare_exchange_weak(expected, kLocked, std::memory_order_acquire,
                                                  std::memory_order_relaxed)))
@@ -28,7 +31,7 @@ class WordLock {
     lock_slow();
   }
 
-  void unlock() noexcept {
+  void unlock() noexcept WEFT_RELEASE() WEFT_NO_THREAD_SAFETY_ANALYSIS {
     // (W1) release: pairs with the acquire in lock(). If someone may be waiting, wake one.
     if (state_.exchange(kUnlocked, std::memory_order_release) == kContended)
       wake_by_address(state_, false);
@@ -54,10 +57,13 @@ class WordLock {
   std::atomic<std::uint32_t> state_{kUnlocked};
 };
 
-class WordLockGuard {
+class WEFT_SCOPED_CAPABILITY WordLockGuard {
  public:
-  explicit WordLockGuard(WordLock& lock) noexcept : lock_(lock) { lock_.lock(); }
-  ~WordLockGuard() { lock_.unlock(); }
+  explicit WordLockGuard(WordLock& lock) noexcept WEFT_ACQUIRE(lock) WEFT_NO_THREAD_SAFETY_ANALYSIS
+      : lock_(lock) {
+    lock_.lock();
+  }
+  ~WordLockGuard() WEFT_RELEASE() WEFT_NO_THREAD_SAFETY_ANALYSIS { lock_.unlock(); }
   WordLockGuard(const WordLockGuard&) = delete;
   WordLockGuard& operator=(const WordLockGuard&) = delete;
 

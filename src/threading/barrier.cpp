@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Barrier: CPython's algorithm (Lib/threading.py) with the action run outside the lock.
 //
-// mu_ is a minimal parking lock (kLocked / kParked, as Lock but without debug hooks:
-// it is never held while user code runs, so it is no lock-order edge). It guards
-// state_, count_ and action_thread_.
+// mu_ is weft's lock algorithm (detail/lock_algorithm.hpp) on one byte, as Lock but
+// without debug hooks: it is never held while user code runs, so it is no lock-order
+// edge. It guards state_, count_, action_thread_ and round_.
 //   (B1) wait_change() parks on &state_ and releases mu_ in before_sleep, after it is
 //        queued; every state change is followed by notify_change() with mu_ held, so a
 //        waiter cannot miss one (Condition's (C1)).
@@ -18,15 +18,20 @@
 #include <exception>
 #include <utility>
 
-#include "weft/detail/backoff.hpp"
+#include "threading/lock_slow_path.hpp"
 #include "weft/detail/parking_lot.hpp"
 #include "weft/errors.hpp"
 
 namespace weft {
-namespace {
-constexpr std::uint8_t kLocked = 1;
-constexpr std::uint8_t kParked = 2;
-}  // namespace
+
+struct Barrier::StateLockHooks : detail::NoLockHooks {
+  const Barrier* barrier;
+  detail::SourceLoc loc;
+
+  detail::WaitSite wait_site() const noexcept {
+    return detail::WaitSite{barrier, detail::ObjKind::barrier, loc};
+  }
+};
 
 Barrier::Barrier(std::size_t parties, std::function<void()> action,
                  std::optional<detail::Clock::duration> timeout, std::string_view name)
@@ -45,44 +50,20 @@ void Barrier::set_name(std::string_view name) {
 }
 
 void Barrier::lock_state(detail::SourceLoc loc) const {
-  std::uint8_t s = 0;
-  if (mu_.compare_exchange_strong(s, kLocked, std::memory_order_acquire, std::memory_order_relaxed))
-    return;
-  detail::Backoff backoff;
-  for (;;) {
-    s = mu_.load(std::memory_order_relaxed);
-    if ((s & kLocked) == 0) {
-      if (mu_.compare_exchange_weak(s, static_cast<std::uint8_t>(s | kLocked),
-                                    std::memory_order_acquire, std::memory_order_relaxed))
-        return;
-      continue;
-    }
-    if ((s & kParked) == 0) {
-      if (backoff.spin()) continue;
-      if (!mu_.compare_exchange_weak(s, kLocked | kParked, std::memory_order_relaxed,
-                                     std::memory_order_relaxed))
-        continue;
-    }
-    detail::park(
-        &mu_, [&] { return mu_.load(std::memory_order_relaxed) == (kLocked | kParked); },
-        detail::kForever, detail::WaitSite{this, detail::ObjKind::barrier, loc});
-    backoff.reset();
-  }
+  if (WEFT_LIKELY(detail::ByteLockAlgorithm::try_lock_fast(mu_.word))) return;
+  StateLockHooks hooks{{}, this, loc};
+  detail::ByteLockAlgorithm::lock_slow(mu_.word, detail::kForever, hooks);
 }
 
 void Barrier::unlock_state() const {
-  std::uint8_t s = kLocked;
-  if (mu_.compare_exchange_strong(s, 0, std::memory_order_release, std::memory_order_relaxed))
-    return;
-  detail::unpark_one(&mu_, [&](detail::UnparkResult r) -> detail::ParkToken {
-    mu_.store(r.have_more ? kParked : 0, std::memory_order_release);
-    return 0;
-  });
+  if (WEFT_LIKELY(detail::ByteLockAlgorithm::unlock_fast(mu_.word))) return;
+  StateLockHooks hooks{{}, this, {}};
+  detail::ByteLockAlgorithm::unlock_slow(mu_.word, hooks);
 }
 
 bool Barrier::wait_change(detail::Deadline deadline, detail::SourceLoc loc) {
   const detail::ParkResult r = detail::park(
-      &state_, [] { return true; }, [&] { unlock_state(); },  // (B1)
+      &state_, [] { return true; }, [&]() WEFT_NO_THREAD_SAFETY_ANALYSIS { unlock_state(); },  // (B1)
       [](const void*, bool) {}, deadline, detail::WaitSite{this, detail::ObjKind::barrier, loc});
   lock_state(loc);
   return r.status != detail::ParkStatus::kTimedOut;

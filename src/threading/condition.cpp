@@ -6,30 +6,32 @@
 //   (C2) notify() reads waiters_ with the lock held. The waiter incremented it before it
 //        released the lock, so the notifier sees it. waiters_ drops only after a thread
 //        left the queue (timeout, or notify), so it never under-counts.
-//   (C3) notify(n >= waiters) requeues every waiter onto the lock's parking key, after
-//        setting the lock's kParked bit under both bucket locks (only if the lock is
-//        locked; otherwise it wakes them). The lock's release then unparks them one at a
-//        time with the lock's own protocol: token kLockHandoff means "you own the lock".
+//   (C3) notify(n >= waiters) requeues every waiter onto the lock's word, after setting
+//        its kParked bit under both bucket locks (only if the lock is held; otherwise it
+//        wakes them). The lock's release then unparks them one at a time with the lock
+//        algorithm's protocol (detail/lock_algorithm.hpp): token kLockHandoff means "you
+//        own the lock".
 //        Also for a single waiter: waking it while the notifier still holds the lock
 //        made the ping-pong in bench/event_bench.cpp slower (best round trip about 8 us
 //        instead of 3.6 us on the 2-core test machine), as it wakes only to block again.
 //   (C4) a requeued waiter that times out on the lock's queue was notified: it clears
 //        the lock's kParked bit if it was the last one there, as the lock's own waiters
-//        do, reacquires the lock and returns true.
+//        do (LA6), reacquires the lock and returns true.
 #include "weft/condition.hpp"
 
 #include <exception>
 
+#include "threading/lock_slow_path.hpp"
 #include "weft/detail/parking_lot.hpp"
-#include "weft/detail/tsan.hpp"
 #include "weft/errors.hpp"
 
 namespace weft {
 namespace {
-// The token Lock and RLock give a thread they hand the lock to (kHandoff in lock.cpp
-// and rlock.cpp). Condition's own wake-ups use a different value.
-constexpr detail::ParkToken kLockHandoff = 1;
+using detail::kLockHandoff;
+// Condition's own wake-ups: any token other than kLockHandoff.
 constexpr detail::ParkToken kNotified = 2;
+static_assert(kNotified != kLockHandoff);
+using LockWord = detail::ByteLockAlgorithm;
 }  // namespace
 
 Condition::Condition(std::string_view name) : rlock_(&own_) {
@@ -55,35 +57,8 @@ void Condition::set_name(std::string_view name) {
 
 void Condition::not_owned(const char* what) { throw RuntimeError(what); }
 
-const void* Condition::lock_key() const noexcept {
-  return lock_ != nullptr ? static_cast<const void*>(&lock_->state_)
-                          : static_cast<const void*>(&rlock_->state_);
-}
-
-// Under both bucket locks (C3): sets kParked if the lock is locked.
-bool Condition::mark_lock_parked() noexcept {
-  auto mark = [](auto& state, std::uint8_t locked, std::uint8_t parked) {
-    std::uint8_t s = state.load(std::memory_order_relaxed);
-    for (;;) {
-      if ((s & locked) == 0) return false;
-      if ((s & parked) != 0) return true;
-      if (state.compare_exchange_weak(s, static_cast<std::uint8_t>(s | parked),
-                                      std::memory_order_relaxed, std::memory_order_relaxed))
-        return true;
-    }
-  };
-  return lock_ != nullptr ? mark(lock_->state_, Lock::kLocked, Lock::kParked)
-                          : mark(rlock_->state_, RLock::kLocked, RLock::kParked);
-}
-
-// Under the lock key's bucket lock (C4).
-void Condition::lock_queue_timed_out(bool was_last) noexcept {
-  if (!was_last) return;
-  if (lock_ != nullptr) {
-    lock_->state_.fetch_and(static_cast<std::uint8_t>(~Lock::kParked), std::memory_order_relaxed);
-  } else {
-    rlock_->state_.fetch_and(static_cast<std::uint8_t>(~RLock::kParked), std::memory_order_relaxed);
-  }
+LockWord::Atomic& Condition::lock_word() const noexcept {
+  return lock_ != nullptr ? lock_->state_ : rlock_->state_;
 }
 
 bool Condition::wait_until(detail::Deadline deadline, detail::SourceLoc loc) {
@@ -111,7 +86,7 @@ bool Condition::wait_until(detail::Deadline deadline, detail::SourceLoc loc) {
         waiters_.fetch_add(1, std::memory_order_relaxed);  // (C1)
         return true;
       },
-      [&] {
+      [&]() WEFT_NO_THREAD_SAFETY_ANALYSIS {
         // (C1) queued: now let notifiers in.
         try {
           if (lock_ != nullptr) {
@@ -128,7 +103,7 @@ bool Condition::wait_until(detail::Deadline deadline, detail::SourceLoc loc) {
           waiters_.fetch_sub(1, std::memory_order_relaxed);
         } else {
           notified = true;  // (C4)
-          lock_queue_timed_out(was_last);
+          LockWord::waiter_left(lock_word(), was_last);
         }
       },
       deadline, detail::WaitSite{this, detail::ObjKind::condition, loc});
@@ -139,13 +114,9 @@ bool Condition::wait_until(detail::Deadline deadline, detail::SourceLoc loc) {
     // Requeued onto the lock, which was then handed to us (C3): we own it already. The
     // parking lot orders the releaser's writes before our return.
     if (lock_ != nullptr) {
-      if (detail::debug_on()) detail::hooks::after_acquire(lock_, detail::ObjKind::lock, loc, true);
+      lock_->adopt_handoff(lock_saved, loc);
     } else {
-      WEFT_TSAN_PRE_LOCK(rlock_);
-      rlock_->owner_.store(detail::current_ident(), std::memory_order_relaxed);
-      rlock_->count_ = rlock_saved;
-      WEFT_TSAN_POST_LOCK(rlock_);
-      if (detail::debug_on()) detail::hooks::after_acquire(rlock_, detail::ObjKind::rlock, loc, true);
+      rlock_->adopt_handoff(rlock_saved, loc);
     }
     return true;
   }
@@ -167,10 +138,10 @@ void Condition::notify_slow(std::size_t n) {
   // (C3) everyone: requeue them onto the lock.
   bool requeued = false;
   detail::unpark_requeue(
-      &waiters_, lock_key(),
+      &waiters_, &lock_word(),
       [&] {
         if (waiters_.load(std::memory_order_relaxed) == 0) return detail::RequeueOp::kAbort;
-        if (!mark_lock_parked()) return detail::RequeueOp::kAbort;
+        if (!LockWord::mark_parked_if_held(lock_word())) return detail::RequeueOp::kAbort;
         return detail::RequeueOp::kRequeueAll;
       },
       [&](detail::RequeueOp op, detail::UnparkResult) -> detail::ParkToken {

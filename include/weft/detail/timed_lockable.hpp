@@ -7,6 +7,7 @@
 
 #include "weft/detail/config.hpp"
 #include "weft/detail/deadline.hpp"
+#include "weft/detail/thread_safety.hpp"
 
 namespace weft::detail {
 
@@ -19,19 +20,28 @@ namespace weft::detail {
 // of any clock, converted with saturation (detail/deadline.hpp): one that passed, or
 // time_point::min(), is one try; time_point::max() waits without a deadline; a NaN
 // time point throws ValueError.
+//
+// For clang's -Wthread-safety these members acquire and release the object itself (the
+// analysis names the lock by the expression they are called on, as for acquire()).
 template <class Derived>
-class TimedLockable {
+class WEFT_CAPABILITY("mutex") TimedLockable {
  public:
-  void lock(SourceLoc loc = SourceLoc::current()) { self().acquire(true, loc); }
-  void unlock() { self().release(); }
-  bool try_lock(SourceLoc loc = SourceLoc::current()) { return self().acquire(false, loc); }
+  void lock(SourceLoc loc = SourceLoc::current()) WEFT_ACQUIRE() WEFT_NO_THREAD_SAFETY_ANALYSIS {
+    self().acquire(true, loc);
+  }
+  void unlock() WEFT_RELEASE() WEFT_NO_THREAD_SAFETY_ANALYSIS { self().release(); }
+  bool try_lock(SourceLoc loc = SourceLoc::current())
+      WEFT_TRY_ACQUIRE(true) WEFT_NO_THREAD_SAFETY_ANALYSIS {
+    return self().acquire(false, loc);
+  }
   template <class Rep, class Period>
-  bool try_lock_for(std::chrono::duration<Rep, Period> timeout,
-                    SourceLoc loc = SourceLoc::current()) {
+  bool try_lock_for(std::chrono::duration<Rep, Period> timeout, SourceLoc loc = SourceLoc::current())
+      WEFT_TRY_ACQUIRE(true) WEFT_NO_THREAD_SAFETY_ANALYSIS {
     return self().acquire(timeout, loc);
   }
   template <class C, class D>
-  bool try_lock_until(std::chrono::time_point<C, D> when, SourceLoc loc = SourceLoc::current()) {
+  bool try_lock_until(std::chrono::time_point<C, D> when, SourceLoc loc = SourceLoc::current())
+      WEFT_TRY_ACQUIRE(true) WEFT_NO_THREAD_SAFETY_ANALYSIS {
     return self().acquire_until(to_deadline(when), loc);
   }
 
