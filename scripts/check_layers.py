@@ -18,11 +18,11 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 # Header (path under include/ or src/) -> layer. Order matters: first match wins.
 HEADER_LAYERS = [
     (r"weft/(errors|version)\.hpp", 0),
-    (r"weft/detail/(config|clock|deadline|wait|backoff|function_ref|tsan)\.hpp", 0),
+    (r"weft/detail/(config|clock|deadline|wait|backoff|function_ref|tsan|assert|thread_safety)\.hpp", 0),
     (r"park/word_lock\.hpp", 0),
     (r"weft/detail/(parking_lot|hooks)\.hpp", 1),
     (r"weft/detail/thread_registry\.hpp", 1),
-    (r"weft/detail/timed_lockable\.hpp", 2),
+    (r"weft/detail/(timed_lockable|lock_algorithm)\.hpp", 2),
     (r"weft/detail/exception_text\.hpp", 2),
     (r"threading/.*\.hpp", 2),
     (r"weft/(lock|rlock|condition|semaphore|event|barrier|thread|timer|local|threading)\.hpp", 2),
@@ -51,7 +51,7 @@ SOURCE_LAYERS = {
 
 # src/debug: may include only these (L0, L1, its own files, its public header).
 DEBUG_ALLOWED = re.compile(
-    r"weft/(errors|debug)\.hpp|weft/detail/(config|clock|deadline|wait|backoff|function_ref|"
+    r"weft/(errors|debug)\.hpp|weft/detail/(config|clock|deadline|wait|backoff|function_ref|assert|thread_safety|"
     r"parking_lot|hooks|thread_registry)\.hpp|park/word_lock\.hpp|debug/.*\.hpp")
 
 
