@@ -231,3 +231,28 @@ TEST(BarrierAlgorithm, InternalLockUnderContention) {
 }
 
 }  // namespace
+
+namespace {
+
+#if defined(WEFT_ENABLE_ASSERTS)
+// An invariant violation is a weft bug: the process stops at once and says where.
+TEST(WeftAssertDeathTest, AViolatedInvariantAbortsWithFileLineAndCondition) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        Algorithm::Atomic word{0};
+        weft::detail::NoLockHooks hooks;  // its not_held() is an invariant: callers hold the lock
+        Algorithm::unlock_slow(word, hooks);
+      },
+      "lock_slow_path\\.hpp:[0-9]+: weft invariant violated: .*not held");
+}
+#else
+// Off in release builds: the condition is not even evaluated.
+TEST(WeftAssert, IsOffAndEvaluatesNothing) {
+  int evaluated = 0;
+  WEFT_ASSERT(++evaluated == 0);
+  EXPECT_EQ(evaluated, 0);
+}
+#endif
+
+}  // namespace
