@@ -92,6 +92,8 @@ std::size_t Barrier::wait_until(detail::Deadline deadline, detail::SourceLoc loc
     unlock_state();
     throw BrokenBarrierError("barrier is broken");
   }
+  // A round releases its parties once the last one arrives, so a filling round is never full.
+  WEFT_ASSERT(state_ == kFilling && count_ < parties_);
   const std::size_t index = count_++;
   try {
     if (index + 1 == parties_) {
@@ -156,6 +158,7 @@ void Barrier::wait_round(std::uint64_t round, detail::Deadline deadline, detail:
 }
 
 void Barrier::leave() {
+  WEFT_ASSERT(count_ > 0);
   if (--count_ == 0 && (state_ == kResetting || state_ == kDraining)) {
     state_ = kFilling;
     notify_change();
