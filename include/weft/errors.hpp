@@ -3,7 +3,8 @@
 //
 // Each is thrown exactly where Python raises its namesake (docs/python-mapping.md). All derive
 // from weft::Error (itself a std::runtime_error) except ValueError, which is a
-// std::invalid_argument as the C++ idiom for a bad argument.
+// std::invalid_argument as the C++ idiom for a bad argument, and KeyboardInterrupt, which
+// like Python's is outside the error hierarchy.
 #pragma once
 
 #include <concepts>
@@ -94,6 +95,14 @@ class RemoteError : public RuntimeError {
 class LockOrderError : public RuntimeError {
  public:
   using RuntimeError::RuntimeError;
+};
+
+// Ctrl-C (SIGINT) reached the main thread (Python: KeyboardInterrupt). Not a weft::Error,
+// as Python's is a BaseException and not an Exception: `catch (const weft::Error&)` does not
+// swallow it. See <weft/cancel.hpp>.
+class KeyboardInterrupt : public std::exception {
+ public:
+  const char* what() const noexcept override { return "KeyboardInterrupt"; }
 };
 
 namespace detail {

@@ -12,18 +12,32 @@
 // threads waiting for a core each yield lets one of them run instead.
 //
 // Protocol between a parker P and an unparker U (labels used below):
-//   (P1) P enqueues itself, with key = k, under the bucket lock after validate().
+//   (P1) P enqueues itself, with key = k, under the bucket lock after validate(), and
+//        stores parked = kSpinning (seq_cst; with kAcceptsInterrupt for an interruptible park).
 //   (U1) U dequeues P under the bucket lock, sets P.token and P.key = nullptr (P is no
 //        longer queued), and unlocks.
 //   (U2) U exchanges P.parked to 0 (acq_rel) and makes the wake-up system call only if P
-//        had announced kSleeping. Pairs with (P2) and (P4).
+//        had announced kSleeping, or had been interrupted (kInterrupted: P may be waiting
+//        for (U2) in (P3)). Pairs with (P2) and (P4).
 //   (P2) P sees parked == 0 (acquire): U's writes, and the token, are visible.
 //   (P4) P stops spinning by a CAS kSpinning -> kSleeping, then sleeps in L0 while the word
 //        is kSleeping: a U that exchanged the word first made the CAS fail (P is
 //        unparked); a U that came after saw kSleeping and wakes P (or P's L0 wait finds
 //        the word already 0 and returns at once).
-//   (P3) On timeout P locks its key's bucket: if P.key is still set, P removes itself;
-//        if it is nullptr, U is between (U1) and (U2), so P waits, untimed, for (U2).
+//   (P3) On timeout or interrupt P locks its key's bucket: if P.key is still set, P
+//        removes itself; if it is nullptr, U is between (U1) and (U2), so P waits,
+//        untimed and ignoring interrupts, for (U2).
+//
+// Interrupts, between an interruptible parker P and an interrupter I:
+//   (I1) I sets the reason bits in P's record (seq_cst), then loads P.parked (seq_cst).
+//   (P5) P, after (P1) and before_sleep, loads its reason bits (seq_cst). Dekker pairing
+//        with (I1): either P sees the bits, and removes itself as in (P3), or I sees P
+//        parked.
+//   (I2) I CASes P.parked from a kAcceptsInterrupt state to kInterrupted and, if P was
+//        sleeping, wakes it with one wake on that word. No lock: async-signal-safe.
+//   (P6) P sees kInterrupted: if a reason is still pending it removes itself as in (P3)
+//        and returns kInterrupted; otherwise (an (I2) aimed at an earlier park, whose
+//        reason was consumed since) it CASes the word back to kSpinning and waits on.
 #include "weft/detail/parking_lot.hpp"
 
 #include <pthread.h>
@@ -33,15 +47,18 @@
 #include <memory>
 
 #include "park/word_lock.hpp"
+#include "weft/errors.hpp"
 #include "weft/detail/backoff.hpp"
 #include "weft/detail/wait.hpp"
 
 namespace weft::detail {
 namespace {
 
-// States of ThreadData::parked while a thread is parked.
-constexpr std::uint32_t kSpinning = 1;  // queued, spinning in user space
-constexpr std::uint32_t kSleeping = 2;  // queued, (about to be) asleep in L0
+// States of ThreadData::parked while a thread is parked (0 once unparked).
+constexpr std::uint32_t kSpinning = 1;          // queued, spinning in user space
+constexpr std::uint32_t kSleeping = 2;          // queued, (about to be) asleep in L0
+constexpr std::uint32_t kAcceptsInterrupt = 4;  // or'ed into the above: an interruptible park
+constexpr std::uint32_t kInterrupted = 8;       // set by (I2); the parker removes itself
 
 // Yields of a parked thread before it sleeps (see the top of this file). Measured with
 // bench/event_bench (ping-pong medians, same runs): Backoff's own 3 yields gave
@@ -50,9 +67,11 @@ constexpr std::uint32_t kSleeping = 2;  // queued, (about to be) asleep in L0
 // noise.
 constexpr std::uint32_t kParkedYieldRounds = 20;
 
+}  // namespace
+
 struct ThreadData {
-  std::atomic<std::uint32_t> parked{0};   // kSpinning / kSleeping while queued or being
-                                          // unparked; 0 once unparked
+  std::atomic<std::uint32_t> parked{0};   // kSpinning / kSleeping / kInterrupted while
+                                          // queued or being unparked; 0 once unparked
   std::atomic<const void*> key{nullptr};  // the queue we are on; nullptr once dequeued
   ThreadData* next = nullptr;             // bucket list; guarded by the bucket lock
   ParkToken park_token = 0;               // guarded by the bucket lock
@@ -61,11 +80,25 @@ struct ThreadData {
   Deadline since{};                       // guarded by the bucket lock
   Deadline deadline{};                    // guarded by the bucket lock
   std::uint64_t ident = current_ident();
+  std::atomic<std::uint32_t> interrupts{0};  // pending kInterrupt* reasons: (I1), (P5)
+  Deadline scope_deadline = kForever;        // the owning thread's only
+  std::uint32_t no_interrupt_depth = 0;      // live NoInterruptScopes; the owning thread's only
 };
+
+namespace {
 
 ThreadData& this_thread_data() noexcept {
   thread_local ThreadData data;
   return data;
+}
+
+// The main thread's record (see main_thread_data()).
+ThreadData* g_main_thread_data = nullptr;
+
+// True if the calling thread (`me`) has a reason to end an interruptible park now.
+bool interrupt_reason_pending(const ThreadData& me) noexcept {
+  return me.interrupts.load(std::memory_order_seq_cst) != 0 ||
+         (me.scope_deadline != kForever && Clock::now() >= me.scope_deadline);
 }
 
 struct alignas(64) Bucket {
@@ -132,6 +165,10 @@ void reset_buckets_in_child() noexcept {
     b.head = b.tail = nullptr;
     b.lock.unlock();
   }
+  // The forking thread is the child's main thread; a Ctrl-C the parent had pending is not
+  // the child's (as Python clears its tripped signals after fork()).
+  g_main_thread_data = &this_thread_data();
+  g_main_thread_data->interrupts.fetch_and(~kInterruptKeyboard, std::memory_order_relaxed);
 }
 
 std::array<Bucket, kBuckets>& buckets() noexcept {
@@ -141,6 +178,7 @@ std::array<Bucket, kBuckets>& buckets() noexcept {
     // L0's handlers first: unlocking a bucket may wake a thread through L0.
     ensure_wait_layer_ready();
     ::pthread_atfork(lock_all_buckets, unlock_all_buckets, reset_buckets_in_child);
+    g_main_thread_data = &this_thread_data();  // static initialisation runs on the main thread
     return g_table;
   }();
   return *table;
@@ -183,27 +221,46 @@ void unlock_bucket_pair(Bucket* a, Bucket* b) noexcept {
   if (a != b) b->lock.unlock();
 }
 
-// (U2): wake a thread already dequeued at (U1). The system call only when it sleeps.
+// (U2): wake a thread already dequeued at (U1). The system call only when it sleeps, or
+// was interrupted and may be waiting for (U2) in (P3).
 void wake(ThreadData* t) noexcept {
-  if (t->parked.exchange(0, std::memory_order_acq_rel) == kSleeping)
-    wake_by_address(t->parked, false);
+  const std::uint32_t old = t->parked.exchange(0, std::memory_order_acq_rel);
+  if ((old & kSleeping) != 0 || old == kInterrupted) wake_by_address(t->parked, false);
 }
 
-// Spins briefly, then sleeps in L0, until (U2) or the deadline. True if unparked.
-bool sleep_until_unparked(ThreadData& me, Deadline deadline) noexcept {
+enum class Wake : std::uint8_t { kByUnpark, kByTimeout, kByInterrupt };
+
+// Spins briefly, then sleeps in L0, until (U2), the deadline or, if `interruptible`, an
+// interrupt with a reason still pending (P6). With `interruptible` false an (I2) that
+// lands meanwhile is slept through: (U2) wakes kInterrupted too.
+Wake sleep_until_unparked(ThreadData& me, Deadline deadline, bool interruptible) noexcept {
   Backoff backoff(kParkedYieldRounds);
   for (;;) {
     std::uint32_t state = me.parked.load(std::memory_order_acquire);  // (P2)
-    if (state == 0) return true;
-    if (state == kSpinning) {
+    if (state == 0) return Wake::kByUnpark;
+    if (state == kInterrupted) {
+      if (interruptible) {
+        if (interrupt_reason_pending(me)) return Wake::kByInterrupt;  // (P6)
+        me.parked.compare_exchange_strong(state, kSpinning | kAcceptsInterrupt,
+                                          std::memory_order_acquire, std::memory_order_acquire);
+        continue;
+      }
+    } else if ((state & kSpinning) != 0) {
       if (backoff.spin()) continue;
       // (P4) announce that we are going to sleep in the kernel.
-      if (!me.parked.compare_exchange_weak(state, kSleeping, std::memory_order_acquire,
+      const std::uint32_t sleeping = (state & ~kSpinning) | kSleeping;
+      if (!me.parked.compare_exchange_weak(state, sleeping, std::memory_order_acquire,
                                            std::memory_order_acquire))
         continue;
+      state = sleeping;
     }
-    if (wait_on_address(me.parked, kSleeping, deadline) == WaitResult::timed_out)
-      return me.parked.load(std::memory_order_acquire) == 0;
+    if (wait_on_address(me.parked, state, deadline) == WaitResult::timed_out) {
+      state = me.parked.load(std::memory_order_acquire);
+      if (state == 0) return Wake::kByUnpark;
+      if (state == kInterrupted && interruptible && interrupt_reason_pending(me))
+        return Wake::kByInterrupt;
+      return Wake::kByTimeout;
+    }
   }
 }
 
@@ -215,33 +272,47 @@ std::uint64_t current_ident() noexcept {
 
 ParkResult park(const void* key, FunctionRef<bool()> validate, FunctionRef<void()> before_sleep,
                 FunctionRef<void(const void*, bool)> timed_out, Deadline deadline,
-                const WaitSite& site, ParkToken park_token) {
+                const WaitSite& site, ParkToken park_token, Interruptible interruptible) {
   ThreadData& me = this_thread_data();
+  const bool accepts_interrupt =
+      interruptible == Interruptible::kYes && me.no_interrupt_depth == 0;
+  // An interruptible park also ends at the scope deadline, as kInterrupted unless its own
+  // deadline is not later.
+  const Deadline wait_deadline =
+      accepts_interrupt && me.scope_deadline < deadline ? me.scope_deadline : deadline;
   {
     Bucket& b = lock_bucket(key);
     if (!validate()) {
       b.lock.unlock();
       return {ParkStatus::kInvalid, 0};
     }
-    me.parked.store(kSpinning, std::memory_order_relaxed);
     me.key.store(key, std::memory_order_relaxed);
     me.park_token = park_token;
     me.site = site;
     me.since = Clock::now();
     me.deadline = deadline;
     b.append(&me);  // (P1)
+    me.parked.store(accepts_interrupt ? kSpinning | kAcceptsInterrupt : kSpinning,
+                    std::memory_order_seq_cst);
     b.lock.unlock();
   }
   before_sleep();
   const bool debug = debug_on();
   if (debug) hooks::wait_begin(site);
 
-  if (sleep_until_unparked(me, deadline)) {
+  Wake outcome = Wake::kByInterrupt;
+  if (!accepts_interrupt || me.interrupts.load(std::memory_order_seq_cst) == 0)  // (P5)
+    outcome = sleep_until_unparked(me, wait_deadline, accepts_interrupt);
+  if (outcome == Wake::kByUnpark) {
     if (debug) hooks::wait_end(site, false);
     return {ParkStatus::kUnparked, me.unpark_token};
   }
+  const ParkStatus status = outcome == Wake::kByInterrupt || wait_deadline < deadline
+                                ? ParkStatus::kInterrupted
+                                : ParkStatus::kTimedOut;
 
-  // (P3) Timed out. Our key may change under us (requeue), so lock, then re-check.
+  // (P3) Timed out or interrupted. Our key may change under us (requeue), so lock, then
+  // re-check.
   for (;;) {
     const void* k = me.key.load(std::memory_order_acquire);
     if (k == nullptr) break;  // dequeued by an unparker: (U2) is coming
@@ -259,17 +330,17 @@ ParkResult park(const void* key, FunctionRef<bool()> validate, FunctionRef<void(
     b.lock.unlock();
     me.parked.store(0, std::memory_order_relaxed);
     if (debug) hooks::wait_end(site, true);
-    return {ParkStatus::kTimedOut, 0};
+    return {status, 0};
   }
-  sleep_until_unparked(me, kForever);
+  sleep_until_unparked(me, kForever, false);
   if (debug) hooks::wait_end(site, false);
   return {ParkStatus::kUnparked, me.unpark_token};
 }
 
 ParkResult park(const void* key, FunctionRef<bool()> validate, Deadline deadline,
-                const WaitSite& site) {
+                const WaitSite& site, Interruptible interruptible) {
   return park(
-      key, validate, [] {}, [](const void*, bool) {}, deadline, site, 0);
+      key, validate, [] {}, [](const void*, bool) {}, deadline, site, 0, interruptible);
 }
 
 UnparkResult unpark_one(const void* key, FunctionRef<ParkToken(UnparkResult)> callback) {
@@ -397,6 +468,62 @@ void for_each_parked(FunctionRef<void(const ParkedThread&)> fn) {
                       t->deadline});
     }
   }
+}
+
+ThreadData& current_thread_data() noexcept { return this_thread_data(); }
+
+ThreadData& main_thread_data() noexcept {
+  buckets();  // sets g_main_thread_data
+  return *g_main_thread_data;
+}
+
+void interrupt_thread(ThreadData& target, std::uint32_t reasons) noexcept {
+  target.interrupts.fetch_or(reasons, std::memory_order_seq_cst);  // (I1)
+  std::uint32_t state = target.parked.load(std::memory_order_seq_cst);
+  while ((state & kAcceptsInterrupt) != 0) {
+    if (target.parked.compare_exchange_weak(state, kInterrupted, std::memory_order_seq_cst,
+                                            std::memory_order_seq_cst)) {  // (I2)
+      if ((state & kSleeping) != 0) wake_by_address(target.parked, false);
+      return;
+    }
+  }
+}
+
+void add_interrupt_reasons(ThreadData& target, std::uint32_t reasons) noexcept {
+  target.interrupts.fetch_or(reasons, std::memory_order_seq_cst);
+}
+
+void clear_interrupts(std::uint32_t reasons) noexcept {
+  this_thread_data().interrupts.fetch_and(~reasons, std::memory_order_seq_cst);
+}
+
+std::uint32_t pending_interrupts() noexcept {
+  return this_thread_data().interrupts.load(std::memory_order_seq_cst);
+}
+
+Deadline scope_deadline() noexcept { return this_thread_data().scope_deadline; }
+
+void set_scope_deadline(Deadline deadline) noexcept {
+  this_thread_data().scope_deadline = deadline;
+}
+
+NoInterruptScope::NoInterruptScope() noexcept { ++this_thread_data().no_interrupt_depth; }
+
+NoInterruptScope::~NoInterruptScope() { --this_thread_data().no_interrupt_depth; }
+
+bool interruption_pending() noexcept { return interrupt_reason_pending(this_thread_data()); }
+
+void throw_interruption() {
+  ThreadData& me = this_thread_data();
+  const std::uint32_t reasons = me.interrupts.load(std::memory_order_seq_cst);
+  if ((reasons & kInterruptKeyboard) != 0) {
+    me.interrupts.fetch_and(~kInterruptKeyboard, std::memory_order_seq_cst);
+    throw KeyboardInterrupt();
+  }
+  if ((reasons & kInterruptStop) != 0) throw CancelledError("the wait was cancelled: stop requested");
+  if (me.scope_deadline != kForever && Clock::now() >= me.scope_deadline)
+    throw TimeoutError("the Timeout scope's deadline passed");
+  throw CancelledError("the wait was interrupted");
 }
 
 }  // namespace weft::detail
