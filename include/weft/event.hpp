@@ -20,7 +20,7 @@ struct SelectAccess;
 
 // How L3's weft::select learns that an Event it watches was set, without L2 depending
 // on L3: select stores its notifier here before it first sets an Event's kSelect bit
-// (see detail/queue_select.hpp); Event::wake_all() calls it when it is set.
+// (see detail/select_events.hpp); Event::wake_all() calls it when it is set.
 using EventSelectHook = void (*)(const void* event) noexcept;
 extern std::atomic<EventSelectHook> g_event_select_hook;
 }  // namespace detail
@@ -98,7 +98,7 @@ class Event {
   static constexpr std::uint32_t kSet = 1;      // the flag
   static constexpr std::uint32_t kWaiters = 2;  // threads may be parked on &state_
   static constexpr std::uint32_t kSelect = 4;   // a weft::select may watch this event
-  friend struct detail::SelectAccess;           // sets kSelect (see detail/queue_select.hpp)
+  friend struct detail::SelectAccess;           // sets kSelect (see detail/select_events.hpp)
   WEFT_NOINLINE bool wait_slow(detail::Deadline deadline, detail::SourceLoc loc);
   WEFT_NOINLINE void wake_all();
 

@@ -6,8 +6,8 @@
 // ShutDown, ValueError from <weft/errors.hpp>), plus batches (put_many / get_many),
 // range-for over a queue, and weft::select over several queues (weft/select.hpp). Design:
 // docs/design.md (L3 queues); the engines and their protocols: weft/detail/queue_fifo.hpp
-// (Queue, SimpleQueue: two locks) and weft/detail/queue_core.hpp (LifoQueue,
-// PriorityQueue); the put and get loops over either: weft/detail/queue_ops.hpp.
+// (Queue, SimpleQueue: two locks) and weft/detail/queue_locked.hpp (LifoQueue,
+// PriorityQueue: one lock); the put and get loops over either: weft/detail/queue_ops.hpp.
 #pragma once
 
 #include <chrono>
@@ -22,7 +22,6 @@
 #include "weft/detail/config.hpp"
 #include "weft/detail/deadline.hpp"
 #include "weft/detail/hooks.hpp"
-#include "weft/detail/queue_core.hpp"
 #include "weft/detail/queue_fifo.hpp"
 #include "weft/detail/queue_locked.hpp"
 #include "weft/detail/queue_ops.hpp"

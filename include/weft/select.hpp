@@ -4,8 +4,8 @@
 //
 // <weft/queue.hpp> includes this header, so select comes with the queues. The protocol:
 // a select links a SelectNode into every source it watches and parks on its own
-// SelectWaiter (weft/detail/queue_core.hpp); queues notify linked nodes on put and
-// shutdown, Events through the registry of weft/detail/queue_select.hpp.
+// SelectWaiter (weft/detail/select_node.hpp); queues notify linked nodes on put and
+// shutdown, Events through the registry of weft/detail/select_events.hpp.
 #pragma once
 
 #include <array>
@@ -22,8 +22,9 @@
 #include "weft/detail/deadline.hpp"
 #include "weft/detail/hooks.hpp"
 #include "weft/detail/parking_lot.hpp"
-#include "weft/detail/queue_core.hpp"
-#include "weft/detail/queue_select.hpp"
+#include "weft/detail/queue_ops.hpp"
+#include "weft/detail/select_events.hpp"
+#include "weft/detail/select_node.hpp"
 #include "weft/errors.hpp"
 #include "weft/event.hpp"
 
@@ -163,7 +164,7 @@ std::optional<Selected<select_item_t<Srcs>...>> select_impl(Deadline deadline, b
       closed = !result && open == 0;
       return result;
     }
-    // (S2) sleep only while no watched queue changed since it was polled.
+    // (SN2) sleep only while no watched queue changed since it was polled.
     const ParkResult r = park(
         &waiter.notified,
         [&] { return waiter.notified.load(std::memory_order_relaxed) == 0; }, deadline,

@@ -142,7 +142,7 @@ class CountingListener final : public FutureListener {
   void on_done(FutureStateBase* s) noexcept override {
     if (s->phase() == FutureStateBase::kFinished && s->stored_exception()) saw_exception_ = true;
     done_.fetch_add(1, std::memory_order_release);
-    // (W1) pairs with the seq_ check in the waiter's validate.
+    // (FW1) pairs with the seq_ check in the waiter's validate.
     seq_.fetch_add(1, std::memory_order_release);
     unpark_all(&seq_);
   }
@@ -204,7 +204,7 @@ void CompletionQueue::push(FutureStateBase* s) {
     std::scoped_lock hold(lock_);
     ready_.push_back(s);
   }
-  seq_.fetch_add(1, std::memory_order_release);  // (W1) as in CountingListener
+  seq_.fetch_add(1, std::memory_order_release);  // (FW1) as in CountingListener
   unpark_all(&seq_);
 }
 

@@ -4,12 +4,12 @@
 // block on their own pool.
 //
 // Sleep / wake protocol (no lost wake-up, no wake-up when nobody sleeps):
-//   (E1) a worker about to sleep increments sleepers_ (seq_cst), reads epoch_, re-reads
+//   (TP1) a worker about to sleep increments sleepers_ (seq_cst), reads epoch_, re-reads
 //        queued_ and parks on &epoch_ validating that epoch_ is unchanged.
-//   (E2) submit() increments queued_ (seq_cst, under lock_) and then reads sleepers_;
-//        if any, it bumps epoch_ and unparks. By (E1)/(E2) either the worker sees the
+//   (TP2) submit() increments queued_ (seq_cst, under lock_) and then reads sleepers_;
+//        if any, it bumps epoch_ and unparks. By (TP1)/(TP2) either the worker sees the
 //        new item or submit sees the sleeper (store-load on seq_cst atomics).
-//   (E3) compensation: a worker that blocks on its own pool (result() of one of the
+//   (TP3) compensation: a worker that blocks on its own pool (result() of one of the
 //        pool's unfinished tasks, or submit() at the pending bound) counts itself in
 //        blocked_ under lock_ and runs nothing inline. If then every live thread is
 //        blocked (live_ == blocked_.size()) while tasks are queued, and none of them
@@ -24,16 +24,16 @@
 //        itself first, else it sets that worker's asked_ and unparks it -- and that
 //        worker runs the task it awaits (nothing else), at most kMaxInlineDepth such
 //        runs nested on one thread. With no such worker, every thread just blocks.
-//   (E4) backpressure: submitters blocked on a full queue park on &space_epoch_; every
+//   (TP4) backpressure: submitters blocked on a full queue park on &space_epoch_; every
 //        pop that sees space_waiters_ bumps it and unparks one.
-//   (E5) spinning_ is a token (0 or 1, taken by CAS 0 -> 1) held by the one idle worker
+//   (TP5) spinning_ is a token (0 or 1, taken by CAS 0 -> 1) held by the one idle worker
 //        that spins before it sleeps, or by a wake-up in flight: the waker takes it and
 //        hands it to the worker it unparks (park token kSpinToken), so a burst of submits
 //        wakes one sleeper, not one per submit. While it is held, submit() does not wake
 //        anyone: every holder releases it with fetch_sub (seq_cst) and then re-reads
 //        queued_ (seq_cst), which follows submit's increment in the seq_cst order
 //        (submit read the token held before that fetch_sub), and pops or wakes again.
-//   (E6) chain wake: a worker that pops a task while more are queued wakes one sleeper
+//   (TP6) chain wake: a worker that pops a task while more are queued wakes one sleeper
 //        (through E5), so a burst reaches every worker one by one.
 #include <algorithm>
 #include <cstdio>
@@ -93,9 +93,9 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
         head_ = t;
       }
       tail_ = t;
-      queued_.fetch_add(1, std::memory_order_seq_cst);  // (E2)
+      queued_.fetch_add(1, std::memory_order_seq_cst);  // (TP2)
     }
-    wake_one_sleeper();  // (E2) (E5)
+    wake_one_sleeper();  // (TP2) (TP5)
     return true;
   }
 
@@ -106,7 +106,7 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
       shutdown_.store(true, std::memory_order_seq_cst);
       if (cancel_futures) drained = take_all_locked();
     }
-    // Tasks that were queued: each is cancelled here unless a waiter already ran it (E3).
+    // Tasks that were queued: each is cancelled here unless a waiter already ran it (TP3).
     while (drained != nullptr) {
       FutureStateBase* next = drained->next_;
       drained->cancel();
@@ -116,7 +116,7 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
     wake_everyone();
     if (!wait) return;
     std::scoped_lock joining(join_lock_);
-    // Spares may still start while queued tasks run (E3): join until none is left.
+    // Spares may still start while queued tasks run (TP3): join until none is left.
     Thread* self = &current_thread();
     for (;;) {
       std::unique_ptr<Thread> th;
@@ -145,7 +145,7 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
           if (!blocked.asked()) return false;  // the deadline
         }
       }
-      // (E3) past the bound: run the awaited task here, not counted as blocked meanwhile
+      // (TP3) past the bound: run the awaited task here, not counted as blocked meanwhile
       // (so a thread is in blocked_ at most once).
       if (s->phase() == FutureStateBase::kPending) {
         ++inline_depth();
@@ -163,8 +163,8 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
   }
 
  private:
-  static constexpr ParkToken kSpinToken = 1;  // (E5) the woken worker holds spinning_
-  // (E3) threads beyond max_workers_ started for blocked workers; nested inline runs.
+  static constexpr ParkToken kSpinToken = 1;  // (TP5) the woken worker holds spinning_
+  // (TP3) threads beyond max_workers_ started for blocked workers; nested inline runs.
   static constexpr std::size_t kMaxSpareThreads = 64;
   static constexpr unsigned kMaxInlineDepth = 16;
 
@@ -173,7 +173,7 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
     return depth;
   }
 
-  // (E3) A worker blocked on its own pool, for the scope of the wait.
+  // (TP3) A worker blocked on its own pool, for the scope of the wait.
   class BlockedWorker {
    public:
     // awaited: the future it waits for, or null (waiting for room in the queue).
@@ -201,7 +201,7 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
   };
 
   // Registers w in blocked_; starts a spare if every thread is now blocked while tasks
-  // are queued (E3). Past the bound, picks a blocked worker whose awaited task has not
+  // are queued (TP3). Past the bound, picks a blocked worker whose awaited task has not
   // started to run it: w itself (returns true) or another one, asked and woken.
   bool begin_blocking(BlockedWorker* w) {
     std::vector<std::unique_ptr<Thread>> retired;
@@ -261,7 +261,7 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
     excess_.store(live_ > max_workers_ + blocked_.size(), std::memory_order_relaxed);
   }
 
-  // (E3) Before a worker takes a task: true if it leaves because more than
+  // (TP3) Before a worker takes a task: true if it leaves because more than
   // max_workers_ threads are unblocked.
   bool retire_if_excess() noexcept {
     std::scoped_lock hold(lock_);
@@ -308,7 +308,7 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
     return h;
   }
 
-  // One queued task, or null. Wakes a blocked submitter when there is room (E4).
+  // One queued task, or null. Wakes a blocked submitter when there is room (TP4).
   FutureStateBase* pop() {
     FutureStateBase* t;
     {
@@ -338,7 +338,7 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
   }
 
   bool wait_for_space(Deadline deadline) {
-    // (E3) a worker of this pool blocked on its own queue lends its place to a spare.
+    // (TP3) a worker of this pool blocked on its own queue lends its place to a spare.
     std::optional<BlockedWorker> blocked;
     for (;;) {
       const std::size_t limit = max_pending_.load(std::memory_order_relaxed);
@@ -346,7 +346,7 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
       if (shutdown_.load(std::memory_order_seq_cst) || broken_) return true;  // submit throws
       if (Clock::now() >= deadline) return false;
       if (!blocked && current_executor() == this) blocked.emplace(*this, nullptr);
-      space_waiters_.fetch_add(1, std::memory_order_seq_cst);  // (E4)
+      space_waiters_.fetch_add(1, std::memory_order_seq_cst);  // (TP4)
       const std::uint32_t e = space_epoch_.load(std::memory_order_seq_cst);
       if (queued_.load(std::memory_order_seq_cst) >= limit &&
           !shutdown_.load(std::memory_order_seq_cst)) {
@@ -359,8 +359,8 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
     }
   }
 
-  // (E5) Wakes one sleeping worker unless the spinning token is held; the woken worker
-  // receives the token. If nobody was parked yet (a sleeper between (E1)'s increment
+  // (TP5) Wakes one sleeping worker unless the spinning token is held; the woken worker
+  // receives the token. If nobody was parked yet (a sleeper between (TP1)'s increment
   // and its park), gives the token back and retries while work and sleepers remain.
   void wake_one_sleeper() {
     Backoff backoff;
@@ -419,15 +419,15 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
   // `announced`: this worker already gave an idle token (see worker_main).
   FutureStateBase* next_task(bool& announced) {
     for (;;) {
-      // (E3) more unblocked threads than max_workers_: this one leaves first. It may
-      // have been woken for queued work (E5): it hands that on.
+      // (TP3) more unblocked threads than max_workers_: this one leaves first. It may
+      // have been woken for queued work (TP5): it hands that on.
       if (excess_.load(std::memory_order_relaxed) && retire_if_excess()) {
         if (queued_.load(std::memory_order_seq_cst) != 0) wake_one_sleeper();
         return nullptr;
       }
       if (FutureStateBase* t = pop()) {
         announced = false;
-        // (E6) more work than this worker: hand it to a sleeper.
+        // (TP6) more work than this worker: hand it to a sleeper.
         if (queued_.load(std::memory_order_seq_cst) != 0) wake_one_sleeper();
         return t;
       }
@@ -439,17 +439,17 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
         give_idle_token();
         announced = true;
       }
-      // (E5) one spinner at a time: more would only take the cores the others need.
+      // (TP5) one spinner at a time: more would only take the cores the others need.
       std::uint32_t none = 0;
       if (spinning_.load(std::memory_order_relaxed) == 0 &&
           spinning_.compare_exchange_strong(none, 1, std::memory_order_seq_cst)) {
         Backoff backoff;
         while (queued_.load(std::memory_order_relaxed) == 0 && backoff.spin()) {
         }
-        spinning_.fetch_sub(1, std::memory_order_seq_cst);  // (E5)
+        spinning_.fetch_sub(1, std::memory_order_seq_cst);  // (TP5)
         if (queued_.load(std::memory_order_seq_cst) != 0) continue;
       }
-      sleepers_.fetch_add(1, std::memory_order_seq_cst);  // (E1)
+      sleepers_.fetch_add(1, std::memory_order_seq_cst);  // (TP1)
       const std::uint32_t e = epoch_.load(std::memory_order_seq_cst);
       bool token = false;
       if (queued_.load(std::memory_order_seq_cst) == 0 &&
@@ -460,7 +460,7 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
         token = r.status == ParkStatus::kUnparked && r.token == kSpinToken;
       }
       sleepers_.fetch_sub(1, std::memory_order_seq_cst);
-      // (E5) the waker's token: give it back; the pop at the top re-reads the queue.
+      // (TP5) the waker's token: give it back; the pop at the top re-reads the queue.
       if (token) spinning_.fetch_sub(1, std::memory_order_seq_cst);
     }
   }
@@ -538,15 +538,15 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
   FutureStateBase* tail_ = nullptr;
   std::atomic<std::size_t> queued_{0};
   std::atomic<std::size_t> max_pending_{0};
-  std::atomic<bool> excess_{false};          // (E3) live_ > max_workers_ + blocked_
-  std::atomic<std::uint32_t> spinning_{0};  // (E5) 0 or 1
+  std::atomic<bool> excess_{false};          // (TP3) live_ > max_workers_ + blocked_
+  std::atomic<std::uint32_t> spinning_{0};  // (TP5) 0 or 1
   std::atomic<std::uint32_t> space_waiters_{0};
   std::atomic<std::uint32_t> idle_{0};
 
   alignas(64) std::atomic<std::uint32_t> epoch_{0};  // parking key of idle workers
   std::atomic<std::uint32_t> space_epoch_{0};
   std::atomic<std::uint64_t> next_task_id_{0};
-  // Under lock_ (E3): threads running worker_main, of which blocked_ are blocked on
+  // Under lock_ (TP3): threads running worker_main, of which blocked_ are blocked on
   // this pool; retired ones (out of worker_main, not joined yet); name counter.
   std::vector<std::unique_ptr<Thread>> threads_;
   std::size_t live_ = 0;

@@ -11,7 +11,7 @@
 //   (E5) the parking lot orders the unparker's writes before the woken thread's return.
 //   (E6) kSelect: a weft::select watches this event; set() then calls wake_all(), which
 //        notifies it through detail::g_event_select_hook (protocol (V1)/(V2) in
-//        weft/detail/queue_select.hpp; the hook keeps L2 free of L3 includes).
+//        weft/detail/select_events.hpp; the hook keeps L2 free of L3 includes).
 #include "weft/event.hpp"
 
 #include "weft/detail/backoff.hpp"

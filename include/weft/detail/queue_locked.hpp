@@ -1,12 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
 // weft/detail/queue_locked.hpp: the single-lock engine behind LifoQueue and PriorityQueue.
 //
-// QueueBase (queue_core.hpp: one weft::Lock, counters, protocol (Q1)/(Q2)/(S1)/(S2))
-// plus an item store (queue_store.hpp). "put side" and "get side" are the same lock
-// here. The public members are detail::BasicQueue's; everything here is called by it.
+// LockedBase (one weft::Lock, the counters, the wait and wake paths) plus an item store
+// (queue_store.hpp) make LockedCore. "put side" and "get side" are the same lock here.
+// The public members are detail::BasicQueue's (<weft/queue.hpp>); everything here is
+// called by it. The two-lock FIFO engine (Queue, SimpleQueue) is queue_fifo.hpp.
+//
+// Waiting. Getters, putters and joiners park in the parking lot on three distinct keys
+// (the addresses of their waiter counters). A waiter registers (++count) under lock_,
+// releases it and parks; park()'s validate re-reads the atomic mirrors size_ /
+// shutdown_ / unfinished_ under the bucket lock, so a put that happened in between is
+// never missed:
+//   (QL1) put / get / shutdown / task_done update size_, shutdown_, unfinished_ under
+//         lock_, then read the waiter count, then (after releasing lock_) unpark.
+//   (QL2) validate loads the mirror under the bucket lock; the unparker's bucket lock
+//         acquire/release orders (QL1) before it, so either the waiter is already queued
+//         (and unparked) or validate sees the new value and does not sleep.
+// Nobody waiting means no unpark call at all: a put into a queue without waiting getters
+// costs the lock and a few plain stores.
+//
+// Select. A select call links its SelectNode into selectors_ under lock_; every put and
+// shutdown notifies the linked nodes while still holding lock_ ((SN1)/(SN2) in
+// select_node.hpp).
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -15,22 +34,71 @@
 #include <utility>
 #include <vector>
 
+#include "weft/detail/config.hpp"
+#include "weft/detail/deadline.hpp"
 #include "weft/detail/hooks.hpp"
-#include "weft/detail/queue_core.hpp"
 #include "weft/detail/queue_store.hpp"
+#include "weft/detail/select_node.hpp"
 #include "weft/detail/thread_registry.hpp"
 #include "weft/errors.hpp"
+#include "weft/lock.hpp"
 
 namespace weft::detail {
 
+// What the single-lock engine keeps that does not depend on the item type: the lock,
+// the counters, the shutdown flag, the select registrations and the out-of-line wait
+// and wake paths (src/queue/queue_locked.cpp).
+class LockedBase {
+ public:
+  LockedBase(const LockedBase&) = delete;
+  LockedBase& operator=(const LockedBase&) = delete;
+
+ protected:
+  LockedBase(std::size_t maxsize, std::string_view name);
+  ~LockedBase();
+
+  void name_queue(std::string_view name);
+  // At exit: takes lock_ for good (see FifoBase::seal_for_exit).
+  WEFT_COLD void seal_for_exit();
+
+  // Each wait_* is called with lock_ held and returns with it held. It spins briefly
+  // (lock released), then parks until woken or `deadline`. Returns false only when the
+  // deadline passed; the caller re-checks the state either way.
+  WEFT_NOINLINE bool wait_getter(Deadline deadline, SourceLoc loc);
+  WEFT_NOINLINE bool wait_putter(Deadline deadline, SourceLoc loc);
+  WEFT_NOINLINE bool wait_joiner(Deadline deadline, SourceLoc loc);
+
+  // Unparks up to n parked getters / putters, or all joiners. Called without lock_.
+  WEFT_NOINLINE void wake_getters(std::size_t n) noexcept;
+  WEFT_NOINLINE void wake_putters(std::size_t n) noexcept;
+  WEFT_NOINLINE void wake_joiners() noexcept;
+  // Unparks every getter and putter (shutdown). Called without lock_.
+  WEFT_NOINLINE void wake_everyone(bool joiners) noexcept;
+
+  // size_ comes first so that lock_ does not share the queue's address: the debug
+  // tools tell objects apart by address.
+  std::atomic<std::size_t> size_{0};     // number of items; written under lock_ (QL1)
+  Lock lock_;                            // guards everything below, and the items
+  std::atomic<bool> shutdown_{false};    // written under lock_; mirror for validate (QL2)
+  std::uint8_t named_ = 0;               // registered with the debug tools
+  std::uint32_t getters_waiting_ = 0;    // threads between register and deregister
+  std::uint32_t putters_waiting_ = 0;    //   (their addresses are the parking keys)
+  std::uint32_t joiners_waiting_ = 0;
+  std::atomic<std::size_t> unfinished_{0};  // put but not task_done; written under lock_
+  std::size_t maxsize_;                  // 0: unbounded
+  std::uint64_t put_seq_ = 0;            // items ever put / got: pairs a put with its get
+  std::uint64_t get_seq_ = 0;            //   in traces (FIFO queues)
+  SelectorList selectors_;               // select calls watching this queue
+};
+
 template <class T, class Store, bool kTasksV>
-class LockedCore : public QueueBase {
+class LockedCore : public LockedBase {
  public:
   static constexpr bool kTasks = kTasksV;
   static constexpr bool kFifo = Store::kFifo;
 
  protected:
-  LockedCore(std::size_t maxsize, std::string_view name) : QueueBase(maxsize, name) {}
+  LockedCore(std::size_t maxsize, std::string_view name) : LockedBase(maxsize, name) {}
   ~LockedCore() {
     if (WEFT_UNLIKELY(exit_began())) seal_for_exit();
   }
@@ -45,7 +113,7 @@ class LockedCore : public QueueBase {
   // With lock_ held and `count` items pushed: publishes, releases lock_, wakes.
   void publish_put(std::size_t count) {
     const std::size_t depth = store_.size();
-    size_.store(depth, std::memory_order_relaxed);  // (Q1)
+    size_.store(depth, std::memory_order_relaxed);  // (QL1)
     if constexpr (kTasks)
       unfinished_.store(unfinished_.load(std::memory_order_relaxed) + count,
                         std::memory_order_relaxed);
@@ -70,7 +138,7 @@ class LockedCore : public QueueBase {
 
   void publish_get(std::size_t count) {
     const std::size_t depth = store_.size();
-    size_.store(depth, std::memory_order_relaxed);  // (Q1)
+    size_.store(depth, std::memory_order_relaxed);  // (QL1)
     get_seq_ += count;
     const std::uint64_t last_seq = get_seq_;
     const std::uint32_t putters = putters_waiting_;
@@ -92,7 +160,7 @@ class LockedCore : public QueueBase {
       lock_.release();
       throw ValueError("task_done() called too many times");
     }
-    unfinished_.store(unfinished - 1, std::memory_order_relaxed);  // (Q1)
+    unfinished_.store(unfinished - 1, std::memory_order_relaxed);  // (QL1)
     const bool wake = unfinished == 1 && joiners_waiting_ != 0;
     lock_.release();
     if (wake) wake_joiners();
@@ -115,7 +183,7 @@ class LockedCore : public QueueBase {
     std::vector<T> drained;
     std::exception_ptr failure;
     lock_.acquire(true, loc);
-    shutdown_.store(true, std::memory_order_relaxed);  // (Q1)
+    shutdown_.store(true, std::memory_order_relaxed);  // (QL1)
     bool joiners = false;
     if (immediate) {
       try {

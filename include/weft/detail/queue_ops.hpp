@@ -9,6 +9,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -19,10 +20,14 @@
 #include "weft/detail/config.hpp"
 #include "weft/detail/deadline.hpp"
 #include "weft/detail/hooks.hpp"
-#include "weft/detail/queue_core.hpp"
+#include "weft/detail/select_node.hpp"
 #include "weft/errors.hpp"
 
 namespace weft::detail {
+
+// Outcome of a queue operation (and of a select's poll of a source) before it is turned
+// into a value or an exception.
+enum class QStatus : std::uint8_t { ok, empty, full, shutdown };
 
 template <class T, class Core>
 class QueueOps : public Core {

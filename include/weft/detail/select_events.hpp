@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// weft/detail/queue_select.hpp: how weft::select watches Events.
+// weft/detail/select_events.hpp: how weft::select watches Events.
 //
 // A select call that waits on an Event links a SelectNode (key = the Event) into a
 // small global registry, then sets the Event's kSelect state bit so that the Event's
 // next set() takes its slow path (Event::wake_all), which calls notify_event_selects().
 // That notifies every node registered for the event: it marks the node fired and
-// unparks its select (S1). Linking, unlinking and notifying run under a striped,
-// uninstrumented lock, so a node is never touched after its select unlinked it.
+// unparks its select ((SN1) in select_node.hpp). Linking, unlinking and notifying run
+// under a striped, uninstrumented lock, so a node is never touched after its select
+// unlinked it.
 //   (V1) select: link the node, then fetch_or(kSelect, acq_rel) on the Event's state.
 //   (V2) set(): fetch_or(kSet, acq_rel) sees kSelect (or a later value), so the link
 //        happened-before wake_all(): notify_event_selects() finds the node.
@@ -17,7 +18,8 @@
 #include <atomic>
 #include <cstddef>
 
-#include "weft/detail/queue_core.hpp"
+#include "weft/detail/config.hpp"
+#include "weft/detail/select_node.hpp"
 
 namespace weft::detail {
 

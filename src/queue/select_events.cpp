@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// The registry of select calls watching Events; protocol (V1)/(V2) in
-// weft/detail/queue_select.hpp. Built on WordLock (uninstrumented) and the parking lot.
+// src/queue/select_events.cpp: the registry of select calls watching Events; protocol
+// (V1)/(V2) in weft/detail/select_events.hpp. Built on WordLock (uninstrumented) and the
+// parking lot.
 #include <array>
 #include <cstdint>
 
-#include "weft/detail/config.hpp"
-// (config first: word_lock.hpp uses its macros)
 #include "park/word_lock.hpp"
-#include "weft/detail/queue_select.hpp"
+#include "weft/detail/select_events.hpp"
 #include "weft/event.hpp"
 
 namespace weft::detail {

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+// src/queue/queue_fifo.cpp: the two-lock FIFO's (Queue, SimpleQueue) slow paths: spin,
+// park and wake, task_done and join, select links (protocol (QF1)-(QF4), (QJ1)/(QJ2) in
+// weft/detail/queue_fifo.hpp).
+#include <string>
+
+#include "queue/queue_wait.hpp"
+#include "weft/detail/queue_fifo.hpp"
+
+namespace weft::detail {
+
+FifoBase::FifoBase(std::size_t maxsize, std::string_view name) : maxsize_(maxsize) {
+  if (!name.empty()) name_queue(name);
+}
+
+FifoBase::~FifoBase() {
+  if (named_ != 0 || debug_on()) hooks::object_destroyed(this);
+}
+
+void FifoBase::seal_for_exit() {
+  put_lock_.acquire();  // lock order: put_lock_, then get_lock_
+  get_lock_.acquire();
+}
+
+void FifoBase::name_queue(std::string_view name) {
+  named_ = 1;
+  hooks::object_named(this, ObjKind::queue, name);
+  // Python's queue.mutex; both internal locks carry the name (one per side).
+  put_lock_.set_name(std::string(name) + ".mutex");
+  get_lock_.set_name(std::string(name) + ".mutex");
+}
+
+// Validate predicates. Relaxed loads: the bucket lock (or the lock held by the caller)
+// orders them after the state change that matters (QF3).
+bool FifoBase::getter_empty() const noexcept {
+  return head_pos_.load(std::memory_order_relaxed) == tail_pos_.load(std::memory_order_relaxed) &&
+         !shutdown_.load(std::memory_order_relaxed);
+}
+
+bool FifoBase::putter_full() const noexcept {
+  return tail_pos_.load(std::memory_order_relaxed) - head_pos_.load(std::memory_order_relaxed) >=
+             maxsize_ &&
+         !shutdown_.load(std::memory_order_relaxed);
+}
+
+bool FifoBase::unfinished() const noexcept {
+  // done_ first: done_ <= tail_pos_ always, so equal values mean no unfinished task at
+  // the moment tail_pos_ was read.
+  const std::uint64_t d = done_.load(std::memory_order_seq_cst);
+  return tail_pos_.load(std::memory_order_seq_cst) != d;  // (QJ1)
+}
+
+namespace {
+
+// The wait of a FIFO getter or putter: `own` (its side's lock) is held on entry and on
+// return; it spins with no lock held, then registers on `waiting` under `other`, the
+// opposite side's lock, and re-checks there (QF3) before it parks.
+template <class Pred>
+bool wait_across(Lock& own, Lock& other, std::atomic<std::uint32_t>& waiting, Pred still_waiting,
+                 Deadline deadline, WaitSite site) {
+  own.release();
+  bool woke = spin_while(still_waiting);
+  if (!woke && !passed(deadline)) {
+    other.acquire(true, site.loc);
+    waiting.fetch_add(1, std::memory_order_relaxed);  // (QF3) under `other`
+    const bool still = still_waiting();
+    other.release();
+    woke = !still || park(&waiting, still_waiting, deadline, site).status != ParkStatus::kTimedOut;
+    waiting.fetch_sub(1, std::memory_order_relaxed);
+  }
+  own.acquire(true, site.loc);
+  return woke;
+}
+
+}  // namespace
+
+bool FifoBase::wait_getter(Deadline deadline, SourceLoc loc) {
+  return wait_across(get_lock_, put_lock_, getters_waiting_, [this] { return getter_empty(); },
+                     deadline, WaitSite{this, ObjKind::queue, loc, true});
+}
+
+bool FifoBase::wait_putter(Deadline deadline, SourceLoc loc) {
+  return wait_across(put_lock_, get_lock_, putters_waiting_, [this] { return putter_full(); },
+                     deadline, WaitSite{this, ObjKind::queue, loc});
+}
+
+void FifoBase::wake_getters(std::size_t n) noexcept { unpark_up_to(&getters_waiting_, n); }
+
+void FifoBase::wake_putters(std::size_t n) noexcept { unpark_up_to(&putters_waiting_, n); }
+
+void FifoBase::wake_everyone(bool joiners) noexcept {
+  unpark_all(&getters_waiting_);
+  unpark_all(&putters_waiting_);
+  if (joiners) unpark_all(&joiners_waiting_);
+}
+
+void FifoBase::task_done_core(SourceLoc) {
+  std::uint64_t d = done_.load(std::memory_order_relaxed);
+  for (;;) {
+    // head_pos_ <= tail_pos_: far from zero, the getter's own line is enough; near zero
+    // the exact count needs tail_pos_.
+    std::uint64_t bound = head_pos_.load(std::memory_order_acquire);
+    if (d + 1 >= bound) bound = tail_pos_.load(std::memory_order_acquire);
+    if (d >= bound) throw ValueError("task_done() called too many times");
+    if (done_.compare_exchange_weak(d, d + 1, std::memory_order_seq_cst,
+                                    std::memory_order_relaxed)) {
+      // (QJ2) the last unfinished task: wake joiners (only if one registered).
+      if (d + 1 == bound && joiners_waiting_.load(std::memory_order_seq_cst) != 0)
+        unpark_all(&joiners_waiting_);
+      return;
+    }
+  }
+}
+
+bool FifoBase::join_core(Deadline deadline, SourceLoc loc) {
+  for (;;) {
+    if (!unfinished()) return true;
+    if (deadline == kImmediate || passed(deadline)) return false;
+    joiners_waiting_.fetch_add(1, std::memory_order_seq_cst);  // (QJ1)
+    auto pending = [this] { return unfinished(); };
+    const bool timed_out =
+        pending() && park(&joiners_waiting_, pending, deadline, WaitSite{this, ObjKind::queue, loc})
+                             .status == ParkStatus::kTimedOut;
+    joiners_waiting_.fetch_sub(1, std::memory_order_relaxed);
+    if (timed_out) return !unfinished();
+  }
+}
+
+void FifoBase::select_link(SelectNode& node, SourceLoc loc) {
+  get_lock_.release();
+  put_lock_.acquire(true, loc);
+  selectors_.link(node);
+  // A put or shutdown between the caller's poll and this link did not see the node:
+  // make the select poll again instead of sleeping.
+  if (!getter_empty()) node.waiter->notified.store(1, std::memory_order_relaxed);
+  put_lock_.release();
+}
+
+void FifoBase::select_unlink(SelectNode& node, SourceLoc loc) {
+  put_lock_.acquire(true, loc);
+  selectors_.unlink(node);
+  put_lock_.release();
+}
+
+}  // namespace weft::detail

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+// src/queue/select_node.cpp: waking a select call, the rotation of its scans, and a
+// queue's list of linked select calls (protocol (SN1)/(SN2) in weft/detail/select_node.hpp).
+#include "weft/detail/select_node.hpp"
+
+#include "weft/detail/parking_lot.hpp"
+
+namespace weft::detail {
+
+void notify_select_waiter(SelectWaiter& waiter) noexcept {
+  // (SN1) the flag is set before the unpark's bucket lock: pairs with (SN2).
+  waiter.notified.store(1, std::memory_order_relaxed);
+  unpark_one(&waiter.notified);
+}
+
+std::size_t select_rotation() noexcept {
+  thread_local std::size_t next = 0;
+  return next++;
+}
+
+void SelectorList::link(SelectNode& node) noexcept {
+  node.prev = nullptr;
+  node.next = head;
+  if (head != nullptr) head->prev = &node;
+  head = &node;
+}
+
+void SelectorList::unlink(SelectNode& node) noexcept {
+  if (node.prev != nullptr) {
+    node.prev->next = node.next;
+  } else {
+    head = node.next;
+  }
+  if (node.next != nullptr) node.next->prev = node.prev;
+  node.prev = node.next = nullptr;
+}
+
+void SelectorList::notify() const noexcept {
+  for (SelectNode* n = head; n != nullptr; n = n->next) notify_select_waiter(*n->waiter);
+}
+
+}  // namespace weft::detail
