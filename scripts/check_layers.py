@@ -31,6 +31,7 @@ HEADER_LAYERS = [
     (r"queue/.*\.hpp", 3),
     (r"weft/detail/(future|wire|process).*\.hpp", 4),
     (r"weft/(futures|process)\.hpp", 4),
+    (r"process/.*\.hpp", 4),
     (r"weft/debug\.hpp", 5),
     (r"weft/dist(/.*)?\.hpp", 5),
     (r"dist/.*\.hpp", 5),
