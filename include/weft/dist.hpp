@@ -405,12 +405,12 @@ class Executor {
 
   template <class R, class P, class Range>
   auto map(R (*fn)(P), Range&& inputs) {
-    return weft::detail::MapResults<R>(submit_all(fn, inputs), weft::detail::kForever);
+    return weft::detail::map_results<R>(*this, fn, inputs, weft::detail::kForever);
   }
   template <class R, class P, class Range, class D>
   auto map(R (*fn)(P), Range&& inputs, D timeout) {
     const weft::detail::Deadline deadline = weft::detail::deadline_after(timeout);
-    return weft::detail::MapResults<R>(submit_all(fn, inputs), deadline);
+    return weft::detail::map_results<R>(*this, fn, inputs, deadline);
   }
 
   void shutdown(bool wait = true, bool cancel_futures = false) {
@@ -432,11 +432,6 @@ class Executor {
       throw;
     }
     return weft::detail::adopt_future(s);
-  }
-
-  template <class R, class P, class Range>
-  std::vector<Future<R>> submit_all(R (*fn)(P), Range& inputs) {
-    return weft::detail::submit_each<R>(inputs, [&](auto&& x) { return submit(fn, x); });
   }
 
   detail::ExecutorCore* core_;

@@ -292,6 +292,14 @@ class MapResults
   std::size_t next_ = 0;
   std::optional<value_type> current_;
 };
+
+// map() of every executor: ex.submit(fn, x) for every input, in order (as submit_each),
+// then the results in input order with one deadline.
+template <class R, class Executor, class F, class Range>
+MapResults<R> map_results(Executor& ex, F& fn, Range& inputs, Deadline deadline) {
+  return MapResults<R>(submit_each<R>(inputs, [&](auto&& x) { return ex.submit(fn, x); }),
+                       deadline);
+}
 }  // namespace detail
 
 /// ThreadPoolExecutor: runs calls on a pool of weft threads.
@@ -402,14 +410,14 @@ class ThreadPoolExecutor {
   /// Dropping the range cancels the calls whose results were not reached.
   template <class F, class Range>
   auto map(F&& fn, Range&& inputs) {
-    return detail::MapResults<result_of_map<F, Range>>(submit_all(fn, inputs), detail::kForever);
+    return detail::map_results<result_of_map<F, Range>>(*this, fn, inputs, detail::kForever);
   }
   /// As map(fn, inputs), with one deadline for the whole iteration: reaching an element
   /// after the deadline without its result throws TimeoutError.
   template <class F, class Range, class D>
   auto map(F&& fn, Range&& inputs, D timeout) {
     const detail::Deadline deadline = detail::deadline_after(timeout);
-    return detail::MapResults<result_of_map<F, Range>>(submit_all(fn, inputs), deadline);
+    return detail::map_results<result_of_map<F, Range>>(*this, fn, inputs, deadline);
   }
 
   /// Stops accepting work. cancel_futures: cancels every task not started yet.
@@ -422,11 +430,6 @@ class ThreadPoolExecutor {
   template <class F, class Range>
   using result_of_map =
       std::invoke_result_t<F&, decltype(*std::begin(std::declval<Range&>()))>;
-
-  template <class F, class Range>
-  auto submit_all(F& fn, Range& inputs) {
-    return detail::submit_each<result_of_map<F, Range>>(inputs, [&](auto&& x) { return submit(fn, x); });
-  }
 
   template <class R, class F, class... Args>
   detail::FutureState<R>* make_task(F&& fn, Args&&... args) {

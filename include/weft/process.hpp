@@ -239,12 +239,12 @@ class ProcessPoolExecutor {
   /// ThreadPoolExecutor::map).
   template <class R, class P, class Range>
   auto map(R (*fn)(P), Range&& inputs) {
-    return detail::MapResults<R>(submit_all(fn, inputs), detail::kForever);
+    return detail::map_results<R>(*this, fn, inputs, detail::kForever);
   }
   template <class R, class P, class Range, class D>
   auto map(R (*fn)(P), Range&& inputs, D timeout) {
     const detail::Deadline deadline = detail::deadline_after(timeout);
-    return detail::MapResults<R>(submit_all(fn, inputs), deadline);
+    return detail::map_results<R>(*this, fn, inputs, deadline);
   }
   template <class F, class Range, class... D>
     requires(!detail::plain_function<F> && sizeof...(D) <= 1)
@@ -276,11 +276,6 @@ class ProcessPoolExecutor {
       throw;
     }
     return detail::adopt_future(s);
-  }
-
-  template <class R, class P, class Range>
-  std::vector<Future<R>> submit_all(R (*fn)(P), Range& inputs) {
-    return detail::submit_each<R>(inputs, [&](auto&& x) { return submit(fn, x); });
   }
 
   detail::ProcessPoolCore* core_;

@@ -6,10 +6,9 @@
 // A parked thread first spins briefly (Backoff) on its own `parked` word, then sleeps in
 // L0 on it: a hand-off to a thread that is still spinning costs a cache-line transfer,
 // not a kernel wake-up (tens of microseconds when the other core has gone idle). That
-// spin is Backoff's pause rounds and then kParkedYieldRounds yields: a yield costs about
-// 0.4 us on the 2-core test machine, so a parked thread spins about 8 us, a third of
-// what sleeping and being woken costs there (about 22 us), before it sleeps; with
-// threads waiting for a core each yield lets one of them run instead.
+// spin is Backoff's pause rounds and then kParkedYieldRounds yields, a fraction of what
+// sleeping and being woken costs, before it sleeps; with threads waiting for a core
+// each yield lets one of them run instead.
 //
 // Protocol between a parker P and an unparker U (labels used below):
 //   (P1) P enqueues itself, with key = k, under the bucket lock after validate(), and
@@ -60,11 +59,8 @@ constexpr std::uint32_t kSleeping = 2;          // queued, (about to be) asleep 
 constexpr std::uint32_t kAcceptsInterrupt = 4;  // or'ed into the above: an interruptible park
 constexpr std::uint32_t kInterrupted = 8;       // set by (I2); the parker removes itself
 
-// Yields of a parked thread before it sleeps (see the top of this file). Measured with
-// bench/event_bench (ping-pong medians, same runs): Backoff's own 3 yields gave
-// weft::Condition 8-9.5 us and weft::Event 1.4-2.7 us; 20 gave 0.6-2.4 us and
-// 0.14-0.56 us; contended Lock and queue hand-off throughput did not change beyond the
-// noise.
+// Yields of a parked thread before it sleeps (see the top of this file): enough that a
+// prompt unpark finds it still spinning (bench/RESULTS.md, "Parked yield rounds").
 constexpr std::uint32_t kParkedYieldRounds = 20;
 
 }  // namespace

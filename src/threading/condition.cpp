@@ -11,9 +11,8 @@
 //        wakes them). The lock's release then unparks them one at a time with the lock
 //        algorithm's protocol (detail/lock_algorithm.hpp): token kLockHandoff means "you
 //        own the lock".
-//        Also for a single waiter: waking it while the notifier still holds the lock
-//        made the ping-pong in bench/event_bench.cpp slower (best round trip about 8 us
-//        instead of 3.6 us on the 2-core test machine), as it wakes only to block again.
+//        Also for a single waiter: woken while the notifier still holds the lock, it
+//        would only block again (bench/RESULTS.md, "Condition: a single waiter too").
 //   (C4) a requeued waiter that times out on the lock's queue was notified: it clears
 //        the lock's kParked bit if it was the last one there, as the lock's own waiters
 //        do (LA6), reacquires the lock and returns true.

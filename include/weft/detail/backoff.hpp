@@ -10,11 +10,8 @@
 // is already queued in the parking lot, waiting to be unparked, yields longer
 // (Backoff(yield_rounds), see src/park/parking_lot.cpp).
 //
-// Tuning (bench/lock_bench, bench/event_bench, 2 shared cores): 4 pause rounds instead
-// of 7 (127 pauses, about 3 us) cut the Event ping-pong round trip by about 2.5x (median,
-// 12 of 12 paired runs) with no measurable change to contended Lock throughput; a
-// longer spin (10 rounds) made both worse. A spinner that cannot succeed only takes the
-// core its partner needs to wake up and answer.
+// The pause budget is short because a spinner that cannot succeed only takes the core
+// its partner needs to wake up and answer (bench/RESULTS.md, "Backoff pause rounds").
 #pragma once
 
 #include <cstdint>
