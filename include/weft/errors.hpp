@@ -91,6 +91,16 @@ class RemoteError : public RuntimeError {
   using RuntimeError::RuntimeError;
 };
 
+namespace testing {
+// Every thread of a testing::run bubble is blocked in weft and none has a timeout
+// (<weft/testing.hpp>). what(): the thread dump of the bubble, as WEFT_DEBUG=deadlock
+// prints it.
+class Deadlock : public RuntimeError {
+ public:
+  using RuntimeError::RuntimeError;
+};
+}  // namespace testing
+
 // Lock-order checking in throw mode found an inversion.
 class LockOrderError : public RuntimeError {
  public:

@@ -170,6 +170,8 @@ void order_forget(const void* obj) noexcept;
 void watchdog_start(std::chrono::milliseconds interval, std::chrono::milliseconds hang_after);
 void watchdog_stop();
 std::string dump_text(bool with_cycles);
+// The same, limited to the threads whose ident `include` accepts (wait-for cycles among them).
+std::string dump_of(FunctionRef<bool(std::uint64_t)> include);
 // SIGQUIT prints the thread dump (through the report handler, kind "dump") while on.
 void sigquit_dump_start();
 void sigquit_dump_stop();

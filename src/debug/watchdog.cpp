@@ -320,6 +320,21 @@ void run(Watchdog& w) {
 
 }  // namespace
 
+std::string dump_of(FunctionRef<bool(std::uint64_t)> include) {
+  const Snapshot all = take_snapshot();
+  Snapshot s;
+  s.taken = all.taken;
+  std::vector<std::size_t> index(all.threads.size(), SIZE_MAX);
+  for (std::size_t i = 0; i < all.threads.size(); ++i) {
+    if (!include(all.threads[i].ident)) continue;
+    index[i] = s.threads.size();
+    s.threads.push_back(all.threads[i]);
+  }
+  for (View& v : s.threads)
+    if (v.waits_for != SIZE_MAX) v.waits_for = index[v.waits_for];
+  return format_dump(s, find_cycles(s));
+}
+
 std::string dump_text(bool with_cycles) {
   const Snapshot s = take_snapshot();
   return format_dump(s, with_cycles ? find_cycles(s) : std::vector<std::vector<std::size_t>>{});
@@ -437,3 +452,9 @@ bool sigquit_dump_on() noexcept {
 }
 
 }  // namespace weft::detail::dbg
+
+namespace weft::detail::hooks {
+std::string thread_dump(FunctionRef<bool(std::uint64_t ident)> include) {
+  return dbg::dump_of(include);
+}
+}  // namespace weft::detail::hooks

@@ -48,6 +48,7 @@
 #include "park/word_lock.hpp"
 #include "weft/errors.hpp"
 #include "weft/detail/backoff.hpp"
+#include "weft/detail/bubble.hpp"
 #include "weft/detail/wait.hpp"
 
 namespace weft::detail {
@@ -76,6 +77,7 @@ struct ThreadData {
   Deadline since{};                       // guarded by the bucket lock
   Deadline deadline{};                    // guarded by the bucket lock
   std::uint64_t ident = current_ident();
+  BubbleSlot* bubble = nullptr;  // the thread's only; read by unparkers while it is parked
   std::atomic<std::uint32_t> interrupts{0};  // pending kInterrupt* reasons: (I1), (P5)
   Deadline scope_deadline = kForever;        // the owning thread's only
   std::uint32_t no_interrupt_depth = 0;      // live NoInterruptScopes; the owning thread's only
@@ -134,7 +136,7 @@ struct alignas(64) Bucket {
 
   // True about once per millisecond, at random points: time to hand off fairly.
   bool time_to_be_fair() noexcept {
-    const Deadline now = Clock::now();
+    const Deadline now = real_now();
     if (now < fair_deadline) return false;
     seed = seed * 1664525u + 1013904223u;  // LCG; quality is irrelevant here
     fair_deadline = now + std::chrono::nanoseconds(seed % 1'000'000);
@@ -220,6 +222,7 @@ void unlock_bucket_pair(Bucket* a, Bucket* b) noexcept {
 // (U2): wake a thread already dequeued at (U1). The system call only when it sleeps, or
 // was interrupted and may be waiting for (U2) in (P3).
 void wake(ThreadData* t) noexcept {
+  if (t->bubble != nullptr) bubble_dequeued(*t->bubble);  // before (U2): t is still parked
   const std::uint32_t old = t->parked.exchange(0, std::memory_order_acq_rel);
   if ((old & kSleeping) != 0 || old == kInterrupted) wake_by_address(t->parked, false);
 }
@@ -227,16 +230,23 @@ void wake(ThreadData* t) noexcept {
 enum class Wake : std::uint8_t { kByUnpark, kByTimeout, kByInterrupt };
 
 // Spins briefly, then sleeps in L0, until (U2), the deadline or, if `interruptible`, an
-// interrupt with a reason still pending (P6). With `interruptible` false an (I2) that
-// lands meanwhile is slept through: (U2) wakes kInterrupted too.
-Wake sleep_until_unparked(ThreadData& me, Deadline deadline, bool interruptible) noexcept {
+// interrupt with a reason still pending (P6); with `bubble_wakes`, also when the thread's
+// bubble ended the park (kInterruptBubble), interruptible or not. With both false an (I2)
+// that lands meanwhile is slept through: (U2) wakes kInterrupted too.
+Wake sleep_until_unparked(ThreadData& me, Deadline deadline, bool interruptible,
+                          bool bubble_wakes = false) noexcept {
+  const auto wake_pending = [&] {
+    return (interruptible && interrupt_reason_pending(me)) ||
+           (bubble_wakes &&
+            (me.interrupts.load(std::memory_order_seq_cst) & kInterruptBubble) != 0);
+  };
   Backoff backoff(kParkedYieldRounds);
   for (;;) {
     std::uint32_t state = me.parked.load(std::memory_order_acquire);  // (P2)
     if (state == 0) return Wake::kByUnpark;
     if (state == kInterrupted) {
-      if (interruptible) {
-        if (interrupt_reason_pending(me)) return Wake::kByInterrupt;  // (P6)
+      if (interruptible || bubble_wakes) {
+        if (wake_pending()) return Wake::kByInterrupt;  // (P6)
         me.parked.compare_exchange_strong(state, kSpinning | kAcceptsInterrupt,
                                           std::memory_order_acquire, std::memory_order_acquire);
         continue;
@@ -253,8 +263,7 @@ Wake sleep_until_unparked(ThreadData& me, Deadline deadline, bool interruptible)
     if (wait_on_address(me.parked, state, deadline) == WaitResult::timed_out) {
       state = me.parked.load(std::memory_order_acquire);
       if (state == 0) return Wake::kByUnpark;
-      if (state == kInterrupted && interruptible && interrupt_reason_pending(me))
-        return Wake::kByInterrupt;
+      if (state == kInterrupted && wake_pending()) return Wake::kByInterrupt;
       return Wake::kByTimeout;
     }
   }
@@ -272,6 +281,7 @@ ParkResult park(const void* key, FunctionRef<bool()> validate, FunctionRef<void(
   ThreadData& me = this_thread_data();
   const bool accepts_interrupt =
       interruptible == Interruptible::kYes && me.no_interrupt_depth == 0;
+  BubbleSlot* const bubble = me.bubble;
   // An interruptible park also ends at the scope deadline, as kInterrupted unless its own
   // deadline is not later.
   const Deadline wait_deadline =
@@ -285,10 +295,11 @@ ParkResult park(const void* key, FunctionRef<bool()> validate, FunctionRef<void(
     me.key.store(key, std::memory_order_relaxed);
     me.park_token = park_token;
     me.site = site;
-    me.since = Clock::now();
+    me.since = real_now();
     me.deadline = deadline;
     b.append(&me);  // (P1)
-    me.parked.store(accepts_interrupt ? kSpinning | kAcceptsInterrupt : kSpinning,
+    me.parked.store(accepts_interrupt || bubble != nullptr ? kSpinning | kAcceptsInterrupt
+                                                           : kSpinning,
                     std::memory_order_seq_cst);
     b.lock.unlock();
   }
@@ -296,16 +307,21 @@ ParkResult park(const void* key, FunctionRef<bool()> validate, FunctionRef<void(
   const bool debug = debug_on();
   if (debug) hooks::wait_begin(site);
 
-  Wake outcome = Wake::kByInterrupt;
-  if (!accepts_interrupt || me.interrupts.load(std::memory_order_seq_cst) == 0)  // (P5)
-    outcome = sleep_until_unparked(me, wait_deadline, accepts_interrupt);
+  // A bubble thread counts as blocked from here; its bubble, not L0, ends its wait at
+  // the (virtual) deadline.
+  const bool due = bubble != nullptr && bubble_parked(*bubble, wait_deadline, accepts_interrupt);
+  Wake outcome = due ? Wake::kByTimeout : Wake::kByInterrupt;
+  if (!due && (!accepts_interrupt || me.interrupts.load(std::memory_order_seq_cst) == 0))  // (P5)
+    outcome = sleep_until_unparked(me, bubble != nullptr ? kForever : wait_deadline,
+                                   accepts_interrupt, bubble != nullptr);
   if (outcome == Wake::kByUnpark) {
+    if (bubble != nullptr) bubble_park_done(*bubble);
     if (debug) hooks::wait_end(site, false);
     return {ParkStatus::kUnparked, me.unpark_token};
   }
-  const ParkStatus status = outcome == Wake::kByInterrupt || wait_deadline < deadline
-                                ? ParkStatus::kInterrupted
-                                : ParkStatus::kTimedOut;
+  ParkStatus status = outcome == Wake::kByInterrupt || wait_deadline < deadline
+                          ? ParkStatus::kInterrupted
+                          : ParkStatus::kTimedOut;
 
   // (P3) Timed out or interrupted. Our key may change under us (requeue), so lock, then
   // re-check.
@@ -325,10 +341,23 @@ ParkResult park(const void* key, FunctionRef<bool()> validate, FunctionRef<void(
     timed_out(k, was_last);
     b.lock.unlock();
     me.parked.store(0, std::memory_order_relaxed);
+    if (bubble != nullptr) {
+      bubble_dequeued(*bubble);
+      const BubbleWake why = bubble_park_done(*bubble);
+      if (why == BubbleWake::kWaitDone) status = ParkStatus::kTimedOut;
+      if (why == BubbleWake::kDeadline)
+        status = wait_deadline < deadline ? ParkStatus::kInterrupted : ParkStatus::kTimedOut;
+    }
     if (debug) hooks::wait_end(site, true);
+    // A deadlocked bubble ends the park here, with the object's state as after a
+    // timeout (timed_out ran), whether or not the caller handles kInterrupted.
+    if (bubble != nullptr && status == ParkStatus::kInterrupted &&
+        (me.interrupts.load(std::memory_order_relaxed) & kInterruptDeadlock) != 0)
+      throw_bubble_deadlock();
     return {status, 0};
   }
   sleep_until_unparked(me, kForever, false);
+  if (bubble != nullptr) bubble_park_done(*bubble);
   if (debug) hooks::wait_end(site, false);
   return {ParkStatus::kUnparked, me.unpark_token};
 }
@@ -468,6 +497,8 @@ void for_each_parked(FunctionRef<void(const ParkedThread&)> fn) {
 
 ThreadData& current_thread_data() noexcept { return this_thread_data(); }
 
+void set_thread_bubble_slot(BubbleSlot* slot) noexcept { this_thread_data().bubble = slot; }
+
 ThreadData& main_thread_data() noexcept {
   buckets();  // sets g_main_thread_data
   return *g_main_thread_data;
@@ -516,6 +547,7 @@ void throw_interruption() {
     me.interrupts.fetch_and(~kInterruptKeyboard, std::memory_order_seq_cst);
     throw KeyboardInterrupt();
   }
+  if ((reasons & kInterruptDeadlock) != 0) throw_bubble_deadlock();
   if ((reasons & kInterruptStop) != 0) throw CancelledError("the wait was cancelled: stop requested");
   if (me.scope_deadline != kForever && Clock::now() >= me.scope_deadline)
     throw TimeoutError("the Timeout scope's deadline passed");

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "threading/thread_state.hpp"
+#include "weft/detail/bubble.hpp"
 #include "weft/detail/hooks.hpp"
 #include "weft/detail/parking_lot.hpp"
 #include "weft/errors.hpp"
@@ -26,7 +27,10 @@ void run_task(ThreadState& st) {
 
 // The body of every thread weft starts. `self` is used only when run() may be
 // overridden (direct == false); then the subclass keeps the object alive.
-void thread_main(std::shared_ptr<ThreadState> st, Thread* self, bool direct) noexcept {
+// `bubble`: the virtual-time bubble the thread joins (nullptr: none).
+void thread_main(std::shared_ptr<ThreadState> st, Thread* self, bool direct,
+                 Bubble* bubble) noexcept {
+  bubble_thread_enter(bubble);
   Registry& r = registry();
   tls_self = st.get();
   st->ident.store(current_ident(), std::memory_order_relaxed);
@@ -68,6 +72,7 @@ void thread_main(std::shared_ptr<ThreadState> st, Thread* self, bool direct) noe
   unpark_all(&st->phase);
   delete orphan;
   tls_self = nullptr;
+  bubble_thread_exit();  // after waking the joiners, which then no longer count as blocked
 }
 
 }  // namespace
@@ -139,6 +144,7 @@ void Thread::start() {
                                                      std::memory_order_acq_rel))
     throw RuntimeError("threads can only be started once");
   detail::Registry& r = detail::registry();
+  detail::Bubble* bubble = nullptr;
   try {
     detail::register_atexit_once(r);
     {
@@ -148,8 +154,10 @@ void Thread::start() {
     }
     // Without an override of run(), the thread never touches *this (see ~Thread).
     const bool direct = typeid(*this) == typeid(Thread) || typeid(*this) == *plain_type_;
-    std::thread(detail::thread_main, state_, this, direct).detach();
+    bubble = detail::bubble_thread_starting();
+    std::thread(detail::thread_main, state_, this, direct, bubble).detach();
   } catch (const std::exception& e) {
+    detail::bubble_thread_start_failed(bubble);
     {
       detail::WordLockGuard guard(r.lock);
       detail::unregister(r, &st);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // wait() and as_completed(): ports, in our own words, the WaitTests and
 // AsCompletedTests of CPython's test_concurrent_futures, plus "cancelled counts as done".
+// Timeouts run in virtual time (weft::testing::run): they wait exactly their length;
+// one wait() timeout also runs on the real clock.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,6 +13,7 @@
 #include "support/blocking.hpp"
 #include "support/settled_futures.hpp"
 #include "weft/futures.hpp"
+#include "weft/testing.hpp"
 
 namespace {
 
@@ -90,7 +93,22 @@ TEST(Wait, CancelledFuturesCountAsDone) {
   EXPECT_EQ(all.done.size(), 2u);
 }
 
-TEST(Wait, TimeoutReturnsWhatIsLeftAfterWaitingAtLeastTheTimeout) {
+TEST(Wait, TimeoutReturnsWhatIsLeftAfterWaitingExactlyTheTimeout) {
+  weft::testing::run([] {
+    Future<int> pending;
+    Future<int> done = finished(1);
+    const auto start = weft::clock::now();
+    auto r = weft::wait(std::vector{pending, done}, 30ms);
+    EXPECT_EQ(weft::clock::now() - start, 30ms);
+    EXPECT_EQ(r.done.size(), 1u);
+    EXPECT_TRUE(contains(r.not_done, pending));
+    auto zero = weft::wait(std::vector{pending}, 0ms);
+    EXPECT_EQ(zero.not_done.size(), 1u);
+    EXPECT_EQ(weft::clock::now() - start, 30ms);
+  });
+}
+
+TEST(Wait, TimeoutOnTheRealClockWaitsAtLeastTheTimeout) {
   Future<int> pending;
   Future<int> done = finished(1);
   const auto start = std::chrono::steady_clock::now();
@@ -171,20 +189,22 @@ TEST(AsCompleted, CancelledCountsAsCompleted) {
 }
 
 TEST(AsCompleted, TimeoutErrorAfterYieldingTheDoneOnes) {
-  Future<int> pending, done = finished(5);
-  const auto start = std::chrono::steady_clock::now();
-  int seen = 0;
-  try {
-    for (auto& f : weft::as_completed(std::vector{pending, done}, 30ms)) {
-      EXPECT_EQ(f.result(), 5);
-      ++seen;
+  weft::testing::run([] {
+    Future<int> pending, done = finished(5);
+    const auto start = weft::clock::now();
+    int seen = 0;
+    try {
+      for (auto& f : weft::as_completed(std::vector{pending, done}, 30ms)) {
+        EXPECT_EQ(f.result(), 5);
+        ++seen;
+      }
+      ADD_FAILURE() << "no TimeoutError";
+    } catch (const weft::TimeoutError& e) {
+      EXPECT_STREQ(e.what(), "1 (of 2) futures unfinished");
     }
-    FAIL() << "no TimeoutError";
-  } catch (const weft::TimeoutError& e) {
-    EXPECT_STREQ(e.what(), "1 (of 2) futures unfinished");
-  }
-  EXPECT_EQ(seen, 1);
-  EXPECT_GE(std::chrono::steady_clock::now() - start, 30ms);
+    EXPECT_EQ(seen, 1);
+    EXPECT_EQ(weft::clock::now() - start, 30ms);
+  });
 }
 
 TEST(AsCompleted, ZeroTimeoutWithEverythingDone) {

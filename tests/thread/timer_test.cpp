@@ -12,6 +12,7 @@
 #include "support/blocking.hpp"
 #include "weft/errors.hpp"
 #include "weft/lock.hpp"
+#include "weft/testing.hpp"
 
 using namespace std::chrono_literals;
 
@@ -29,6 +30,34 @@ TEST(Timer, FiresAfterAtLeastTheInterval) {
   t.join();
   EXPECT_EQ(calls.load(), 1);
   EXPECT_GE(fired - begin, 30ms);
+}
+
+// In virtual time (weft::testing::run) a Timer fires exactly at its interval, and a
+// cancel() at any virtual time before it stops it.
+TEST(Timer, FiresAtExactlyTheIntervalInVirtualTime) {
+  weft::testing::run([] {
+    const auto begin = weft::clock::now();
+    weft::clock::duration fired_after{};
+    weft::Timer t(10min, [&] { fired_after = weft::clock::now() - begin; });
+    t.start();
+    t.join();
+    EXPECT_EQ(fired_after, 10min);
+  });
+}
+
+TEST(Timer, CancelJustBeforeTheIntervalInVirtualTime) {
+  weft::testing::run([] {
+    const auto begin = weft::clock::now();
+    bool ran = false;
+    weft::Timer t(10min, [&] { ran = true; });
+    weft::Timer canceller(10min - 1ns, [&] { t.cancel(); });
+    t.start();
+    canceller.start();
+    t.join();
+    canceller.join();
+    EXPECT_FALSE(ran);
+    EXPECT_EQ(weft::clock::now() - begin, 10min - 1ns);
+  });
 }
 
 TEST(Timer, CancelBeforeStartMeansNeverRuns) {

@@ -13,6 +13,8 @@
 
 #include "threading/prims_support.hpp"
 #include "weft/errors.hpp"
+#include "weft/testing.hpp"
+#include "weft/thread.hpp"
 
 using namespace std::chrono_literals;
 
@@ -169,10 +171,28 @@ TEST(Barrier, TimeoutBreaksTheBarrier) {
   EXPECT_TRUE(barrier.broken());
 }
 
+TEST(Barrier, TimeoutBreaksTheBarrierAfterExactlyTheTimeoutInVirtualTime) {
+  weft::testing::run([] {
+    weft::Barrier barrier(3);
+    weft::Thread other([&] { EXPECT_THROW(barrier.wait(1h), weft::BrokenBarrierError); });
+    other.start();
+    const auto start = weft::clock::now();
+    EXPECT_THROW(barrier.wait(20min), weft::BrokenBarrierError);
+    EXPECT_EQ(weft::clock::now() - start, 20min);
+    other.join();
+    EXPECT_EQ(weft::clock::now() - start, 20min);  // the other party left when it broke
+    EXPECT_TRUE(barrier.broken());
+  });
+}
+
 TEST(Barrier, DefaultTimeoutFromTheConstructor) {
-  weft::Barrier barrier(2, {}, 10ms);
-  EXPECT_THROW(barrier.wait(), weft::BrokenBarrierError);
-  EXPECT_TRUE(barrier.broken());
+  weft::testing::run([] {
+    weft::Barrier barrier(2, {}, 10min);
+    const auto start = weft::clock::now();
+    EXPECT_THROW(barrier.wait(), weft::BrokenBarrierError);
+    EXPECT_EQ(weft::clock::now() - start, 10min);
+    EXPECT_TRUE(barrier.broken());
+  });
   weft::Barrier forever(2, {}, std::chrono::hours::max());
   std::thread other([&] { forever.wait(); });
   EXPECT_NO_THROW(forever.wait());

@@ -10,9 +10,11 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "weft/detail/config.hpp"
+#include "weft/detail/function_ref.hpp"
 
 namespace weft::detail {
 
@@ -113,6 +115,11 @@ void task_end(const void* executor, std::uint64_t task_id) noexcept;
 // A weft thread starts running / is about to finish, on that thread.
 void thread_started(std::string_view name) noexcept;
 void thread_finished() noexcept;
+
+// The thread dump of WEFT_DEBUG=deadlock (weft::debug::dump), limited to the threads
+// whose get_ident() `include` accepts. Called with the tools off too (a virtual-time
+// bubble's deadlock report); `include` must not park. Throws: std::bad_alloc.
+std::string thread_dump(FunctionRef<bool(std::uint64_t ident)> include);
 
 }  // namespace hooks
 }  // namespace weft::detail
