@@ -2,7 +2,7 @@
 // Threads in containers: weft::Thread is neither copyable nor movable (its running
 // thread shares the object), so the containers that construct in place and never
 // relocate their elements hold it; std::vector<weft::Thread> is rejected with a
-// message (tests/thread/compile_fail/vector_of_threads.cpp).
+// message (tests/threading/compile_fail/vector_of_threads.cpp).
 #include <gtest/gtest.h>
 
 #include <atomic>
