@@ -20,12 +20,12 @@ HEADER_LAYERS = [
     (r"weft/(errors|version)\.hpp", 0),
     (r"weft/detail/(config|clock|deadline|wait|backoff|function_ref|tsan|assert|thread_safety)\.hpp", 0),
     (r"park/word_lock\.hpp", 0),
-    (r"weft/detail/(parking_lot|hooks|bubble)\.hpp", 1),
+    (r"weft/detail/(parking_lot|hooks|bubble|keyboard_interrupt)\.hpp", 1),
     (r"weft/detail/thread_registry\.hpp", 1),
     (r"weft/detail/(timed_lockable|lock_algorithm)\.hpp", 2),
     (r"weft/detail/exception_text\.hpp", 2),
     (r"threading/.*\.hpp", 2),
-    (r"weft/(lock|rlock|condition|semaphore|event|barrier|thread|timer|local|threading|testing)\.hpp", 2),
+    (r"weft/(lock|rlock|condition|semaphore|event|barrier|thread|timer|local|threading|testing|cancel)\.hpp", 2),
     (r"weft/detail/(queue|select)_.*\.hpp", 3),
     (r"weft/(queue|select)\.hpp", 3),
     (r"queue/.*\.hpp", 3),
@@ -54,7 +54,7 @@ SOURCE_LAYERS = {
 # src/debug: may include only these (L0, L1, its own files, its public header).
 DEBUG_ALLOWED = re.compile(
     r"weft/(errors|debug)\.hpp|weft/detail/(config|clock|deadline|wait|backoff|function_ref|assert|thread_safety|"
-    r"parking_lot|hooks|thread_registry)\.hpp|park/word_lock\.hpp|debug/.*\.hpp")
+    r"parking_lot|hooks|thread_registry|keyboard_interrupt)\.hpp|park/word_lock\.hpp|debug/.*\.hpp")
 
 
 def header_layer(name):

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -38,11 +39,18 @@ namespace detail {
 
 struct ThreadState;  // shared by a Thread object and its running thread (thread.cpp)
 
-// The target and its arguments, type-erased and invoked at most once.
+// True if target(token, args...) is how F is called: its first parameter takes a
+// std::stop_token (std::jthread's convention).
+template <class F, class... Args>
+inline constexpr bool kTakesStopToken =
+    std::is_invocable_v<std::decay_t<F>, std::stop_token, std::decay_t<Args>...>;
+
+// The target and its arguments, type-erased and invoked at most once. `token` is the
+// thread's stop token, passed on to a target that takes one (kTakesStopToken).
 class ThreadTask {
  public:
   virtual ~ThreadTask() = default;
-  virtual void invoke() = 0;
+  virtual void invoke(std::stop_token token) = 0;
 };
 
 template <class F, class... Args>
@@ -51,7 +59,14 @@ class ThreadTaskImpl final : public ThreadTask {
   template <class G, class... A>
   explicit ThreadTaskImpl(G&& fn, A&&... args)
       : fn_(std::forward<G>(fn)), args_(std::forward<A>(args)...) {}
-  void invoke() override { std::apply(std::move(fn_), std::move(args_)); }
+  void invoke(std::stop_token token) override {
+    if constexpr (kTakesStopToken<F, Args...>) {
+      std::apply(std::move(fn_),
+                 std::tuple_cat(std::forward_as_tuple(std::move(token)), std::move(args_)));
+    } else {
+      std::apply(std::move(fn_), std::move(args_));
+    }
+  }
 
  private:
   F fn_;
@@ -75,12 +90,14 @@ inline constexpr bool kThreadIsNotMovable = false;
   "std::unique_ptr<weft::Thread>"
 
 // A callable target: invocable once with its decayed arguments as rvalues (std::thread's
-// rule), and not a Thread or ThreadOptions (so copy/move of those never lands here).
+// rule), possibly after a std::stop_token (std::jthread's), and not a Thread or
+// ThreadOptions (so copy/move of those never lands here).
 template <class F, class... Args>
 concept ThreadTarget =
     !std::is_base_of_v<Thread, std::remove_cvref_t<F>> &&
     !std::is_same_v<std::remove_cvref_t<F>, ThreadOptions> &&
-    std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...> &&
+    (std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...> ||
+     kTakesStopToken<F, Args...>) &&
     std::is_constructible_v<std::decay_t<F>, F> &&
     (std::is_constructible_v<std::decay_t<Args>, Args> && ...);
 
@@ -104,7 +121,12 @@ concept ThreadTarget =
 ///            is_alive() returns false).
 ///   start() returns once the thread runs: is_alive(), ident() and native_id() are set.
 ///   An exception escaping run() goes to the excepthook (see set_excepthook), never to
-///   std::terminate; the process carries on.
+///   std::terminate; the process carries on. A CancelledError escaping run() after
+///   request_stop() ends the thread quietly (the hook is not called).
+/// Stopping (beyond Python; <weft/cancel.hpp>): run() runs inside a CancelScope of the
+///   thread's own stop source, so request_stop() makes its blocking weft calls throw
+///   CancelledError, also one already blocked. A target whose first parameter is a
+///   std::stop_token receives the thread's token (std::jthread's convention).
 /// Fairness: n/a. join() wakes every joiner when the thread finishes.
 /// Blocking: start() blocks briefly until the thread is running; join() blocks until
 ///   the thread finishes; join(timeout) at most `timeout` (zero or negative: a check).
@@ -137,8 +159,9 @@ class Thread {
   /// A thread whose run() does nothing unless a subclass overrides it.
   Thread();
 
-  /// A thread that runs target(args...). target and args are decayed and moved in;
-  /// move-only arguments work. Name "Thread-N"; daemon flag of the creating thread.
+  /// A thread that runs target(args...), or target(stop_token(), args...) if that is
+  /// how target is called. target and args are decayed and moved in; move-only
+  /// arguments work. Name "Thread-N"; daemon flag of the creating thread.
   template <class F, class... Args>
     requires detail::ThreadTarget<F, Args...>
   explicit Thread(F&& target, Args&&... args)
@@ -211,6 +234,15 @@ class Thread {
   bool daemon() const noexcept;
   /// Throws: RuntimeError once started ("cannot set daemon status of active thread").
   void set_daemon(bool daemonic);
+
+  /// Requests stop on the thread's stop source (std::jthread::request_stop): the
+  /// thread's current and later blocking weft calls throw CancelledError. Before
+  /// start(), the thread starts stopped. Returns true if this call made the request.
+  /// For the main thread and threads weft did not start, only stop_token() sees it
+  /// (they run in no scope of their own). Never blocks; callable from any thread.
+  bool request_stop() noexcept;
+  /// The token of the thread's stop source (what a stop_token target receives).
+  std::stop_token stop_token() const noexcept;
 
   /// get_ident() / get_native_id() of the thread; empty until started.
   std::optional<std::uint64_t> ident() const noexcept;

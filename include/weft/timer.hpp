@@ -64,8 +64,9 @@ class Timer : public Thread {
   Timer(std::shared_ptr<detail::TimerState> st, detail::Clock::duration interval,
         std::unique_ptr<detail::ThreadTask> task)
       : Thread([st, interval, task = std::move(task),
-                self = static_cast<const void*>(this)]() mutable {
-          if (detail::timer_wait(*st, detail::deadline_after(interval), self)) task->invoke();
+                self = static_cast<const void*>(this)](std::stop_token token) mutable {
+          if (detail::timer_wait(*st, detail::deadline_after(interval), self))
+            task->invoke(std::move(token));
         }),
         timer_(std::move(st)) {
     set_run_not_overridden(typeid(Timer));

@@ -2,6 +2,7 @@
 // weft/weft.hpp: all of weft: threading, queue, concurrent.futures, processes, debug, version.
 #pragma once
 
+#include "weft/cancel.hpp"
 #include "weft/debug.hpp"
 #include "weft/errors.hpp"
 #include "weft/futures.hpp"

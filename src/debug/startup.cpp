@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Start-up: WEFT_DEBUG, WEFT_TRACE, WEFT_HANG_SECONDS and WEFT_LOCK_ORDER_MODE switch the
-// tools on before main().
+// tools on before main(); WEFT_SIGINT=raise installs the Ctrl-C handler
+// (weft::install_keyboard_interrupt).
 //
 // This translation unit defines g_debug_flags, which every primitive reads, so it is
 // always linked in, and its start-up object always runs.
@@ -9,6 +10,7 @@
 #include <string_view>
 
 #include "debug/state.hpp"
+#include "weft/detail/keyboard_interrupt.hpp"
 #include "weft/detail/parking_lot.hpp"
 
 namespace weft::detail {
@@ -96,6 +98,7 @@ struct StartUp {
       any = true;
     }
     if (any) apply(opts);
+    install_sigint_handler_from_environment();
   }
 };
 StartUp g_start_up;

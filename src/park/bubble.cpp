@@ -217,6 +217,10 @@ bool bubble_parked(BubbleSlot& slot, Deadline deadline, bool interruptible) noex
     slot.woken = BubbleWake::kDeadline;
     return true;
   }
+  if (interruptible && (pending_interrupts() & ~kInterruptBubble) != 0) {
+    slot.woken = BubbleWake::kInterrupted;  // the park returns at once: never blocked
+    return false;
+  }
   slot.deadline = deadline;
   slot.interruptible = interruptible;
   b.link(slot);
@@ -234,12 +238,21 @@ void bubble_dequeued(BubbleSlot& slot) noexcept {
   }
 }
 
+void bubble_interrupted(BubbleSlot& slot) noexcept {
+  Bubble& b = *slot.bubble;
+  WordLockGuard guard(b.lock);
+  if (slot.blocked) {
+    b.unlink(slot);
+    slot.woken = BubbleWake::kInterrupted;
+  }
+}
+
 BubbleWake bubble_park_done(BubbleSlot& slot) noexcept {
   Bubble& b = *slot.bubble;
   WordLockGuard guard(b.lock);
   const BubbleWake why = slot.woken;
   slot.woken = BubbleWake::kNone;
-  if (why != BubbleWake::kNone && why != BubbleWake::kDeadlock) clear_interrupts(kInterruptBubble);
+  if (why == BubbleWake::kDeadline || why == BubbleWake::kWaitDone) clear_interrupts(kInterruptBubble);
   return why;
 }
 

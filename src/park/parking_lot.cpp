@@ -510,6 +510,10 @@ void interrupt_thread(ThreadData& target, std::uint32_t reasons) noexcept {
   while ((state & kAcceptsInterrupt) != 0) {
     if (target.parked.compare_exchange_weak(state, kInterrupted, std::memory_order_seq_cst,
                                             std::memory_order_seq_cst)) {  // (I2)
+      // A bubble thread stops counting as blocked (the bubble's own wakes have done that).
+      // Never for the main thread, so the SIGINT handler takes no lock here.
+      if (target.bubble != nullptr && (reasons & (kInterruptBubble | kInterruptDeadlock)) == 0)
+        bubble_interrupted(*target.bubble);
       if ((state & kSleeping) != 0) wake_by_address(target.parked, false);
       return;
     }

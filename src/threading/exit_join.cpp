@@ -5,6 +5,7 @@
 
 #include "threading/thread_state.hpp"
 #include "weft/detail/hooks.hpp"
+#include "weft/detail/keyboard_interrupt.hpp"
 #include "weft/detail/parking_lot.hpp"
 #include "weft/detail/thread_registry.hpp"
 
@@ -17,6 +18,8 @@ std::atomic<bool> g_exit_began{false};
 // finish), then every non-daemon thread still running is joined, also the ones they
 // start meanwhile; daemon threads are abandoned.
 void join_non_daemon_at_exit() {
+  sigint_exit_join_began();  // a Ctrl-C from here on ends the process (status 130)
+  NoInterruptScope uninterrupted;  // nothing else interrupts this join
   Registry& r = registry();
   ThreadState* me = tls_self;
   if (me != nullptr && me->main) {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "threading/thread_state.hpp"
+#include "weft/cancel.hpp"
 #include "weft/detail/bubble.hpp"
 #include "weft/detail/hooks.hpp"
 #include "weft/detail/parking_lot.hpp"
@@ -22,7 +23,21 @@ namespace {
 
 void run_task(ThreadState& st) {
   std::unique_ptr<ThreadTask> task = std::move(st.task);
-  if (task) task->invoke();
+  if (task) task->invoke(st.stop.get_token());
+}
+
+// A CancelledError that escapes run() after request_stop() ends the thread quietly.
+void run_in_own_scope(ThreadState& st, Thread* self, bool direct) {
+  try {
+    CancelScope scope(st.stop.get_token());
+    if (direct) {
+      run_task(st);
+    } else {
+      self->run();
+    }
+  } catch (const CancelledError&) {
+    if (!st.stop.stop_requested()) throw;
+  }
 }
 
 // The body of every thread weft starts. `self` is used only when run() may be
@@ -48,11 +63,7 @@ void thread_main(std::shared_ptr<ThreadState> st, Thread* self, bool direct,
   if (debug_on()) hooks::thread_started(name);
 
   try {
-    if (direct) {
-      run_task(*st);
-    } else {
-      self->run();
-    }
+    run_in_own_scope(*st, self, direct);
   } catch (...) {
     report_exception(*st);
   }
@@ -188,6 +199,10 @@ bool Thread::join_until(detail::Deadline deadline, detail::SourceLoc loc) {
   }
   return true;
 }
+
+bool Thread::request_stop() noexcept { return state_->stop.request_stop(); }
+
+std::stop_token Thread::stop_token() const noexcept { return state_->stop.get_token(); }
 
 bool Thread::is_alive() const noexcept {
   return state_->phase.load(std::memory_order_acquire) == detail::kRunning;

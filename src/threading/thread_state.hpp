@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +69,7 @@ struct ThreadState {
   pthread_t handle{};                       // the OS thread; guarded by the registry lock
   bool os_named = false;                    // see "OS names"; guarded by the registry lock
   std::unique_ptr<ThreadTask> task;         // used by the one thread that runs it
+  std::stop_source stop;                    // Thread::request_stop(); run() runs in its scope
 };
 
 struct Registry {

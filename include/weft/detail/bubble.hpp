@@ -55,6 +55,8 @@ enum class BubbleWake : std::uint8_t {
   kDeadline,  // the virtual clock reached the park's deadline: it times out
   kWaitDone,  // testing::wait(): every other thread is blocked
   kDeadlock,  // the bubble deadlocked: kInterruptDeadlock is pending
+  kInterrupted,  // not the bubble: an interrupt ends the park (the thread no longer counts
+                 // as blocked from the interrupt on, see bubble_interrupted)
 };
 
 // The calling thread's slot, nullptr outside a bubble.
@@ -66,6 +68,11 @@ bool bubble_parked(BubbleSlot& slot, Deadline deadline, bool interruptible) noex
 // The parker was taken off its queue (at (U1) by an unparker, before (U2); or in (P3)
 // by the parker itself), with no bucket lock held.
 void bubble_dequeued(BubbleSlot& slot) noexcept;
+// An interrupter ended the slot's interruptible park ((I2) succeeded; not for the bubble's
+// own kInterruptBubble / kInterruptDeadlock): the parker stops counting as blocked now, not
+// only once it runs again, so the clock cannot jump past a park that was cut short.
+// bubble_parked() likewise does not count a park whose thread has a reason pending.
+void bubble_interrupted(BubbleSlot& slot) noexcept;
 // Before the park returns: why the bubble woke it (kNone if it did not); resets that.
 BubbleWake bubble_park_done(BubbleSlot& slot) noexcept;
 
