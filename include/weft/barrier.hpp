@@ -144,6 +144,7 @@ class Barrier {
   void leave() WEFT_REQUIRES(mu_);
   void wait_out_action(detail::SourceLoc loc) WEFT_REQUIRES(mu_);
   // Releases mu_ while parked (B1), in a callback the analysis cannot follow.
+  // Returns: false if the park was interrupted (B4); mu_ is held again either way.
   bool wait_change(detail::Deadline deadline, detail::SourceLoc loc) WEFT_REQUIRES(mu_)
       WEFT_NO_THREAD_SAFETY_ANALYSIS;
   void notify_change() WEFT_REQUIRES(mu_);

@@ -102,9 +102,11 @@ class WEFT_CAPABILITY("mutex") Lock : public detail::TimedLockable<Lock> {
     release();
     return true;
   }
+  // acquire_restore() cannot be interrupted: Condition::wait must get its lock back.
   void acquire_restore(SavedState, detail::SourceLoc loc = detail::SourceLoc::current())
       WEFT_ACQUIRE() WEFT_NO_THREAD_SAFETY_ANALYSIS {
-    acquire(true, loc);
+    if (WEFT_LIKELY(!detail::debug_on()) && Algorithm::try_lock_fast(state_)) return;
+    acquire_slow(detail::kForever, loc, /*interruptible=*/false);
   }
   bool is_owned() const noexcept { return locked(); }
 
@@ -126,7 +128,8 @@ class WEFT_CAPABILITY("mutex") Lock : public detail::TimedLockable<Lock> {
   void adopt_handoff(SavedState saved, detail::SourceLoc loc) noexcept WEFT_ACQUIRE();
 
   // The analysis cannot follow a lock word: the slow paths are checked by tests instead.
-  WEFT_NOINLINE bool acquire_slow(detail::Deadline deadline, detail::SourceLoc loc)
+  WEFT_NOINLINE bool acquire_slow(detail::Deadline deadline, detail::SourceLoc loc,
+                                  bool interruptible = true)
       WEFT_TRY_ACQUIRE(true) WEFT_NO_THREAD_SAFETY_ANALYSIS;
   WEFT_NOINLINE void release_slow() WEFT_RELEASE() WEFT_NO_THREAD_SAFETY_ANALYSIS;
 

@@ -107,7 +107,8 @@ class RLock : public detail::TimedLockable<RLock> {
 
   // The protocol Condition uses to release every level while it waits (CPython's names).
   // release_save(): unowns the lock whatever its count; RuntimeError if not the owner.
-  // acquire_restore(): blocks until owned again, with the saved count.
+  // acquire_restore(): blocks until owned again, with the saved count; cannot be
+  // interrupted (Condition::wait must get its lock back).
   using SavedState = std::uint32_t;
   SavedState release_save();
   void acquire_restore(SavedState saved, detail::SourceLoc loc = detail::SourceLoc::current());
@@ -150,7 +151,7 @@ class RLock : public detail::TimedLockable<RLock> {
   // already); it becomes the owner with `saved` levels.
   void adopt_handoff(SavedState saved, detail::SourceLoc loc) noexcept;
   WEFT_NOINLINE bool acquire_slow(detail::Deadline deadline, detail::SourceLoc loc,
-                                  std::uint64_t me);
+                                  std::uint64_t me, bool interruptible = true);
   WEFT_NOINLINE void unlock_slow();
   [[noreturn]] WEFT_COLD static void not_owner();
   [[noreturn]] WEFT_COLD static void too_deep();

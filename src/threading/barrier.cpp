@@ -10,6 +10,10 @@
 //   (B2) while the last party runs the action (kAction, mu_ released), arriving threads
 //        wait as during draining, the round's parties keep waiting (their timeouts
 //        cannot break the round), and abort()/reset() from other threads wait for it.
+//   (B4) a wait cut short by an interrupt (cancellation) withdraws its party (leave())
+//        and leaves the barrier unbroken, as Python's does; a party whose round completed
+//        meanwhile returns its index (the interrupt stays pending). The internal lock's
+//        own waits cannot be interrupted.
 //   (B3) round_ counts completed rounds. A party whose round completed returns its index
 //        even if abort() broke the barrier before it woke (CPython would raise
 //        BrokenBarrierError in that window).
@@ -52,7 +56,7 @@ void Barrier::set_name(std::string_view name) {
 void Barrier::lock_state(detail::SourceLoc loc) const {
   if (WEFT_LIKELY(detail::ByteLockAlgorithm::try_lock_fast(mu_.word))) return;
   StateLockHooks hooks{{}, this, loc};
-  detail::ByteLockAlgorithm::lock_slow(mu_.word, detail::kForever, hooks);
+  detail::ByteLockAlgorithm::lock_slow(mu_.word, detail::kForever, hooks, detail::Interruptible::kNo);
 }
 
 void Barrier::unlock_state() const {
@@ -64,9 +68,10 @@ void Barrier::unlock_state() const {
 bool Barrier::wait_change(detail::Deadline deadline, detail::SourceLoc loc) {
   const detail::ParkResult r = detail::park(
       &state_, [] { return true; }, [&]() WEFT_NO_THREAD_SAFETY_ANALYSIS { unlock_state(); },  // (B1)
-      [](const void*, bool) {}, deadline, detail::WaitSite{this, detail::ObjKind::barrier, loc});
+      [](const void*, bool) {}, deadline, detail::WaitSite{this, detail::ObjKind::barrier, loc}, 0,
+      detail::Interruptible::kYes);
   lock_state(loc);
-  return r.status != detail::ParkStatus::kTimedOut;
+  return r.status != detail::ParkStatus::kInterrupted;  // (B4)
 }
 
 void Barrier::notify_change() { detail::unpark_all(&state_); }  // (B1), mu_ held
@@ -80,14 +85,18 @@ void Barrier::wait_out_action(detail::SourceLoc loc) {
   // (B2) abort()/reset() from another thread wait for the action; from the action's own
   // thread they apply at once.
   while (state_ == kAction && action_thread_ != detail::current_ident())
-    wait_change(detail::kForever, loc);
+    if (!wait_change(detail::kForever, loc)) detail::throw_interruption();  // (B4)
 }
 
 std::size_t Barrier::wait_until(detail::Deadline deadline, detail::SourceLoc loc) {
   lock_state(loc);
   // Block while the previous round drains or resets, or its action runs (B2).
-  while (state_ == kDraining || state_ == kResetting || state_ == kAction)
-    wait_change(detail::kForever, loc);
+  while (state_ == kDraining || state_ == kResetting || state_ == kAction) {
+    if (!wait_change(detail::kForever, loc)) {  // (B4) not counted yet
+      unlock_state();
+      detail::throw_interruption();
+    }
+  }
   if (state_ == kBroken) {
     unlock_state();
     throw BrokenBarrierError("barrier is broken");
@@ -144,14 +153,14 @@ void Barrier::wait_round(std::uint64_t round, detail::Deadline deadline, detail:
     if (round_ != round) return;  // (B3) our round completed
     if (state_ != kFilling && state_ != kAction) break;
     if (state_ == kAction) {  // (B2) the round is completing: wait for the action
-      wait_change(detail::kForever, loc);
+      if (!wait_change(detail::kForever, loc) && round_ == round) detail::throw_interruption();  // (B4)
       continue;
     }
     if (deadline != detail::kForever && detail::Clock::now() >= deadline) {
       break_barrier();
       throw BrokenBarrierError("barrier wait timed out");
     }
-    wait_change(deadline, loc);
+    if (!wait_change(deadline, loc) && round_ == round) detail::throw_interruption();  // (B4)
   }
   if (state_ == kBroken || state_ == kResetting)
     throw BrokenBarrierError(state_ == kBroken ? "barrier is broken" : "barrier was reset");
@@ -167,7 +176,12 @@ void Barrier::leave() {
 
 void Barrier::reset() {
   lock_state(detail::SourceLoc::current());
-  wait_out_action(detail::SourceLoc::current());
+  try {
+    wait_out_action(detail::SourceLoc::current());
+  } catch (...) {
+    unlock_state();
+    throw;
+  }
   if (count_ > 0) {
     if (state_ == kFilling || state_ == kBroken || state_ == kAction) state_ = kResetting;
   } else {
@@ -179,7 +193,12 @@ void Barrier::reset() {
 
 void Barrier::abort() {
   lock_state(detail::SourceLoc::current());
-  wait_out_action(detail::SourceLoc::current());
+  try {
+    wait_out_action(detail::SourceLoc::current());
+  } catch (...) {
+    unlock_state();
+    throw;
+  }
   break_barrier();
   unlock_state();
 }

@@ -16,6 +16,10 @@
 //   (C4) a requeued waiter that times out on the lock's queue was notified: it clears
 //        the lock's kParked bit if it was the last one there, as the lock's own waiters
 //        do (LA6), reacquires the lock and returns true.
+//   (C5) a wait whose park is interrupted (cancellation) reacquires the lock without
+//        being interruptible and then throws what the interrupt means, unless it had
+//        been notified (requeued onto the lock): a call that can complete completes, and
+//        the interrupt stays pending for the next blocking call.
 #include "weft/condition.hpp"
 
 #include <exception>
@@ -124,6 +128,7 @@ bool Condition::wait_until(detail::Deadline deadline, detail::SourceLoc loc) {
   } else {
     rlock_->acquire_restore(rlock_saved, loc);
   }
+  if (r.status == detail::ParkStatus::kInterrupted && !notified) detail::throw_interruption();  // (C5)
   return notified;
 }
 

@@ -47,9 +47,10 @@ void Lock::set_name(std::string_view name) {
   detail::hooks::object_named(this, detail::ObjKind::lock, name);
 }
 
-bool Lock::acquire_slow(detail::Deadline deadline, detail::SourceLoc loc) {
+bool Lock::acquire_slow(detail::Deadline deadline, detail::SourceLoc loc, bool interruptible) {
   Hooks hooks(this, loc);
-  return Algorithm::lock_slow(state_, deadline, hooks);
+  return Algorithm::lock_slow(state_, deadline, hooks,
+                              interruptible ? detail::Interruptible::kYes : detail::Interruptible::kNo);
 }
 
 void Lock::release_slow() {

@@ -22,7 +22,8 @@ inline constexpr ParkToken kLockHandoff = 1;
 struct NoLockHooks {
   // lock_slow(): first, before any attempt.
   void before_lock(Deadline /*deadline*/) {}
-  // lock_slow(): last; `acquired` is its result, `contended` whether it parked.
+  // lock_slow(): last; `acquired` is its result (false also before an interruption is
+  // thrown), `contended` whether it parked.
   void after_lock(bool /*acquired*/, bool /*contended*/) {}
   // Around every call into the parking lot (park and unpark).
   void enter_parking_lot() {}
@@ -43,7 +44,8 @@ struct NoLockHooks {
 
 template <class Word>
 template <class Hooks>
-bool LockAlgorithm<Word>::lock_slow(Atomic& word, Deadline deadline, Hooks& hooks) {
+bool LockAlgorithm<Word>::lock_slow(Atomic& word, Deadline deadline, Hooks& hooks,
+                                    Interruptible interruptible) {
   hooks.before_lock(deadline);
   bool acquired = false;
   bool contended = false;
@@ -75,12 +77,16 @@ bool LockAlgorithm<Word>::lock_slow(Atomic& word, Deadline deadline, Hooks& hook
     const ParkResult r = park(
         &word, [&] { return word.load(std::memory_order_relaxed) == (kHeld | kParked); }, [] {},
         [&](const void*, bool was_last) { waiter_left(word, was_last); },  // (LA6)
-        deadline, hooks.wait_site());
+        deadline, hooks.wait_site(), 0, interruptible);
     hooks.leave_parking_lot();
     if (r.status == ParkStatus::kUnparked && r.token == kLockHandoff) {  // (LA5)
       WEFT_ASSERT(is_held(word));
       acquired = true;
       break;
+    }
+    if (r.status == ParkStatus::kInterrupted) {  // (LA7)
+      hooks.after_lock(false, contended);
+      throw_interruption();
     }
     if (r.status == ParkStatus::kTimedOut) {
       // One last try: the lock may have been released just as the deadline passed.

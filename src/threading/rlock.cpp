@@ -36,10 +36,10 @@ struct RLock::Hooks : detail::NoLockHooks {
   }
   void after_lock(bool acquired, bool contended) noexcept {
     if (acquired) rlock->own(me);  // (R1)
-    if (blocking) {
+    if (blocking && acquired) {
       WEFT_TSAN_POST_LOCK(rlock);
     } else {
-      WEFT_TSAN_POST_TRYLOCK(rlock, acquired);
+      WEFT_TSAN_POST_TRYLOCK(rlock, acquired);  // also a blocking acquire that was interrupted
     }
     if (acquired && debug) detail::hooks::after_acquire(rlock, detail::ObjKind::rlock, loc, contended);
   }
@@ -77,9 +77,11 @@ void RLock::not_owner() { throw RuntimeError("cannot release un-acquired lock");
 
 void RLock::too_deep() { throw RuntimeError("RLock acquired too many times (recursion count overflow)"); }
 
-bool RLock::acquire_slow(detail::Deadline deadline, detail::SourceLoc loc, std::uint64_t me) {
+bool RLock::acquire_slow(detail::Deadline deadline, detail::SourceLoc loc, std::uint64_t me,
+                         bool interruptible) {
   Hooks hooks(this, loc, me);
-  return Algorithm::lock_slow(state_, deadline, hooks);
+  return Algorithm::lock_slow(state_, deadline, hooks,
+                              interruptible ? detail::Interruptible::kYes : detail::Interruptible::kNo);
 }
 
 void RLock::unlock_slow() {
@@ -99,7 +101,7 @@ RLock::SavedState RLock::release_save() {
 void RLock::acquire_restore(SavedState saved, detail::SourceLoc loc) {
   const std::uint64_t me = detail::current_ident();
   if (!(kFastPath && !detail::debug_on() && Algorithm::try_lock_fast(state_)))
-    acquire_slow(detail::kForever, loc, me);
+    acquire_slow(detail::kForever, loc, me, /*interruptible=*/false);
   owner_.store(me, std::memory_order_relaxed);
   count_ = saved;
 }

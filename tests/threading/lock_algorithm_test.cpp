@@ -49,7 +49,7 @@ TEST(LockAlgorithm, UncontendedLockAndUnlockRunTheHooksInOrder) {
   Algorithm::Atomic word{0};
   Events events;
   RecordingHooks hooks{{}, &events, &word};
-  EXPECT_TRUE(Algorithm::lock_slow(word, weft::detail::kForever, hooks));
+  EXPECT_TRUE(Algorithm::lock_slow(word, weft::detail::kForever, hooks, weft::detail::Interruptible::kNo));
   EXPECT_EQ(word.load(), Algorithm::kHeld);
   EXPECT_TRUE(Algorithm::is_held(word));
   Algorithm::unlock_slow(word, hooks);
@@ -64,7 +64,7 @@ TEST(LockAlgorithm, ATryOfAHeldWordFailsWithoutParking) {
   EXPECT_FALSE(Algorithm::try_lock_fast(word));
   Events events;
   RecordingHooks hooks{{}, &events, &word};
-  EXPECT_FALSE(Algorithm::lock_slow(word, weft::detail::kImmediate, hooks));
+  EXPECT_FALSE(Algorithm::lock_slow(word, weft::detail::kImmediate, hooks, weft::detail::Interruptible::kNo));
   EXPECT_EQ(events, (Events{"before_lock", "after_lock failed"}));
   EXPECT_EQ(word.load(), Algorithm::kHeld);
   EXPECT_TRUE(Algorithm::unlock_fast(word));
@@ -78,7 +78,7 @@ TEST(LockAlgorithm, AParkedWaiterGetsTheLockOnRelease) {
   std::atomic<bool> acquired{false};
   weft::testing::Bunch waiter(1, [&](std::size_t) {
     RecordingHooks hooks{{}, &waiter_events, &word};
-    acquired = Algorithm::lock_slow(word, weft::detail::kForever, hooks);
+    acquired = Algorithm::lock_slow(word, weft::detail::kForever, hooks, weft::detail::Interruptible::kNo);
   });
   const bool parked = waiter.wait_all_parked();
   EXPECT_TRUE(parked);
@@ -104,7 +104,7 @@ TEST(LockAlgorithm, TheLastWaiterToTimeOutClearsTheParkedBit) {
   Events events;
   RecordingHooks hooks{{}, &events, &word};
   const Deadline deadline = weft::detail::deadline_after(std::chrono::milliseconds(20));
-  EXPECT_FALSE(Algorithm::lock_slow(word, deadline, hooks));
+  EXPECT_FALSE(Algorithm::lock_slow(word, deadline, hooks, weft::detail::Interruptible::kNo));
   EXPECT_GE(weft::detail::Clock::now(), deadline);
   EXPECT_EQ(events.back(), "after_lock failed contended");
   // (LA6): the word says "held, nobody parked", so the release takes the fast path.

@@ -20,8 +20,12 @@
 //         and wakes the longest waiter with kLockHandoff: it owns the lock without
 //         touching the word. The parking lot orders the releaser's writes before the
 //         woken thread's return, so the hand-off needs no further fence.
-//   (LA6) a waiter that leaves the queue without the lock (its deadline passed) clears
-//         kParked under the bucket lock if it was the last one parked.
+//   (LA6) a waiter that leaves the queue without the lock (its deadline passed, or its
+//         park was interrupted) clears kParked under the bucket lock if it was the last
+//         one parked.
+//   (LA7) an interrupted acquire (Interruptible::kYes) holds nothing: after (LA6) it
+//         reports a failed acquisition to its hooks and throws what the interrupt means
+//         (detail::throw_interruption()).
 #pragma once
 
 #include <atomic>
@@ -32,6 +36,8 @@
 #include "weft/detail/deadline.hpp"
 
 namespace weft::detail {
+
+enum class Interruptible : bool;  // detail/parking_lot.hpp
 
 template <class Word>
 class LockAlgorithm {
@@ -62,10 +68,12 @@ class LockAlgorithm {
   }
 
   // Acquires the lock, spinning briefly and then parking until `deadline` (kImmediate:
-  // one try; kForever: no deadline). Returns: true if acquired. Defined in
+  // one try; kForever: no deadline). Returns: true if acquired. Throws: what an
+  // interrupt of the park means (LA7), with Interruptible::kYes only. Defined in
   // src/threading/lock_slow_path.hpp, with the hooks it calls.
   template <class Hooks>
-  static bool lock_slow(Atomic& word, Deadline deadline, Hooks& hooks);
+  static bool lock_slow(Atomic& word, Deadline deadline, Hooks& hooks,
+                        Interruptible interruptible);
 
   // Releases the lock held by the caller's side and wakes (or hands the lock to) one
   // parked thread, if any. Defined in src/threading/lock_slow_path.hpp.
