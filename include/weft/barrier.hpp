@@ -94,7 +94,7 @@ class Barrier {
   /// Throws: BrokenBarrierError if the barrier is or becomes broken, is reset, or the
   /// timeout expires; whatever the action throws, in the thread that ran it.
   std::size_t wait(detail::SourceLoc loc = detail::SourceLoc::current()) {
-    return wait_until(timeout_ ? detail::deadline_after(*timeout_) : detail::kForever, loc);
+    return wait_until(detail::deadline_from(timeout_), loc);
   }
 
   /// As wait(), for at most `timeout` (zero or negative: no wait, see Blocking).

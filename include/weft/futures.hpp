@@ -41,11 +41,6 @@ template <class R>
 Future<R> adopt_future(FutureState<R>* s) noexcept;  // takes over one reference
 template <class R>
 FutureState<R>* future_state(const Future<R>& f) noexcept;
-
-template <class D>
-Deadline deadline_from(std::optional<D> timeout) {
-  return timeout ? deadline_after(*timeout) : kForever;
-}
 }  // namespace detail
 
 /// Future<R>: a copyable handle to the result of one asynchronous call.

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <limits>
+#include <optional>
 #include <ratio>
 #include <type_traits>
 
@@ -82,6 +83,13 @@ Deadline deadline_after(std::chrono::duration<Rep, Period> timeout) {
     }
   }
   return deadline_after_ticks(to_clock_ticks(timeout));
+}
+
+// The deadline of an optional timeout: kForever for none (Python's timeout=None),
+// otherwise deadline_after(*timeout). Throws: ValueError for NaN.
+template <class D>
+Deadline deadline_from(const std::optional<D>& timeout) {
+  return timeout ? deadline_after(*timeout) : kForever;
 }
 
 // The weft::clock deadline of a time point of any clock, saturating (see the top of
