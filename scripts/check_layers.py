@@ -19,6 +19,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 HEADER_LAYERS = [
     (r"weft/(errors|version)\.hpp", 0),
     (r"weft/detail/(config|clock|deadline|wait|backoff|function_ref|tsan|assert|thread_safety)\.hpp", 0),
+    (r"weft/detail/intrusive_list\.hpp", 0),
     (r"park/word_lock\.hpp", 0),
     (r"weft/detail/(parking_lot|hooks|bubble|keyboard_interrupt)\.hpp", 1),
     (r"weft/detail/thread_registry\.hpp", 1),

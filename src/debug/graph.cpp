@@ -3,6 +3,7 @@
 #include "debug/graph.hpp"
 
 #include <algorithm>
+#include <ranges>
 
 namespace weft::detail::dbg {
 
@@ -69,63 +70,75 @@ bool OrderGraph::insert(Id from, Id to, const EdgeInfo& info, std::vector<Id>* p
   return true;
 }
 
-// Depth-first from `to` over nodes ranked below `from`; false if `from` is reached.
-bool OrderGraph::forward(Id to, Id from, std::vector<Id>* path) {
-  const std::int64_t upper = nodes_[from].rank;
-  deltaf_.clear();
-  parent_.clear();
-  stack_.assign(1, to);
-  nodes_[to].visited = true;
-  deltaf_.push_back(to);
-  while (!stack_.empty()) {
-    const Id n = stack_.back();
-    stack_.pop_back();
-    for (const auto& e : nodes_[n].out) {
-      const Id w = e.first;
-      if (w == from) {
-        // Cycle: to -> ... -> n -> from.
-        if (path != nullptr) {
-          path->clear();
-          path->push_back(from);
-          for (Id c = n;; c = parent_[c]) {
-            path->push_back(c);
-            if (c == to) break;
-          }
-          std::reverse(path->begin(), path->end());
-        }
-        for (Id v : deltaf_) nodes_[v].visited = false;
-        return false;
-      }
-      Node& nw = nodes_[w];
-      if (!nw.visited && nw.rank < upper) {
-        nw.visited = true;
-        parent_[w] = n;
-        deltaf_.push_back(w);
-        stack_.push_back(w);
+namespace {
+
+// Depth-first from `start` over `nodes`, following neighbours(n) (a range of ids). Each
+// node reached, `start` first, is marked visited and appended to `reached` (cleared
+// first); `stack` is scratch space. A neighbour w of n is entered if it is not visited
+// and admit(n, w) is true. Returns false as soon as stop(n, w) is true for a neighbour
+// (asked before it is considered), true once every admitted node was searched.
+template <class Nodes, class Id, class Neighbours, class Stop, class Admit>
+bool depth_first(Nodes& nodes, std::vector<Id>& stack, std::vector<Id>& reached, Id start,
+                 Neighbours neighbours, Stop stop, Admit admit) {
+  reached.clear();
+  stack.assign(1, start);
+  nodes[start].visited = true;
+  reached.push_back(start);
+  while (!stack.empty()) {
+    const Id n = stack.back();
+    stack.pop_back();
+    for (const Id w : neighbours(n)) {
+      if (stop(n, w)) return false;
+      auto& node = nodes[w];
+      if (!node.visited && admit(n, w)) {
+        node.visited = true;
+        reached.push_back(w);
+        stack.push_back(w);
       }
     }
   }
   return true;
 }
 
+}  // namespace
+
+// Depth-first from `to` over nodes ranked below `from`; false if `from` is reached.
+bool OrderGraph::forward(Id to, Id from, std::vector<Id>* path) {
+  const std::int64_t upper = nodes_[from].rank;
+  parent_.clear();
+  Id last = to;  // the node whose edge reached `from`
+  const bool acyclic = depth_first(
+      nodes_, stack_, deltaf_, to, [this](Id n) { return std::views::keys(nodes_[n].out); },
+      [&](Id n, Id w) {
+        if (w != from) return false;
+        last = n;
+        return true;
+      },
+      [&](Id n, Id w) {
+        if (nodes_[w].rank >= upper) return false;
+        parent_[w] = n;
+        return true;
+      });
+  if (acyclic) return true;
+  // Cycle: to -> ... -> last -> from.
+  if (path != nullptr) {
+    path->clear();
+    path->push_back(from);
+    for (Id c = last;; c = parent_[c]) {
+      path->push_back(c);
+      if (c == to) break;
+    }
+    std::reverse(path->begin(), path->end());
+  }
+  for (Id v : deltaf_) nodes_[v].visited = false;
+  return false;
+}
+
 // Depth-first backwards from `from` over nodes ranked above `lower`.
 void OrderGraph::backward(Id from, std::int64_t lower) {
-  deltab_.clear();
-  stack_.assign(1, from);
-  nodes_[from].visited = true;
-  deltab_.push_back(from);
-  while (!stack_.empty()) {
-    const Id n = stack_.back();
-    stack_.pop_back();
-    for (Id u : nodes_[n].in) {
-      Node& nu = nodes_[u];
-      if (!nu.visited && nu.rank > lower) {
-        nu.visited = true;
-        deltab_.push_back(u);
-        stack_.push_back(u);
-      }
-    }
-  }
+  depth_first(
+      nodes_, stack_, deltab_, from, [this](Id n) -> const auto& { return nodes_[n].in; },
+      [](Id, Id) { return false; }, [&](Id, Id u) { return nodes_[u].rank > lower; });
 }
 
 // Gives the backward set the lowest of the ranks involved, then the forward set.

@@ -42,6 +42,7 @@
 #include <thread>
 
 #include "weft/detail/backoff.hpp"
+#include "weft/detail/intrusive_list.hpp"
 #include "weft/detail/parking_lot.hpp"
 #include "weft/errors.hpp"
 #include "weft/futures.hpp"
@@ -86,13 +87,7 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
           if (threads_.empty()) throw;  // otherwise the existing workers run it
         }
       }
-      t->next_ = nullptr;
-      if (tail_ != nullptr) {
-        tail_->next_ = t;
-      } else {
-        head_ = t;
-      }
-      tail_ = t;
+      fifo_push_back<&FutureStateBase::next_>(head_, tail_, *t);
       queued_.fetch_add(1, std::memory_order_seq_cst);  // (TP2)
     }
     wake_one_sleeper();  // (TP2) (TP5)

@@ -16,6 +16,7 @@
 #include "park/word_lock.hpp"
 #include "weft/detail/clock.hpp"
 #include "weft/detail/hooks.hpp"
+#include "weft/detail/intrusive_list.hpp"
 #include "weft/detail/wait.hpp"
 #include "weft/errors.hpp"
 
@@ -52,21 +53,12 @@ class Bubble : public VirtualTime {
   std::atomic<std::uint32_t> finished{0};
 
   void link(BubbleSlot& s) noexcept {
-    s.prev = nullptr;
-    s.next = blocked_head;
-    if (blocked_head != nullptr) blocked_head->prev = &s;
-    blocked_head = &s;
+    list_push_front(blocked_head, s);
     s.blocked = true;
     ++blocked;
   }
   void unlink(BubbleSlot& s) noexcept {
-    if (s.prev != nullptr) {
-      s.prev->next = s.next;
-    } else {
-      blocked_head = s.next;
-    }
-    if (s.next != nullptr) s.next->prev = s.prev;
-    s.prev = s.next = nullptr;
+    list_unlink(blocked_head, s);
     s.blocked = false;
     --blocked;
   }

@@ -49,6 +49,7 @@
 #include "weft/errors.hpp"
 #include "weft/detail/backoff.hpp"
 #include "weft/detail/bubble.hpp"
+#include "weft/detail/intrusive_list.hpp"
 #include "weft/detail/wait.hpp"
 
 namespace weft::detail {
@@ -107,13 +108,7 @@ struct alignas(64) Bucket {
   std::uint32_t seed = 0;
 
   void append(ThreadData* t) noexcept {
-    t->next = nullptr;
-    if (tail != nullptr) {
-      tail->next = t;
-    } else {
-      head = t;
-    }
-    tail = t;
+    fifo_push_back<&ThreadData::next>(head, tail, *t);
   }
 
   // Removes t (whose predecessor is prev, or nullptr if t is head).

@@ -3,6 +3,7 @@
 // queue's list of linked select calls (protocol (SN1)/(SN2) in weft/detail/select_node.hpp).
 #include "weft/detail/select_node.hpp"
 
+#include "weft/detail/intrusive_list.hpp"
 #include "weft/detail/parking_lot.hpp"
 
 namespace weft::detail {
@@ -18,22 +19,9 @@ std::size_t select_rotation() noexcept {
   return next++;
 }
 
-void SelectorList::link(SelectNode& node) noexcept {
-  node.prev = nullptr;
-  node.next = head;
-  if (head != nullptr) head->prev = &node;
-  head = &node;
-}
+void SelectorList::link(SelectNode& node) noexcept { list_push_front(head, node); }
 
-void SelectorList::unlink(SelectNode& node) noexcept {
-  if (node.prev != nullptr) {
-    node.prev->next = node.next;
-  } else {
-    head = node.next;
-  }
-  if (node.next != nullptr) node.next->prev = node.prev;
-  node.prev = node.next = nullptr;
-}
+void SelectorList::unlink(SelectNode& node) noexcept { list_unlink(head, node); }
 
 void SelectorList::notify() const noexcept {
   for (SelectNode* n = head; n != nullptr; n = n->next) notify_select_waiter(*n->waiter);
