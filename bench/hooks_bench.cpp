@@ -16,8 +16,8 @@
 #include <cstdint>
 #include <thread>
 
+#include "fast_paths.hpp"
 #include "weft/lock.hpp"
-#include "weft/queue.hpp"
 
 namespace {
 
@@ -55,43 +55,19 @@ class PlainLock {
 };
 
 void BM_LockUncontended_Weft(benchmark::State& state) {
-  weft::Lock lock;
-  for (auto _ : state) {
-    lock.acquire();
-    benchmark::ClobberMemory();
-    lock.release();
-  }
+  bench::lock_uncontended<weft::Lock>(state);
   state.SetLabel(kBuild);
 }
 BENCHMARK(BM_LockUncontended_Weft);
 
 void BM_LockUncontended_PlainCopy(benchmark::State& state) {
-  PlainLock lock;
-  for (auto _ : state) {
-    lock.acquire();
-    benchmark::ClobberMemory();
-    lock.release();
-  }
+  bench::lock_uncontended<PlainLock>(state);
   state.SetLabel("no check at all");
 }
 BENCHMARK(BM_LockUncontended_PlainCopy);
 
 void BM_Handoff1P1C_WeftQueue(benchmark::State& state) {
-  weft::Queue<int> q(1024);
-  std::thread consumer([&] {
-    for (;;) {
-      const int v = q.get();
-      if (v < 0) return;
-      benchmark::DoNotOptimize(v);
-    }
-  });
-  constexpr int kBatch = 4096;
-  for (auto _ : state) {
-    for (int i = 0; i < kBatch; ++i) q.put(i);
-  }
-  q.put(-1);
-  consumer.join();
-  state.SetItemsProcessed(state.iterations() * kBatch);
+  bench::handoff_1p1c(state);
   state.SetLabel(kBuild);
 }
 BENCHMARK(BM_Handoff1P1C_WeftQueue)->UseRealTime();

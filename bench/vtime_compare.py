@@ -45,21 +45,28 @@ def table(title, rows):
               f"{statistics.median(ratios):.3f} | {max(ratios):.3f} |")
 
 
-def main():
-    before, after, rounds, min_time = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+def interleave(program, before, after, before_filter, rounds, min_time, run=run):
+    """Runs BEFORE/program (its cases matching before_filter) and AFTER/program (every case)
+    in `rounds` rounds, the order alternating; prints the load averages. Returns the lists
+    of per-round results of the two builds."""
     results = {"before": [], "after": []}
     loads = [loadavg()]
     for r in range(rounds):
-        order = [("before", before, "outside/"), ("after", after, ".")]
+        order = [("before", before, before_filter), ("after", after, ".")]
         if r % 2:
             order.reverse()
         for label, folder, flt in order:
-            results[label].append(run(os.path.join(folder, "weft_vtime_bench"), flt, min_time))
+            results[label].append(run(os.path.join(folder, program), flt, min_time))
         loads.append(loadavg())
         print(f"round {r + 1}/{rounds}, load {loads[-1]}", file=sys.stderr, flush=True)
     print("Load averages (1, 5, 15 min) before the first round and after each:",
           "; ".join(loads))
-    b, a = results["before"], results["after"]
+    return results["before"], results["after"]
+
+
+def main():
+    before, after, rounds, min_time = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    b, a = interleave("weft_vtime_bench", before, after, "outside/", rounds, min_time)
     for k, what in ((0, "CPU time"), (1, "real time")):
         print(f"\n{what}, ns per iteration. Before / after (after ÷ before):")
         table("case", [(n, [x[n][k] for x in b], [x[n][k] for x in a]) for n in b[0]])

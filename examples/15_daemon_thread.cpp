@@ -18,9 +18,12 @@
 //   time.sleep(3)
 //
 // When main returns, weft abandons daemon threads (and joins the others), as Python does.
+// Ctrl-C during the sleep stops the program as in Python: install_keyboard_interrupt() makes
+// it throw weft::KeyboardInterrupt out of weft::sleep (Python's default), and main ends with
+// status 130, as a shell reports a process Ctrl-C ended.
 #include <chrono>
 #include <cstdio>
-#include <thread>
+#include <weft/cancel.hpp>
 #include <weft/threading.hpp>
 
 using namespace std::chrono_literals;
@@ -29,16 +32,20 @@ void background() {
   while (true) {
     std::printf("Running...\n");
     std::fflush(stdout);
-    std::this_thread::sleep_for(1s);
+    weft::sleep(1s);
   }
 }
 
-int main() {
+int main() try {
+  weft::install_keyboard_interrupt();
+
   weft::Thread t(background);
 
   t.set_daemon(true);  // t.daemon = True
 
   t.start();
 
-  std::this_thread::sleep_for(3s);
+  weft::sleep(3s);
+} catch (const weft::KeyboardInterrupt&) {
+  return 130;
 }
