@@ -54,12 +54,20 @@ namespace {
 
 // The wait of a FIFO getter or putter: `own` (its side's lock) is held on entry and on
 // return; it spins with no lock held, then registers on `waiting` under `other`, the
-// opposite side's lock, and re-checks there (QF3) before it parks.
+// opposite side's lock, and re-checks there (QF3) before it parks. `side` is its side's
+// spin state: a waiter spins longer first when it is the only one of its side spinning
+// and its side's last wait was not short (see queue_wait.hpp).
 template <class Pred>
-bool wait_across(Lock& own, Lock& other, std::atomic<std::uint32_t>& waiting, Pred still_waiting,
-                 Deadline deadline, WaitSite site) {
+bool wait_across(Lock& own, Lock& other, FifoSpinState& side, std::atomic<std::uint32_t>& waiting,
+                 Pred still_waiting, Deadline deadline, WaitSite site) {
   own.release();
-  bool woke = spin_while(still_waiting);
+  const bool alone = side.spinning.fetch_add(1, std::memory_order_relaxed) == 0;
+  const bool long_spin = alone && !side.last_wait_short.load(std::memory_order_relaxed);
+  bool short_wait = false;
+  bool woke = spin_while(still_waiting, long_spin ? kLoneWaiterPauses : 0, short_wait);
+  side.spinning.fetch_sub(1, std::memory_order_relaxed);
+  if (side.last_wait_short.load(std::memory_order_relaxed) != short_wait)
+    side.last_wait_short.store(short_wait, std::memory_order_relaxed);
   if (!woke && !passed(deadline)) {
     other.acquire(true, site.loc);
     waiting.fetch_add(1, std::memory_order_relaxed);  // (QF3) under `other`
@@ -75,13 +83,15 @@ bool wait_across(Lock& own, Lock& other, std::atomic<std::uint32_t>& waiting, Pr
 }  // namespace
 
 bool FifoBase::wait_getter(Deadline deadline, SourceLoc loc) {
-  return wait_across(get_lock_, put_lock_, getters_waiting_, [this] { return getter_empty(); },
-                     deadline, WaitSite{this, ObjKind::queue, loc, true});
+  return wait_across(get_lock_, put_lock_, getters_spin_, getters_waiting_,
+                     [this] { return getter_empty(); }, deadline,
+                     WaitSite{this, ObjKind::queue, loc, true});
 }
 
 bool FifoBase::wait_putter(Deadline deadline, SourceLoc loc) {
-  return wait_across(put_lock_, get_lock_, putters_waiting_, [this] { return putter_full(); },
-                     deadline, WaitSite{this, ObjKind::queue, loc});
+  return wait_across(put_lock_, get_lock_, putters_spin_, putters_waiting_,
+                     [this] { return putter_full(); }, deadline,
+                     WaitSite{this, ObjKind::queue, loc});
 }
 
 void FifoBase::wake_getters(std::size_t n) noexcept { unpark_up_to(&getters_waiting_, n); }

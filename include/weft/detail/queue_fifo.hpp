@@ -73,6 +73,14 @@ struct FifoSegment {
   FifoSegment* next = nullptr;
 };
 
+// What the waiters of one side of a FIFO share while they spin with no lock held
+// (src/queue/queue_wait.hpp): how many spin right now (a hint: it wraps harmlessly past
+// 65535) and whether that side's last wait was short.
+struct FifoSpinState {
+  std::atomic<std::uint16_t> spinning{0};
+  std::atomic<bool> last_wait_short{false};
+};
+
 // The part of the two-lock FIFO that does not depend on the item type.
 class FifoBase {
  public:
@@ -136,11 +144,13 @@ class FifoBase {
   FifoSegment* tail_seg_ = nullptr;           // segment the next put writes into
   std::size_t tail_idx_ = 0;                  //   and the slot in it
   SelectorList selectors_;                    // select calls watching this queue
+  FifoSpinState putters_spin_;                // putters spinning for room (queue_wait.hpp)
 
   // ---- get side: one cache line, written by getters -------------------------------------
   alignas(64) Lock get_lock_;                // serialises getters; guards this line
   std::atomic<std::uint32_t> putters_waiting_{0};  // (QF3) ++ under get_lock_; parking key
   std::atomic<std::uint32_t> joiners_waiting_{0};  // (QJ1); parking key
+  FifoSpinState getters_spin_;                // getters spinning for an item (queue_wait.hpp)
   std::atomic<std::uint64_t> head_pos_{0};    // items ever taken (QF2)
   std::uint64_t seen_tail_ = 0;               // a recent tail_pos_
   std::atomic<std::uint64_t> done_{0};        // task_done calls + items shutdown(true) removed
