@@ -132,6 +132,13 @@ class Future {
   /// Cancels a pending future. Returns: true if it is (now or already) cancelled,
   /// false if it is running or finished. Wakes: waiters; runs the callbacks.
   bool cancel() { return s_->cancel(); }
+  /// Beyond Python: stops a running task of a ThreadPoolExecutor as Thread::request_stop
+  /// stops a thread: the task's blocking weft calls throw CancelledError, also one already
+  /// blocked, and a task whose first parameter is a std::stop_token sees stop requested.
+  /// The future then holds what the task ended with (a CancelledError that escapes the
+  /// task makes result() throw it). A task not started yet starts stopped (cancel()
+  /// removes it instead). Returns: false if the future is already done.
+  bool request_stop() noexcept { return s_->request_stop(); }
   bool cancelled() const noexcept { return s_->phase() == detail::FutureStateBase::kCancelled; }
   bool running() const noexcept { return s_->phase() == detail::FutureStateBase::kRunning; }
   bool done() const noexcept { return s_->done(); }
@@ -359,9 +366,10 @@ class ThreadPoolExecutor {
 
   /// Schedules fn(args...) (both decay-copied). Returns its Future.
   /// Throws: RuntimeError after shutdown; BrokenExecutor when broken.
+  /// fn(stop_token, args...) if fn takes a std::stop_token first (see request_stop).
   template <class F, class... Args>
-  auto submit(F&& fn, Args&&... args) -> Future<std::invoke_result_t<F, Args...>> {
-    using R = std::invoke_result_t<F, Args...>;
+  auto submit(F&& fn, Args&&... args) -> Future<detail::task_result_t<F, Args...>> {
+    using R = detail::task_result_t<F, Args...>;
     auto* t = make_task<R>(std::forward<F>(fn), std::forward<Args>(args)...);
     try {
       detail::pool_submit(core_, t, detail::kForever);
@@ -377,8 +385,8 @@ class ThreadPoolExecutor {
   /// queue stays full for `timeout`, returns nullopt and schedules nothing.
   template <class Rep, class Period, class F, class... Args>
   auto try_submit(std::chrono::duration<Rep, Period> timeout, F&& fn, Args&&... args)
-      -> std::optional<Future<std::invoke_result_t<F, Args...>>> {
-    using R = std::invoke_result_t<F, Args...>;
+      -> std::optional<Future<detail::task_result_t<F, Args...>>> {
+    using R = detail::task_result_t<F, Args...>;
     auto* t = make_task<R>(std::forward<F>(fn), std::forward<Args>(args)...);
     bool queued = false;
     try {
@@ -428,11 +436,24 @@ class ThreadPoolExecutor {
 
   template <class R, class F, class... Args>
   detail::FutureState<R>* make_task(F&& fn, Args&&... args) {
-    auto call = [fn = std::forward<F>(fn),
-                 tup = std::make_tuple(std::forward<Args>(args)...)]() mutable -> R {
-      return std::apply(fn, std::move(tup));
-    };
-    auto* t = new detail::TaskState<R, decltype(call)>(std::move(call));
+    if constexpr (detail::kTaskTakesStopToken<F, Args...>) {
+      auto call = [fn = std::forward<F>(fn), tup = std::make_tuple(std::forward<Args>(args)...)](
+                      std::stop_token token) mutable -> R {
+        return std::apply(fn, std::tuple_cat(std::forward_as_tuple(std::move(token)),
+                                             std::move(tup)));
+      };
+      return adopt_task<R>(std::move(call));
+    } else {
+      auto call = [fn = std::forward<F>(fn),
+                   tup = std::make_tuple(std::forward<Args>(args)...)]() mutable -> R {
+        return std::apply(fn, std::move(tup));
+      };
+      return adopt_task<R>(std::move(call));
+    }
+  }
+  template <class R, class Call>
+  detail::FutureState<R>* adopt_task(Call&& call) {
+    auto* t = new detail::TaskState<R, std::decay_t<Call>>(std::move(call));
     t->owner_ = detail::as_executor(core_);  // born with two references (TaskState)
     return t;
   }

@@ -7,6 +7,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <typeinfo>
 
 #include "weft/detail/parking_lot.hpp"
@@ -33,11 +34,32 @@ bool FutureStateBase::cancel() {
                                     std::memory_order_acq_rel, std::memory_order_relaxed))
       break;
   }
-  if ((s & (kParked | kListeners)) != 0) notify_slow(static_cast<std::uint32_t>(s));
+  // Never ran: nothing of (F6) to do here.
+  if ((s & (kParked | kListeners)) != 0) notify_slow(static_cast<std::uint32_t>(s) & (kParked | kListeners));
+  return true;
+}
+
+bool FutureStateBase::request_stop() noexcept {
+  std::uint64_t old = word_.load(std::memory_order_relaxed);
+  do {
+    if ((old & kDoneBit) != 0) return false;
+  } while (!word_.compare_exchange_weak(old, (old | kStopRequested) + kOneStopper,
+                                        std::memory_order_acq_rel, std::memory_order_relaxed));
+  if ((old & kPhaseMask) == kRunning && has_runner_) {  // (F5)
+    ThreadData* runner;
+    while ((runner = runner_.load(std::memory_order_acquire)) == nullptr) std::this_thread::yield();
+    interrupt_thread(*runner, kInterruptStop);
+  }
+  if (stop_source_.stop_possible()) stop_source_.request_stop();
+  word_.fetch_sub(kOneStopper, std::memory_order_release);
   return true;
 }
 
 void FutureStateBase::notify_slow(std::uint32_t old) noexcept {
+  if ((old & kStopRequested) != 0) {  // (F6)
+    while ((word_.load(std::memory_order_acquire) & kStoppers) != 0) std::this_thread::yield();
+    if (has_runner_) restore_stop_reason();
+  }
   if ((old & kParked) != 0) unpark_all(&word_);  // (F3)
   if ((old & kListeners) == 0) return;
   std::vector<Callback> callbacks;

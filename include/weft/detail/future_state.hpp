@@ -21,6 +21,16 @@
 //        finish() takes lock_ only when it saw kListeners, and the adder re-reads the
 //        phase from its own RMW, so a callback either sees "done" and runs at once or
 //        is stored before finish() looks.
+// Stopping a task (Future::request_stop), between a requester Q and the runner W:
+//   (F5) Q, in one CAS that fails once done, sets kStopRequested and counts itself in
+//        (kOneStopper). If that CAS saw kRunning, Q waits for runner_ (W stores it right
+//        after (F1)) and interrupts W (kInterruptStop), requests stop on stop_source_ if
+//        the task has one, then counts itself out.
+//   (F6) W runs the task inside a TaskStopLink: it sets kInterruptStop on itself if the
+//        stop came before (F1), and inner scopes that end keep the reason while the task's
+//        stop is requested. finish() sees kStopRequested in its RMW: it waits until no Q
+//        is counted in (no interrupt can then reach W any more), and then clears W's reason
+//        unless an enclosing scope is stopped, so no stop leaks into W's next task.
 #pragma once
 
 #include <atomic>
@@ -30,15 +40,18 @@
 #include <functional>
 #include <iterator>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "weft/cancel.hpp"
 #include "weft/detail/deadline.hpp"
 #include "weft/detail/exception_text.hpp"
 #include "weft/detail/function_ref.hpp"
 #include "weft/detail/hooks.hpp"
+#include "weft/detail/parking_lot.hpp"
 #include "weft/lock.hpp"
 
 namespace weft::detail {
@@ -127,8 +140,13 @@ class FutureStateBase {
   static constexpr std::uint32_t kPending = 0, kRunning = 1, kCancelled = 2, kFinished = 3;
   static constexpr std::uint32_t kPhaseMask = 3, kDoneBit = 2;
   static constexpr std::uint32_t kParked = 4, kListeners = 8;
+  static constexpr std::uint32_t kStopRequested = 16;  // (F5)
+  static constexpr std::uint64_t kOneStopper = 32;     // request_stop() calls under way
   static constexpr int kRefShift = 32;
   static constexpr std::uint64_t kOneRef = std::uint64_t{1} << kRefShift;
+  static constexpr std::uint64_t kStoppers = kOneRef - kOneStopper;  // their count's bits
+  // What makes finish() take its slow path.
+  static constexpr std::uint64_t kFinishSlow = kParked | kListeners | kStopRequested | kStoppers;
 
   using Callback = std::function<void(FutureStateBase*)>;
 
@@ -177,7 +195,7 @@ class FutureStateBase {
   // (F2) Marks a claimed state finished and notifies waiters, listeners, callbacks.
   void finish() noexcept {
     const std::uint64_t old = word_.fetch_or(kDoneBit, std::memory_order_acq_rel);
-    if ((old & (kParked | kListeners)) != 0) notify_slow(static_cast<std::uint32_t>(old));
+    if ((old & kFinishSlow) != 0) notify_slow(static_cast<std::uint32_t>(old));
   }
   // finish() then release(): one compare-and-swap when nobody waits or listens (F2).
   // With waiters or listeners, they are notified while this reference keeps the state
@@ -185,7 +203,7 @@ class FutureStateBase {
   void finish_and_release() noexcept {
     std::uint64_t old = word_.load(std::memory_order_relaxed);
     do {
-      if ((old & (kParked | kListeners)) != 0) {
+      if ((old & kFinishSlow) != 0) {
         finish();
         release();
         return;
@@ -219,6 +237,14 @@ class FutureStateBase {
   // The parking key of this future's waiters.
   const void* park_key() const noexcept { return &word_; }
 
+  // (F5) Future::request_stop(): false if done; else the running task is interrupted, a
+  // pending one will start stopped. Never blocks for long (see (F5)).
+  bool request_stop() noexcept;
+  // (F6) True once request_stop() was called (before done).
+  bool stop_requested() const noexcept {
+    return (word_.load(std::memory_order_acquire) & kStopRequested) != 0;
+  }
+
   // Claims and runs the task (TaskState), storing its value or exception without
   // finishing; false if it was not claimed (cancelled or run elsewhere). Plain futures
   // have nothing to run.
@@ -231,6 +257,10 @@ class FutureStateBase {
   ExecutorCore* owner_ = nullptr;      // executor that will run it, if any
   FutureStateBase* next_ = nullptr;    // intrusive link of the executor queue
   std::uint64_t task_id_ = 0;          // for the debug hooks
+  // (F5) the thread running a task (TaskState only; stored once, right after (F1)).
+  std::atomic<ThreadData*> runner_{nullptr};
+  bool has_runner_ = false;            // a TaskState: a claimed task sets runner_
+  std::stop_source stop_source_{std::nostopstate};  // a task that takes a std::stop_token
 
  protected:
   virtual ~FutureStateBase();
@@ -288,22 +318,61 @@ class FutureState<void> : public FutureStateBase {
   void get() noexcept {}
 };
 
-// A queued task: the future's state plus the callable that produces its result.
+// (F6) The stop scope of a running task: a link of the runner's chain whose stop is the
+// task's request_stop(). Ends without touching the thread's reason: finish() does that.
+class TaskStopLink final : public StopScopeLink {
+ public:
+  explicit TaskStopLink(FutureStateBase& task) noexcept : task_(task) {
+    ThreadData& me = current_thread_data();
+    task.runner_.store(&me, std::memory_order_release);
+    if (task.stop_requested()) add_interrupt_reasons(me, kInterruptStop);
+  }
+  bool stop_requested() const noexcept override { return task_.stop_requested(); }
+
+ private:
+  FutureStateBase& task_;
+};
+
+// True if fn(token, args...) is how a task is called: its first parameter takes a
+// std::stop_token (the std::jthread convention), which Future::request_stop() stops.
+template <class F, class... Args>
+inline constexpr bool kTaskTakesStopToken =
+    std::is_invocable_v<std::decay_t<F>&, std::stop_token, std::decay_t<Args>...>;
+
+// The result type of a task fn(args...) or fn(token, args...).
+template <class F, class... Args>
+struct TaskResult {
+  using type = std::invoke_result_t<F, Args...>;
+};
+template <class F, class... Args>
+  requires kTaskTakesStopToken<F, Args...>
+struct TaskResult<F, Args...> {
+  using type = std::invoke_result_t<std::decay_t<F>&, std::stop_token, std::decay_t<Args>...>;
+};
+template <class F, class... Args>
+using task_result_t = typename TaskResult<F, Args...>::type;
+
+// A queued task: the future's state plus the callable that produces its result, called
+// as fn() or, if it takes one, fn(stop_token).
 // Born with two references: one for the executor's queue, one for the Future.
 template <class R, class Fn>
 class TaskState final : public FutureState<R> {
  public:
-  explicit TaskState(Fn&& fn) : FutureState<R>(2u), fn_(std::move(fn)) {}
+  explicit TaskState(Fn&& fn) : FutureState<R>(2u), fn_(std::move(fn)) {
+    this->has_runner_ = true;
+    if constexpr (kTakesToken) this->stop_source_ = std::stop_source();
+  }
 
   bool execute() noexcept override {
     if (!this->try_claim()) return false;
     const bool debug = debug_on();
     if (debug) hooks::task_begin(this->owner_, this->task_id_);
     try {
+      TaskStopLink link(*this);
       if constexpr (std::is_void_v<R>) {
-        (*fn_)();
+        call();
       } else {
-        this->set_value((*fn_)());
+        this->set_value(call());
       }
     } catch (...) {
       this->store_exception(std::current_exception());
@@ -314,6 +383,15 @@ class TaskState final : public FutureState<R> {
   }
 
  private:
+  static constexpr bool kTakesToken = std::is_invocable_v<Fn&, std::stop_token>;
+  R call() {
+    if constexpr (kTakesToken) {
+      return (*fn_)(this->stop_source_.get_token());
+    } else {
+      return (*fn_)();
+    }
+  }
+
   std::optional<Fn> fn_;
 };
 
