@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// weft/detail/backoff.hpp: the only spin loop in weft, bounded by count.
+// weft/detail/backoff.hpp: the spin loop of weft's waits, bounded by count. (The one
+// other spin is a FIFO queue waiter's lead of 128 pauses when it waits alone,
+// src/queue/queue_wait.hpp, before it spins with Backoff.)
 //
 // A waiter spins briefly before it parks because waking a thread that sleeps in the
 // kernel costs tens of microseconds while a cache-line hand-off costs tens of
