@@ -12,8 +12,11 @@
 // S: it is parked, not spinning), then is woken; the iteration's time is from the wake-up
 // call in the benchmark's thread to the moment the woken thread runs again (steady clock):
 //   latency/event_set          Event::set() -> Event::wait() returns (the one-way wake-up);
+//   latency/event_set_timed    the same into Event::wait(1 h) (a timed park, as weft::sleep's);
 //   latency/stop_sleep         Thread::request_stop() -> CancelledError out of weft::sleep;
 //   latency/stop_event_wait    Thread::request_stop() -> CancelledError out of Event::wait.
+//   latency/throw_new_thread   no wake-up: a new thread throws and catches a CancelledError
+//                              (what the exception alone costs a thread that never threw).
 // Counters: median_us, p99_us, worst_us over the trials (the time column is their mean).
 // A build whose Event::wait ignores request_stop reports an error for that case (the
 // waiter is released after 5 s) instead of hanging.
@@ -54,7 +57,7 @@ bool asleep(long tid) {
   return paren != std::string::npos && paren + 2 < all.size() && all[paren + 2] == 'S';
 }
 
-enum class Wake { kEventSet, kStopSleep, kStopEventWait };
+enum class Wake { kEventSet, kEventSetTimed, kStopSleep, kStopEventWait };
 
 // One trial: returns the latency in seconds, or a negative value if the waiter did not
 // wake within 5 s of the wake-up call (it is then released by Event::set).
@@ -65,6 +68,8 @@ double trial(Wake wake) {
     try {
       if (wake == Wake::kStopSleep)
         weft::sleep(std::chrono::hours(1));
+      else if (wake == Wake::kEventSetTimed)
+        event.wait(std::chrono::hours(1));
       else
         event.wait();
     } catch (const weft::CancelledError&) {
@@ -75,7 +80,7 @@ double trial(Wake wake) {
   const long tid = static_cast<long>(waiter.native_id().value());
   while (!asleep(tid)) std::this_thread::yield();
   const auto start = Clock::now();
-  if (wake == Wake::kEventSet)
+  if (wake == Wake::kEventSet || wake == Wake::kEventSetTimed)
     event.set();
   else
     waiter.request_stop();
@@ -92,6 +97,28 @@ double trial(Wake wake) {
       .count();
 }
 
+// One trial of throw_new_thread: seconds from just before the throw to the catch.
+double throw_trial() {
+  double seconds = 0;
+  std::thread thrower([&] {
+    const auto start = Clock::now();
+    try {
+      throw weft::CancelledError("stop requested");
+    } catch (const weft::CancelledError&) {
+      seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    }
+  });
+  thrower.join();
+  return seconds;
+}
+
+void set_counters(benchmark::State& state, std::vector<double>& us) {
+  std::sort(us.begin(), us.end());
+  state.counters["median_us"] = us[us.size() / 2];
+  state.counters["p99_us"] = us[us.size() * 99 / 100];
+  state.counters["worst_us"] = us.back();
+}
+
 void BM_Latency(benchmark::State& state, Wake wake) {
   std::vector<double> us;
   for (auto _ : state) {
@@ -103,13 +130,23 @@ void BM_Latency(benchmark::State& state, Wake wake) {
     state.SetIterationTime(s);
     us.push_back(s * 1e6);
   }
-  std::sort(us.begin(), us.end());
-  state.counters["median_us"] = us[us.size() / 2];
-  state.counters["p99_us"] = us[us.size() * 99 / 100];
-  state.counters["worst_us"] = us.back();
+  set_counters(state, us);
+}
+
+void BM_ThrowNewThread(benchmark::State& state) {
+  std::vector<double> us;
+  for (auto _ : state) {
+    const double s = throw_trial();
+    state.SetIterationTime(s);
+    us.push_back(s * 1e6);
+  }
+  set_counters(state, us);
 }
 BENCHMARK_CAPTURE(BM_Latency, event_set, Wake::kEventSet)
     ->Name("latency/event_set")->UseManualTime()->Iterations(1000);
+BENCHMARK_CAPTURE(BM_Latency, event_set_timed, Wake::kEventSetTimed)
+    ->Name("latency/event_set_timed")->UseManualTime()->Iterations(1000);
+BENCHMARK(BM_ThrowNewThread)->Name("latency/throw_new_thread")->UseManualTime()->Iterations(1000);
 BENCHMARK_CAPTURE(BM_Latency, stop_sleep, Wake::kStopSleep)
     ->Name("latency/stop_sleep")->UseManualTime()->Iterations(1000);
 BENCHMARK_CAPTURE(BM_Latency, stop_event_wait, Wake::kStopEventWait)
