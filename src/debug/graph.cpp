@@ -3,7 +3,7 @@
 #include "debug/graph.hpp"
 
 #include <algorithm>
-#include <ranges>
+#include <utility>
 
 namespace weft::detail::dbg {
 
@@ -72,12 +72,21 @@ bool OrderGraph::insert(Id from, Id to, const EdgeInfo& info, std::vector<Id>* p
 
 namespace {
 
-// Depth-first from `start` over `nodes`, following neighbours(n) (a range of ids). Each
+using Id = OrderGraph::Id;
+
+// The node an entry of Node::in (an id) or Node::out (id and edge) names.
+Id target(Id id) { return id; }
+template <class Edge>
+Id target(const std::pair<const Id, Edge>& out_edge) {
+  return out_edge.first;
+}
+
+// Depth-first from `start` over `nodes`, following neighbours(n) (Node::in or ::out). Each
 // node reached, `start` first, is marked visited and appended to `reached` (cleared
 // first); `stack` is scratch space. A neighbour w of n is entered if it is not visited
 // and admit(n, w) is true. Returns false as soon as stop(n, w) is true for a neighbour
 // (asked before it is considered), true once every admitted node was searched.
-template <class Nodes, class Id, class Neighbours, class Stop, class Admit>
+template <class Nodes, class Neighbours, class Stop, class Admit>
 bool depth_first(Nodes& nodes, std::vector<Id>& stack, std::vector<Id>& reached, Id start,
                  Neighbours neighbours, Stop stop, Admit admit) {
   reached.clear();
@@ -87,7 +96,8 @@ bool depth_first(Nodes& nodes, std::vector<Id>& stack, std::vector<Id>& reached,
   while (!stack.empty()) {
     const Id n = stack.back();
     stack.pop_back();
-    for (const Id w : neighbours(n)) {
+    for (const auto& entry : neighbours(n)) {
+      const Id w = target(entry);
       if (stop(n, w)) return false;
       auto& node = nodes[w];
       if (!node.visited && admit(n, w)) {
@@ -108,7 +118,7 @@ bool OrderGraph::forward(Id to, Id from, std::vector<Id>* path) {
   parent_.clear();
   Id last = to;  // the node whose edge reached `from`
   const bool acyclic = depth_first(
-      nodes_, stack_, deltaf_, to, [this](Id n) { return std::views::keys(nodes_[n].out); },
+      nodes_, stack_, deltaf_, to, [this](Id n) -> const auto& { return nodes_[n].out; },
       [&](Id n, Id w) {
         if (w != from) return false;
         last = n;
