@@ -113,6 +113,14 @@ constexpr void check_process_callable() {
                 "cross the process boundary. Pass the state as arguments; convert a generic "
                 "lambda explicitly, e.g. static_cast<int (*)(int)>(lambda).");
 }
+// What a process pool's overloads for lambdas return: call(+fn) for a captureless
+// lambda fn; for anything else the static_assert above is the only error.
+template <class F, class Call>
+auto with_function_pointer(F& fn, Call&& call) {
+  check_process_callable<F>();
+  if constexpr (captureless_lambda<F>) return call(+fn);
+  else return NotAProcessCallable{};
+}
 
 class ProcessPoolCore;
 ProcessPoolCore* make_process_pool(std::size_t max_workers, ProcessPoolOptions options);
@@ -230,9 +238,8 @@ class ProcessPoolExecutor {
   template <class F, class... Args>
     requires(!detail::plain_function<F>)
   auto submit(F&& fn, Args&&... args) {
-    detail::check_process_callable<F>();
-    if constexpr (detail::captureless_lambda<F>) return submit(+fn, std::forward<Args>(args)...);
-    else return detail::NotAProcessCallable{};
+    return detail::with_function_pointer<F>(
+        fn, [&](auto f) { return submit(f, std::forward<Args>(args)...); });
   }
 
   /// Submits fn(x) for every x now; a range of results in input order (see
@@ -249,9 +256,8 @@ class ProcessPoolExecutor {
   template <class F, class Range, class... D>
     requires(!detail::plain_function<F> && sizeof...(D) <= 1)
   auto map(F&& fn, Range&& inputs, D... timeout) {
-    detail::check_process_callable<F>();
-    if constexpr (detail::captureless_lambda<F>) return map(+fn, std::forward<Range>(inputs), timeout...);
-    else return detail::NotAProcessCallable{};
+    return detail::with_function_pointer<F>(
+        fn, [&](auto f) { return map(f, std::forward<Range>(inputs), timeout...); });
   }
 
   /// Stops accepting work; cancel_futures cancels the tasks not sent to a worker yet;
@@ -398,44 +404,38 @@ class Pool {
   template <class F, class Range>
     requires(!detail::plain_function<F>)
   auto map(F&& fn, Range&& inputs, std::size_t chunksize = 0) {
-    detail::check_process_callable<F>();
-    if constexpr (detail::captureless_lambda<F>) return map(+fn, inputs, chunksize);
-    else return detail::NotAProcessCallable{};
+    return detail::with_function_pointer<F>(
+        fn, [&](auto f) { return map(f, inputs, chunksize); });
   }
   template <class F, class Range>
     requires(!detail::plain_function<F>)
   auto starmap(F&& fn, Range&& inputs, std::size_t chunksize = 0) {
-    detail::check_process_callable<F>();
-    if constexpr (detail::captureless_lambda<F>) return starmap(+fn, inputs, chunksize);
-    else return detail::NotAProcessCallable{};
+    return detail::with_function_pointer<F>(
+        fn, [&](auto f) { return starmap(f, inputs, chunksize); });
   }
   template <class F, class Range>
     requires(!detail::plain_function<F>)
   auto imap(F&& fn, Range&& inputs, std::size_t chunksize = 1) {
-    detail::check_process_callable<F>();
-    if constexpr (detail::captureless_lambda<F>) return imap(+fn, inputs, chunksize);
-    else return detail::NotAProcessCallable{};
+    return detail::with_function_pointer<F>(
+        fn, [&](auto f) { return imap(f, inputs, chunksize); });
   }
   template <class F, class Range>
     requires(!detail::plain_function<F>)
   auto imap_unordered(F&& fn, Range&& inputs, std::size_t chunksize = 1) {
-    detail::check_process_callable<F>();
-    if constexpr (detail::captureless_lambda<F>) return imap_unordered(+fn, inputs, chunksize);
-    else return detail::NotAProcessCallable{};
+    return detail::with_function_pointer<F>(
+        fn, [&](auto f) { return imap_unordered(f, inputs, chunksize); });
   }
   template <class F, class... Args>
     requires(!detail::plain_function<F>)
   auto apply_async(F&& fn, Args&&... args) {
-    detail::check_process_callable<F>();
-    if constexpr (detail::captureless_lambda<F>) return apply_async(+fn, std::forward<Args>(args)...);
-    else return detail::NotAProcessCallable{};
+    return detail::with_function_pointer<F>(
+        fn, [&](auto f) { return apply_async(f, std::forward<Args>(args)...); });
   }
   template <class F, class... Args>
     requires(!detail::plain_function<F>)
   auto apply(F&& fn, Args&&... args) {
-    detail::check_process_callable<F>();
-    if constexpr (detail::captureless_lambda<F>) return apply(+fn, std::forward<Args>(args)...);
-    else return detail::NotAProcessCallable{};
+    return detail::with_function_pointer<F>(
+        fn, [&](auto f) { return apply(f, std::forward<Args>(args)...); });
   }
 
   /// No more tasks (later calls throw RuntimeError); queued ones still run.

@@ -59,26 +59,24 @@ struct this_type_is_not_a_wire_type {
 template <class T>
 concept has_codec = !requires { typename codec<T>::unspecialized; };
 
+// Whether T is Template<A...> for a template of type parameters only.
+template <class T, template <class...> class Template>
+struct is_instance_of : std::false_type {};
+template <template <class...> class Template, class... A>
+struct is_instance_of<Template<A...>, Template> : std::true_type {};
+
 template <class T>
-struct is_vector : std::false_type {};
-template <class T, class A>
-struct is_vector<std::vector<T, A>> : std::true_type {};
+using is_vector = is_instance_of<T, std::vector>;
+template <class T>
+using is_pair = is_instance_of<T, std::pair>;
+template <class T>
+using is_tuple = is_instance_of<T, std::tuple>;
+template <class T>
+using is_optional = is_instance_of<T, std::optional>;
 template <class T>
 struct is_array : std::false_type {};
 template <class T, std::size_t N>
 struct is_array<std::array<T, N>> : std::true_type {};
-template <class T>
-struct is_pair : std::false_type {};
-template <class A, class B>
-struct is_pair<std::pair<A, B>> : std::true_type {};
-template <class T>
-struct is_tuple : std::false_type {};
-template <class... T>
-struct is_tuple<std::tuple<T...>> : std::true_type {};
-template <class T>
-struct is_optional : std::false_type {};
-template <class T>
-struct is_optional<std::optional<T>> : std::true_type {};
 
 // Whether T is a wire type. With Assert, a non-wire type (the innermost offending one)
 // fails to compile in this_type_is_not_a_wire_type<T>, which names it.
