@@ -23,6 +23,8 @@ HEADER_LAYERS = [
     (r"park/word_lock\.hpp", 0),
     (r"weft/detail/(parking_lot|hooks|bubble|keyboard_interrupt)\.hpp", 1),
     (r"weft/detail/thread_registry\.hpp", 1),
+    (r"weft/detail/thread_record_ref\.hpp", 1),
+    (r"park/thread_record\.hpp", 1),
     (r"weft/detail/(timed_lockable|lock_algorithm)\.hpp", 2),
     (r"weft/detail/exception_text\.hpp", 2),
     (r"threading/.*\.hpp", 2),
@@ -55,7 +57,8 @@ SOURCE_LAYERS = {
 # src/debug: may include only these (L0, L1, its own files, its public header).
 DEBUG_ALLOWED = re.compile(
     r"weft/(errors|debug)\.hpp|weft/detail/(config|clock|deadline|wait|backoff|function_ref|assert|thread_safety|"
-    r"parking_lot|hooks|thread_registry|keyboard_interrupt)\.hpp|park/word_lock\.hpp|debug/.*\.hpp")
+    r"parking_lot|hooks|thread_registry|thread_record_ref|keyboard_interrupt)\.hpp|park/(word_lock|thread_record)\.hpp|"
+    r"debug/.*\.hpp")
 
 
 def header_layer(name):

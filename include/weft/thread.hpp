@@ -23,6 +23,7 @@
 
 #include "weft/detail/config.hpp"
 #include "weft/detail/deadline.hpp"
+#include "weft/detail/thread_record_ref.hpp"
 
 namespace weft {
 
@@ -36,8 +37,6 @@ struct ThreadOptions {
 };
 
 namespace detail {
-
-struct ThreadState;  // shared by a Thread object and its running thread (thread.cpp)
 
 // True if target(token, args...) is how F is called: its first parameter takes a
 // std::stop_token (std::jthread's convention).
@@ -258,10 +257,10 @@ class Thread {
   struct AttachTag {};
 
   Thread(ThreadOptions opts, bool inherit_daemon, std::unique_ptr<detail::ThreadTask> task);
-  Thread(AttachTag, std::shared_ptr<detail::ThreadState> state);  // main, dummy, orphan
+  Thread(AttachTag, detail::RecordRef state);  // main, dummy, orphan
   bool join_until(detail::Deadline deadline, detail::SourceLoc loc);
 
-  std::shared_ptr<detail::ThreadState> state_;
+  detail::RecordRef state_;  // the thread's record, shared with its running thread
   const std::type_info* plain_type_ = &typeid(Thread);
   bool attached_ = false;  // an entry weft created for a thread it did not start
 };

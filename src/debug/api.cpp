@@ -26,7 +26,7 @@ void at_exit() {
 // A trace switched on starts empty (buffers left from an earlier trace are dropped).
 void clear_traces() {
   WordLockGuard reg_guard(registry_lock());
-  for (ThreadRec* rec : registry()) {
+  for (DebugThreadData* rec : registry()) {
     WordLockGuard guard(rec->mu);
     std::vector<TraceEvent>().swap(rec->ring);
     rec->ring_next = 0;

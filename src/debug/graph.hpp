@@ -23,12 +23,12 @@
 
 namespace weft::detail::dbg {
 
-struct ThreadRec;
+struct DebugThreadData;
 
 // Where an edge was first seen: thread `thread` held `from` (acquired at from_loc) while
 // acquiring `to` at to_loc.
 struct EdgeInfo {
-  const ThreadRec* thread = nullptr;
+  const DebugThreadData* thread = nullptr;
   SourceLoc from_loc{};
   SourceLoc to_loc{};
   ObjKind from_kind = ObjKind::lock;

@@ -27,11 +27,12 @@ Order& order() {
   return *o;
 }
 
-std::string thread_label(const ThreadRec* rec) {
+std::string thread_label(const DebugThreadData* rec) {
   if (rec == nullptr) return "?";
-  auto* r = const_cast<ThreadRec*>(rec);
-  WordLockGuard guard(r->mu);
-  return "\"" + r->name + "\"";
+  std::string label = rec->record->name();
+  label.insert(label.begin(), '"');
+  label.push_back('"');
+  return label;
 }
 
 struct Step {
@@ -62,7 +63,7 @@ std::string make_report(const std::vector<Step>& steps) {
 
 }  // namespace
 
-void order_check(ThreadRec& me, const void* obj, ObjKind kind, SourceLoc loc,
+void order_check(DebugThreadData& me, const void* obj, ObjKind kind, SourceLoc loc,
                  const std::vector<Held>& held) {
   std::string report;
   {

@@ -20,7 +20,7 @@ Nanos stamp() noexcept {
 }
 
 // Removes one level of obj from rec's held stack; true if found (hold time in *since).
-bool pop_held(ThreadRec& rec, const void* obj, Nanos* since, SourceLoc* loc) {
+bool pop_held(DebugThreadData& rec, const void* obj, Nanos* since, SourceLoc* loc) {
   auto& held = rec.held_now();
   for (auto it = held.rbegin(); it != held.rend(); ++it) {
     if (it->obj != obj) continue;
@@ -40,7 +40,7 @@ namespace hooks {
 using namespace dbg;
 
 void before_acquire(const void* obj, ObjKind kind, SourceLoc loc) {
-  ThreadRec& me = self();
+  DebugThreadData& me = self();
   const bool order = (flags() & kDebugLockOrder) != 0 && is_order_kind(kind);
   thread_local std::vector<Held> held;  // reused: no allocation per acquisition
   held.clear();
@@ -67,7 +67,7 @@ void before_acquire(const void* obj, ObjKind kind, SourceLoc loc) {
 }
 
 void after_acquire(const void* obj, ObjKind kind, SourceLoc loc, bool contended) noexcept {
-  ThreadRec& me = self();
+  DebugThreadData& me = self();
   const Nanos now = stamp();
   Nanos waited = 0;
   {
@@ -111,7 +111,7 @@ void after_acquire(const void* obj, ObjKind kind, SourceLoc loc, bool contended)
 
 void after_release(const void* obj, ObjKind kind) noexcept {
   if (!is_hold_traced(kind)) return;
-  ThreadRec& me = self();
+  DebugThreadData& me = self();
   const Nanos now = stamp();
   Nanos since = 0;
   SourceLoc loc{};
@@ -124,7 +124,7 @@ void after_release(const void* obj, ObjKind kind) noexcept {
   if (!found) {
     // A Lock released by a thread other than the one that acquired it.
     WordLockGuard reg_guard(registry_lock());
-    for (ThreadRec* rec : registry()) {
+    for (DebugThreadData* rec : registry()) {
       if (rec == &me) continue;
       WordLockGuard guard(rec->mu);
       if (pop_held(*rec, obj, &since, &loc)) {
@@ -151,7 +151,7 @@ void after_release(const void* obj, ObjKind kind) noexcept {
 }
 
 void wait_begin(const WaitSite& site) noexcept {
-  ThreadRec& me = self();
+  DebugThreadData& me = self();
   const Nanos now = now_ns();
   WordLockGuard guard(me.mu);
   me.waiting = true;
@@ -169,7 +169,7 @@ void wait_begin(const WaitSite& site) noexcept {
 }
 
 void wait_end(const WaitSite& site, bool timed_out) noexcept {
-  ThreadRec& me = self();
+  DebugThreadData& me = self();
   const Nanos now = now_ns();
   Nanos since = 0;
   bool in_acquire = false;

@@ -20,7 +20,7 @@ void queue_event(const void* queue, std::size_t depth, std::uint64_t seq, bool p
     atomic_max(s->depth_max, depth);
   }
   if ((f & kDebugTrace) != 0) {
-    ThreadRec& me = self();
+    DebugThreadData& me = self();
     const Nanos now = now_ns();
     WordLockGuard guard(me.mu);
     record_event(me, put ? EvType::put : EvType::get, queue, ObjKind::queue, n, now, now,
@@ -70,18 +70,18 @@ void task_begin(const void* executor, std::uint64_t task_id) noexcept {
       s.when.erase(it);
     }
   }
-  ThreadRec& me = self();
+  DebugThreadData& me = self();
   WordLockGuard guard(me.mu);
   try {
-    me.tasks.push_back(ThreadRec::Task{executor, task_id, now, queued});
+    me.tasks.push_back(DebugThreadData::Task{executor, task_id, now, queued});
   } catch (...) {
   }
 }
 
 void task_end(const void* executor, std::uint64_t task_id) noexcept {
-  ThreadRec& me = self();
+  DebugThreadData& me = self();
   const Nanos now = now_ns();
-  ThreadRec::Task task{};
+  DebugThreadData::Task task{};
   bool found = false;
   {
     WordLockGuard guard(me.mu);

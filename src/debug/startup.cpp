@@ -50,7 +50,6 @@ void read_hang_seconds(debug::Options& opts) {
 // Reads WEFT_DEBUG and WEFT_TRACE once, before main().
 struct StartUp {
   StartUp() {
-    g_main_ident = current_ident();
     (void)now_ns();  // fixes the trace's time base
     const char* env = std::getenv("WEFT_DEBUG");
     const char* trace = std::getenv("WEFT_TRACE");

@@ -2,7 +2,8 @@
 // Shared state of the debug tools (L5): object names, per-thread records, flags.
 //
 // Locking (never the instrumented primitives; WordLock only), in this order:
-//   registry lock -> graph lock -> a ThreadRec's mu -> a names shard / intern lock.
+//   registry lock -> graph lock -> a DebugThreadData's mu -> a names shard / intern lock,
+//   and a record's name lock (ThreadRecord::name()) last of all.
 // No lock is held while a report handler runs or an exception is thrown.
 // Everything here is allocated once and leaked: daemon threads may call hooks while
 // static destructors run.
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "weft/detail/config.hpp"
+#include "park/thread_record.hpp"
 #include "park/word_lock.hpp"
 #include "weft/debug.hpp"
 #include "weft/detail/hooks.hpp"
@@ -83,11 +85,13 @@ struct TraceEvent {
   ObjKind kind;
 };
 
-struct ThreadRec {
+// The debug data of one thread, attached to its record (ThreadRecord::debug). Created
+// at the thread's first hook and never freed; it holds a reference to the record, so a
+// thread that has ended keeps its name in dumps and the trace.
+struct DebugThreadData {
+  RecordRef record;  // set before the data is shared; the name is read from it
   WordLock mu;  // guards everything below that another thread may read
-  std::uint64_t ident = 0;
-  std::uint32_t tid = 0;  // small number: trace track, "Dummy-N"
-  std::string name;
+  std::uint32_t tid = 0;  // small number: the trace track
   bool alive = true;
   bool weft_thread = false;  // announced by thread_started
   std::uint64_t epoch = 0;   // held is valid only while epoch == g_epoch
@@ -121,20 +125,18 @@ struct ThreadRec {
   Nanos dropped_until = 0;  // latest end of a dropped event: complete from here on
 
   std::vector<Held>& held_now() noexcept;  // clears held first if the epoch moved on
-  void record(const TraceEvent& ev) noexcept;  // mu must be held
+  void append_event(const TraceEvent& ev) noexcept;  // mu must be held
 };
 
-// The calling thread's record (created at its first hook).
-ThreadRec& self();
-// Every record (dead threads too), under the registry lock.
+// The calling thread's debug data (created at its first hook). Throws std::bad_alloc.
+DebugThreadData& self();
+// The debug data of every thread that had a hook (ended threads too), under the
+// registry lock.
 WordLock& registry_lock() noexcept;
-std::vector<ThreadRec*>& registry() noexcept;  // registry lock must be held
-
-// get_ident() of the main thread (the thread that ran weft's static initialisation).
-extern std::uint64_t g_main_ident;
+std::vector<DebugThreadData*>& registry() noexcept;  // registry lock must be held
 
 // Appends a finished span to me's trace ring; me.mu must be held.
-void record_event(ThreadRec& me, EvType type, const void* obj, ObjKind kind,
+void record_event(DebugThreadData& me, EvType type, const void* obj, ObjKind kind,
                   const NameRec* name, Nanos start, Nanos end, SourceLoc loc,
                   std::uint64_t arg, std::uint64_t arg2, std::uint32_t tid);
 
@@ -160,7 +162,7 @@ void emit_report(std::string_view kind, std::string_view text);
 Mode current_mode() noexcept;
 
 // lock_order.cpp
-void order_check(ThreadRec& me, const void* obj, ObjKind kind, SourceLoc loc,
+void order_check(DebugThreadData& me, const void* obj, ObjKind kind, SourceLoc loc,
                  const std::vector<Held>& held);
 void order_forget(const void* obj) noexcept;
 

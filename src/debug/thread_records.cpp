@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// The debug tools' per-thread records (ThreadRec): created at a thread's first hook,
-// never freed, so reports and the trace can show threads that have ended.
+// The debug tools' data of each thread (DebugThreadData), attached to the thread's record:
+// created at the thread's first hook and never freed, so reports and the trace can show
+// threads that have ended.
 #include <algorithm>
+#include <new>
 #include <string>
 
 #include "debug/state.hpp"
@@ -10,14 +12,11 @@
 namespace weft::detail {
 namespace dbg {
 
-std::uint64_t g_main_ident = 0;
-
 namespace {
 
-// ---- thread records ----
 struct Registry {
   WordLock lock;
-  std::vector<ThreadRec*> recs;
+  std::vector<DebugThreadData*> recs;
   std::uint32_t next_tid = 1;
 };
 Registry& reg() {
@@ -25,13 +24,9 @@ Registry& reg() {
   return *r;
 }
 
-// The calling thread's record. A plain pointer (no destructor), so hooks that run after
-// this thread's thread_local destructors (at exit, joining threads) still find it.
-thread_local ThreadRec* t_rec = nullptr;
-
-// Marks the record dead when the thread ends.
+// Marks the data dead when the thread ends.
 struct SelfHolder {
-  ThreadRec* rec = nullptr;
+  DebugThreadData* rec = nullptr;
   ~SelfHolder() {
     if (rec != nullptr) {
       WordLockGuard guard(rec->mu);
@@ -44,7 +39,7 @@ thread_local SelfHolder t_self;
 
 }  // namespace
 
-std::vector<Held>& ThreadRec::held_now() noexcept {
+std::vector<Held>& DebugThreadData::held_now() noexcept {
   const std::uint64_t e = g_epoch.load(std::memory_order_relaxed);
   if (epoch != e) {
     held.clear();
@@ -53,7 +48,7 @@ std::vector<Held>& ThreadRec::held_now() noexcept {
   return held;
 }
 
-void ThreadRec::record(const TraceEvent& ev) noexcept {
+void DebugThreadData::append_event(const TraceEvent& ev) noexcept {
   const std::size_t cap = g_trace_capacity.load(std::memory_order_relaxed);
   if (cap == 0) return;
   try {
@@ -73,35 +68,36 @@ void ThreadRec::record(const TraceEvent& ev) noexcept {
   ++dropped;
 }
 
-ThreadRec& self() {
-  if (WEFT_LIKELY(t_rec != nullptr)) return *t_rec;
-  auto* rec = new ThreadRec();
-  rec->ident = current_ident();
+DebugThreadData& self() {
+  // Through the record, which the thread finds until it has exited: hooks that run after
+  // its thread_local destructors (at exit, joining threads) still find their data.
+  ThreadRecord& record = this_thread_record();
+  if (DebugThreadData* d = record.debug.load(std::memory_order_acquire); WEFT_LIKELY(d != nullptr))
+    return *d;
+  if (record.emergency) throw std::bad_alloc();  // no memory for a record
+  name_if_unnamed(record);  // "MainThread" or "Dummy-N", as the registry names them
+  auto* rec = new DebugThreadData();
+  rec->record = RecordRef(&record);
   rec->epoch = g_epoch.load(std::memory_order_relaxed);
   {
     Registry& r = reg();
     WordLockGuard guard(r.lock);
     rec->tid = r.next_tid++;
-    if (rec->ident == g_main_ident) {
-      rec->name = "MainThread";
-    } else {
-      rec->name = "Dummy-" + std::to_string(rec->tid);
-    }
     r.recs.push_back(rec);
   }
-  t_rec = rec;
+  record.debug.store(rec, std::memory_order_release);
   t_self.rec = rec;
   return *rec;
 }
 
 WordLock& registry_lock() noexcept { return reg().lock; }
-std::vector<ThreadRec*>& registry() noexcept { return reg().recs; }
+std::vector<DebugThreadData*>& registry() noexcept { return reg().recs; }
 
 // Stats / trace for a finished wait or hold.
-void record_event(ThreadRec& me, EvType type, const void* obj, ObjKind kind,
+void record_event(DebugThreadData& me, EvType type, const void* obj, ObjKind kind,
                   const NameRec* name, Nanos start, Nanos end, SourceLoc loc,
                   std::uint64_t arg, std::uint64_t arg2, std::uint32_t tid) {
-  me.record(TraceEvent{start, end - start, name, obj, loc.file, arg, arg2, loc.line, tid, type,
+  me.append_event(TraceEvent{start, end - start, name, obj, loc.file, arg, arg2, loc.line, tid, type,
                        kind});
 }
 
@@ -112,17 +108,19 @@ namespace hooks {
 using namespace dbg;
 
 void thread_started(std::string_view name) noexcept {
-  ThreadRec& me = self();
-  WordLockGuard guard(me.mu);
-  try {
-    me.name = std::string(name);
-  } catch (...) {
+  DebugThreadData& me = self();
+  if (!name.empty()) {
+    try {
+      me.record->set_name(std::string(name));
+    } catch (...) {
+    }
   }
+  WordLockGuard guard(me.mu);
   me.weft_thread = true;
 }
 
 void thread_finished() noexcept {
-  ThreadRec& me = self();
+  DebugThreadData& me = self();
   WordLockGuard guard(me.mu);
   me.alive = false;
   me.held.clear();

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The timeline: Chrome trace-event JSON (opens in Perfetto and chrome://tracing).
 //
-// Each thread records finished spans into its own ring buffer (ThreadRec::ring, under
+// Each thread records finished spans into its own ring buffer (DebugThreadData::ring, under
 // its own uncontended WordLock). The writer copies every buffer, sorts each thread's
 // events by time (a parent span before the spans it contains) and writes:
 //   thread_name metadata    one track per thread, named by its Thread name
@@ -22,7 +22,6 @@
 #include <set>
 
 #include "debug/state.hpp"
-#include "weft/detail/thread_registry.hpp"
 
 namespace weft::detail::dbg {
 
@@ -132,20 +131,14 @@ bool write_trace_file(const std::string& path) {
     Nanos dropped_until;
   };
   std::vector<ThreadCopy> copies;
-  // Threads alive now take their current Thread name (set_name may have renamed them).
-  std::map<std::uint64_t, std::string> current_names;
-  for_each_thread([&](const ThreadInfo& t) {
-    if (t.alive && t.ident != 0) current_names[t.ident] = std::string(t.name);
-  });
   {
     WordLockGuard reg_guard(registry_lock());
-    for (ThreadRec* rec : registry()) {
+    for (DebugThreadData* rec : registry()) {
+      // The record's name is the thread's current (or, once it ended, last) name.
+      ThreadCopy c{rec->tid, rec->record->name(), {}, 0, 0};
       WordLockGuard guard(rec->mu);
-      ThreadCopy c{rec->tid, rec->name, {}, rec->dropped, rec->dropped_until};
-      if (rec->alive) {
-        auto it = current_names.find(rec->ident);
-        if (it != current_names.end()) c.name = it->second;
-      }
+      c.dropped = rec->dropped;
+      c.dropped_until = rec->dropped_until;
       c.events.reserve(rec->ring.size());
       // Oldest first: the ring starts at ring_next once it has wrapped.
       for (std::size_t k = 0; k < rec->ring.size(); ++k)

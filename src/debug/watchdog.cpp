@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Thread dump and the deadlock watchdog.
 //
-// The wait-for graph is built from a snapshot: the parking lot says who is parked on
-// what (object, kind, site, since), the per-thread held stacks say who holds which lock.
+// The wait-for graph is built from a snapshot of the thread records: the parking lot
+// says who is parked on what (object, kind, site, since), the debug data attached to
+// each record says which locks the thread holds.
 // A thread parked on a Lock or RLock waits for the thread holding it; a thread parked
 // joining a Thread waits for that thread (when the Thread is known to the tools). Each
 // blocked thread waits for at most one other, so a cycle is found by following the
@@ -14,7 +15,7 @@
 // reported; each cycle (its threads and objects) is reported once.
 //
 // It also reports a hang: every thread it knows is parked in weft and stalled (parked
-// with no timeout, or polling: the same wait again after its timeout, see ThreadRec),
+// with no timeout, or polling: the same wait again after its timeout, see DebugThreadData),
 // at least one of them is not a daemon, and the same stalls (threads and stall start
 // times) were seen in two consecutive scans, the newest older than hang_after. Each
 // stall is reported once; any progress makes a new one.
@@ -37,7 +38,6 @@
 
 #include "debug/state.hpp"
 #include "weft/detail/parking_lot.hpp"
-#include "weft/detail/thread_registry.hpp"
 #include "weft/detail/wait.hpp"
 
 namespace weft::detail::dbg {
@@ -46,14 +46,13 @@ namespace {
 struct View {
   std::uint64_t ident = 0;
   std::string name;
-  bool known = false;        // has a ThreadRec
   bool daemon = false;
   bool waiting = false;      // parked right now
   ParkedThread park{};
-  Nanos stall_since = 0;   // see ThreadRec (0: not known)
+  Nanos stall_since = 0;   // see DebugThreadData (0: not known)
   std::uint32_t stall_polls = 0;
   std::vector<Held> held;
-  std::vector<ThreadRec::Task> tasks;
+  std::vector<DebugThreadData::Task> tasks;
   std::size_t waits_for = SIZE_MAX;  // index into the snapshot
 };
 
@@ -62,70 +61,57 @@ struct Snapshot {
   Nanos taken = 0;
 };
 
-struct WeftThread {
-  std::uint64_t ident;
-  std::string name;
-  bool daemon;
-  const void* object;
-};
-
 Snapshot take_snapshot() {
   Snapshot s;
-  // Every weft Thread (and the main and dummy threads) from the threading registry.
-  std::vector<WeftThread> weft_threads;
-  for_each_thread([&](const ThreadInfo& t) {
-    if (t.alive && t.ident != 0)
-      weft_threads.push_back(WeftThread{t.ident, std::string(t.name), t.daemon, t.object});
-  });
-  std::vector<ParkedThread> parked;
-  for_each_parked([&](const ParkedThread& t) { parked.push_back(t); });
+  // One record per thread: the running threads' records, and the parked ones (a thread
+  // parks with its record), each kept alive by a reference while the snapshot is made.
+  std::vector<RecordRef> running;
+  for_each_thread_record([&](ThreadRecord& r) { running.emplace_back(&r); });
+  std::vector<std::pair<ParkedThread, RecordRef>> parked;
+  for_each_parked([&](const ParkedThread& t) { parked.emplace_back(t, RecordRef(t.record)); });
   s.taken = now_ns();
-  std::unordered_map<std::uint64_t, std::size_t> by_ident;
-  {
-    WordLockGuard reg_guard(registry_lock());
-    for (ThreadRec* rec : registry()) {
-      WordLockGuard guard(rec->mu);
-      if (!rec->alive) continue;
-      View v;
-      v.ident = rec->ident;
-      v.name = rec->name;
-      v.known = true;
-      v.held = rec->held_now();
-      v.tasks = rec->tasks;
-      if (rec->waiting) {
-        v.stall_since = rec->stall_since;
-        v.stall_polls = rec->stall_polls;
+  std::unordered_map<const ThreadRecord*, std::size_t> index;
+  std::unordered_map<const void*, std::size_t> by_object;  // Thread object -> index
+  auto add = [&](const RecordRef& r) -> View& {
+    auto [it, fresh] = index.try_emplace(r.get(), s.threads.size());
+    if (!fresh) return s.threads[it->second];
+    View v;
+    v.ident = r->ident.load(std::memory_order_relaxed);
+    v.name = r->name();
+    if (v.name.empty()) v.name = "(thread " + std::to_string(v.ident) + ")";
+    v.daemon = r->daemon.load(std::memory_order_relaxed);
+    if (DebugThreadData* d = r->debug.load(std::memory_order_acquire)) {
+      WordLockGuard guard(d->mu);
+      if (d->alive) {
+        v.held = d->held_now();
+        v.tasks = d->tasks;
+        if (d->waiting) {
+          v.stall_since = d->stall_since;
+          v.stall_polls = d->stall_polls;
+        }
       }
-      by_ident[v.ident] = s.threads.size();
-      s.threads.push_back(std::move(v));
+    }
+    s.threads.push_back(std::move(v));
+    return s.threads.back();
+  };
+  for (const RecordRef& r : running) {
+    // A thread is shown when the registry runs it (weft, main and dummy threads) or the
+    // debug tools follow it.
+    const bool registered = r->phase.load(std::memory_order_acquire) == kRunning;
+    bool followed = false;
+    if (DebugThreadData* d = r->debug.load(std::memory_order_acquire)) {
+      WordLockGuard guard(d->mu);
+      followed = d->alive;
+    }
+    if (!registered && !followed) continue;
+    add(r);
+    if (registered) {
+      if (const void* object = r->object.load(std::memory_order_relaxed))
+        by_object[object] = index[r.get()];
     }
   }
-  std::unordered_map<const void*, std::uint64_t> thread_object;  // Thread object -> ident
-  for (const WeftThread& t : weft_threads) {
-    thread_object[t.object] = t.ident;
-    auto it = by_ident.find(t.ident);
-    if (it == by_ident.end()) {
-      View v;
-      v.ident = t.ident;
-      by_ident[t.ident] = s.threads.size();
-      s.threads.push_back(std::move(v));
-      it = by_ident.find(t.ident);
-    }
-    View& v = s.threads[it->second];
-    v.name = t.name;  // the Thread's current name wins
-    v.daemon = t.daemon;
-  }
-  for (const ParkedThread& p : parked) {
-    auto it = by_ident.find(p.ident);
-    if (it == by_ident.end()) {
-      View v;
-      v.ident = p.ident;
-      v.name = "(thread " + std::to_string(p.ident) + ")";
-      by_ident[p.ident] = s.threads.size();
-      s.threads.push_back(std::move(v));
-      it = by_ident.find(p.ident);
-    }
-    View& v = s.threads[it->second];
+  for (const auto& [p, r] : parked) {
+    View& v = add(r);
     v.waiting = true;
     v.park = p;
   }
@@ -133,18 +119,16 @@ Snapshot take_snapshot() {
   std::unordered_map<const void*, std::size_t> owner;
   for (std::size_t i = 0; i < s.threads.size(); ++i)
     for (const Held& h : s.threads[i].held) owner[h.obj] = i;
-  for (View& v : s.threads) {
+  for (std::size_t i = 0; i < s.threads.size(); ++i) {
+    View& v = s.threads[i];
     if (!v.waiting) continue;
     const WaitSite& site = v.park.site;
     if (is_order_kind(site.kind)) {
       auto it = owner.find(site.object);
-      if (it != owner.end() && s.threads[it->second].ident != v.ident) v.waits_for = it->second;
+      if (it != owner.end() && it->second != i) v.waits_for = it->second;
     } else if (site.kind == ObjKind::thread) {  // join(): waits for that thread to end
-      auto t = thread_object.find(site.object);
-      if (t != thread_object.end() && t->second != v.ident) {
-        auto it = by_ident.find(t->second);
-        if (it != by_ident.end()) v.waits_for = it->second;
-      }
+      auto it = by_object.find(site.object);
+      if (it != by_object.end() && it->second != i) v.waits_for = it->second;
     }
   }
   return s;

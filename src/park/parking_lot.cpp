@@ -2,7 +2,7 @@
 // L1 parking lot: address-keyed FIFO queues of parked threads.
 //
 // Layout: a fixed table of buckets, each a WordLock and an intrusive FIFO list of the
-// ThreadData of parked threads (one ThreadData per thread, created at its first park).
+// ThreadRecord of parked threads (one ThreadRecord per thread, created at its first park).
 // A parked thread first spins briefly (Backoff) on its own `parked` word, then sleeps in
 // L0 on it: a hand-off to a thread that is still spinning costs a cache-line transfer,
 // not a kernel wake-up (tens of microseconds when the other core has gone idle). That
@@ -45,6 +45,7 @@
 #include <atomic>
 #include <memory>
 
+#include "park/thread_record.hpp"
 #include "park/word_lock.hpp"
 #include "weft/errors.hpp"
 #include "weft/detail/backoff.hpp"
@@ -55,7 +56,7 @@
 namespace weft::detail {
 namespace {
 
-// States of ThreadData::parked while a thread is parked (0 once unparked).
+// States of ThreadRecord::parked while a thread is parked (0 once unparked).
 constexpr std::uint32_t kSpinning = 1;          // queued, spinning in user space
 constexpr std::uint32_t kSleeping = 2;          // queued, (about to be) asleep in L0
 constexpr std::uint32_t kAcceptsInterrupt = 4;  // or'ed into the above: an interruptible park
@@ -65,55 +66,29 @@ constexpr std::uint32_t kInterrupted = 8;       // set by (I2); the parker remov
 // prompt unpark finds it still spinning (bench/RESULTS.md, "Parked yield rounds").
 constexpr std::uint32_t kParkedYieldRounds = 20;
 
-}  // namespace
-
-struct ThreadData {
-  std::atomic<std::uint32_t> parked{0};   // kSpinning / kSleeping / kInterrupted while
-                                          // queued or being unparked; 0 once unparked
-  std::atomic<const void*> key{nullptr};  // the queue we are on; nullptr once dequeued
-  ThreadData* next = nullptr;             // bucket list; guarded by the bucket lock
-  ParkToken park_token = 0;               // guarded by the bucket lock
-  ParkToken unpark_token = 0;             // written at (U1), read after (P2)
-  WaitSite site{};                        // guarded by the bucket lock
-  Deadline since{};                       // guarded by the bucket lock
-  Deadline deadline{};                    // guarded by the bucket lock
-  std::uint64_t ident = current_ident();
-  BubbleSlot* bubble = nullptr;  // the thread's only; read by unparkers while it is parked
-  std::atomic<std::uint32_t> interrupts{0};  // pending kInterrupt* reasons: (I1), (P5)
-  Deadline scope_deadline = kForever;        // the owning thread's only
-  std::uint32_t no_interrupt_depth = 0;      // live NoInterruptScopes; the owning thread's only
-};
-
-namespace {
-
-ThreadData& this_thread_data() noexcept {
-  thread_local ThreadData data;
-  return data;
-}
-
 // The main thread's record (see main_thread_data()).
-ThreadData* g_main_thread_data = nullptr;
+ThreadRecord* g_main_thread_data = nullptr;
 
 // True if the calling thread (`me`) has a reason to end an interruptible park now.
-bool interrupt_reason_pending(const ThreadData& me) noexcept {
+bool interrupt_reason_pending(const ThreadRecord& me) noexcept {
   return me.interrupts.load(std::memory_order_seq_cst) != 0 ||
          (me.scope_deadline != kForever && Clock::now() >= me.scope_deadline);
 }
 
 struct alignas(64) Bucket {
   WordLock lock;
-  ThreadData* head = nullptr;
-  ThreadData* tail = nullptr;
+  ThreadRecord* head = nullptr;
+  ThreadRecord* tail = nullptr;
   Deadline fair_deadline{};
   std::uint32_t seed = 0;
 
-  void append(ThreadData* t) noexcept {
-    fifo_push_back<&ThreadData::next>(head, tail, *t);
+  void append(ThreadRecord* t) noexcept {
+    fifo_push_back<&ThreadRecord::next>(head, tail, *t);
   }
 
   // Removes t (whose predecessor is prev, or nullptr if t is head).
-  void remove(ThreadData* prev, ThreadData* t) noexcept {
-    ThreadData* next = t->next;
+  void remove(ThreadRecord* prev, ThreadRecord* t) noexcept {
+    ThreadRecord* next = t->next;
     if (prev != nullptr) {
       prev->next = next;
     } else {
@@ -123,8 +98,8 @@ struct alignas(64) Bucket {
     t->next = nullptr;
   }
 
-  bool has_key(const void* key, ThreadData* from) const noexcept {
-    for (ThreadData* t = from; t != nullptr; t = t->next)
+  bool has_key(const void* key, ThreadRecord* from) const noexcept {
+    for (ThreadRecord* t = from; t != nullptr; t = t->next)
       if (t->key.load(std::memory_order_relaxed) == key) return true;
     return false;
   }
@@ -160,7 +135,7 @@ void reset_buckets_in_child() noexcept {
   }
   // The forking thread is the child's main thread; a Ctrl-C the parent had pending is not
   // the child's (as Python clears its tripped signals after fork()).
-  g_main_thread_data = &this_thread_data();
+  g_main_thread_data = &this_thread_record();
   g_main_thread_data->interrupts.fetch_and(~kInterruptKeyboard, std::memory_order_relaxed);
 }
 
@@ -171,7 +146,7 @@ std::array<Bucket, kBuckets>& buckets() noexcept {
     // L0's handlers first: unlocking a bucket may wake a thread through L0.
     ensure_wait_layer_ready();
     ::pthread_atfork(lock_all_buckets, unlock_all_buckets, reset_buckets_in_child);
-    g_main_thread_data = &this_thread_data();  // static initialisation runs on the main thread
+    g_main_thread_data = &this_thread_record();  // static initialisation runs on the main thread
     return g_table;
   }();
   return *table;
@@ -216,7 +191,7 @@ void unlock_bucket_pair(Bucket* a, Bucket* b) noexcept {
 
 // (U2): wake a thread already dequeued at (U1). The system call only when it sleeps, or
 // was interrupted and may be waiting for (U2) in (P3).
-void wake(ThreadData* t) noexcept {
+void wake(ThreadRecord* t) noexcept {
   if (t->bubble != nullptr) bubble_dequeued(*t->bubble);  // before (U2): t is still parked
   const std::uint32_t old = t->parked.exchange(0, std::memory_order_acq_rel);
   if ((old & kSleeping) != 0 || old == kInterrupted) wake_by_address(t->parked, false);
@@ -228,7 +203,7 @@ enum class Wake : std::uint8_t { kByUnpark, kByTimeout, kByInterrupt };
 // interrupt with a reason still pending (P6); with `bubble_wakes`, also when the thread's
 // bubble ended the park (kInterruptBubble), interruptible or not. With both false an (I2)
 // that lands meanwhile is slept through: (U2) wakes kInterrupted too.
-Wake sleep_until_unparked(ThreadData& me, Deadline deadline, bool interruptible,
+Wake sleep_until_unparked(ThreadRecord& me, Deadline deadline, bool interruptible,
                           bool bubble_wakes = false) noexcept {
   const auto wake_pending = [&] {
     return (interruptible && interrupt_reason_pending(me)) ||
@@ -273,7 +248,7 @@ std::uint64_t current_ident() noexcept {
 ParkResult park(const void* key, FunctionRef<bool()> validate, FunctionRef<void()> before_sleep,
                 FunctionRef<void(const void*, bool)> timed_out, Deadline deadline,
                 const WaitSite& site, ParkToken park_token, Interruptible interruptible) {
-  ThreadData& me = this_thread_data();
+  ThreadRecord& me = this_thread_record();
   const bool accepts_interrupt =
       interruptible == Interruptible::kYes && me.no_interrupt_depth == 0;
   BubbleSlot* const bubble = me.bubble;
@@ -328,8 +303,8 @@ ParkResult park(const void* key, FunctionRef<bool()> validate, FunctionRef<void(
       b.lock.unlock();
       continue;
     }
-    ThreadData* prev = nullptr;
-    for (ThreadData* t = b.head; t != &me; t = t->next) prev = t;
+    ThreadRecord* prev = nullptr;
+    for (ThreadRecord* t = b.head; t != &me; t = t->next) prev = t;
     b.remove(prev, &me);
     me.key.store(nullptr, std::memory_order_relaxed);
     const bool was_last = !b.has_key(k, b.head);
@@ -365,15 +340,15 @@ ParkResult park(const void* key, FunctionRef<bool()> validate, Deadline deadline
 
 UnparkResult unpark_one(const void* key, FunctionRef<ParkToken(UnparkResult)> callback) {
   Bucket& b = lock_bucket(key);
-  ThreadData* prev = nullptr;
-  ThreadData* t = b.head;
+  ThreadRecord* prev = nullptr;
+  ThreadRecord* t = b.head;
   while (t != nullptr && t->key.load(std::memory_order_relaxed) != key) {
     prev = t;
     t = t->next;
   }
   UnparkResult result;
   if (t != nullptr) {
-    ThreadData* rest = t->next;
+    ThreadRecord* rest = t->next;
     b.remove(prev, t);
     result.unparked = 1;
     result.have_more = b.has_key(key, rest);
@@ -396,13 +371,13 @@ bool unpark_one(const void* key) {
 std::size_t unpark_n(const void* key, std::size_t n, ParkToken token) {
   if (n == 0) return 0;
   Bucket& b = lock_bucket(key);
-  ThreadData* woken_head = nullptr;
-  ThreadData** woken_tail = &woken_head;
+  ThreadRecord* woken_head = nullptr;
+  ThreadRecord** woken_tail = &woken_head;
   std::size_t count = 0;
-  ThreadData* prev = nullptr;
-  ThreadData* t = b.head;
+  ThreadRecord* prev = nullptr;
+  ThreadRecord* t = b.head;
   while (t != nullptr && count < n) {
-    ThreadData* next = t->next;
+    ThreadRecord* next = t->next;
     if (t->key.load(std::memory_order_relaxed) == key) {
       b.remove(prev, t);
       t->unpark_token = token;
@@ -417,8 +392,8 @@ std::size_t unpark_n(const void* key, std::size_t n, ParkToken token) {
   }
   b.lock.unlock();
   // t->next is ours now: the dequeued threads cannot re-enter a list before (U2).
-  for (ThreadData* w = woken_head; w != nullptr;) {
-    ThreadData* next = w->next;
+  for (ThreadRecord* w = woken_head; w != nullptr;) {
+    ThreadRecord* next = w->next;
     w->next = nullptr;
     wake(w);
     w = next;
@@ -440,12 +415,12 @@ UnparkResult unpark_requeue(const void* from, const void* to, FunctionRef<Requeu
     unlock_bucket_pair(bf, bt);
     return result;
   }
-  ThreadData* first = nullptr;
-  ThreadData* moved_head = nullptr;
-  ThreadData** moved_tail = &moved_head;
-  ThreadData* prev = nullptr;
-  for (ThreadData* t = bf->head; t != nullptr;) {
-    ThreadData* next = t->next;
+  ThreadRecord* first = nullptr;
+  ThreadRecord* moved_head = nullptr;
+  ThreadRecord** moved_tail = &moved_head;
+  ThreadRecord* prev = nullptr;
+  for (ThreadRecord* t = bf->head; t != nullptr;) {
+    ThreadRecord* next = t->next;
     if (t->key.load(std::memory_order_relaxed) == from) {
       bf->remove(prev, t);
       if (op == RequeueOp::kUnparkOneRequeueRest && first == nullptr) {
@@ -460,8 +435,8 @@ UnparkResult unpark_requeue(const void* from, const void* to, FunctionRef<Requeu
     }
     t = next;
   }
-  for (ThreadData* t = moved_head; t != nullptr;) {
-    ThreadData* next = t->next;
+  for (ThreadRecord* t = moved_head; t != nullptr;) {
+    ThreadRecord* next = t->next;
     t->key.store(to, std::memory_order_relaxed);
     bt->append(t);
     t = next;
@@ -483,23 +458,21 @@ UnparkResult unpark_requeue(const void* from, const void* to, FunctionRef<Requeu
 void for_each_parked(FunctionRef<void(const ParkedThread&)> fn) {
   for (Bucket& b : buckets()) {
     WordLockGuard guard(b.lock);
-    for (ThreadData* t = b.head; t != nullptr; t = t->next) {
-      fn(ParkedThread{t->ident, t->key.load(std::memory_order_relaxed), t->site, t->since,
-                      t->deadline});
+    for (ThreadRecord* t = b.head; t != nullptr; t = t->next) {
+      fn(ParkedThread{t->ident.load(std::memory_order_relaxed),
+                      t->key.load(std::memory_order_relaxed), t->site, t->since, t->deadline, t});
     }
   }
 }
 
-ThreadData& current_thread_data() noexcept { return this_thread_data(); }
+ThreadRecord& current_thread_data() noexcept { return this_thread_record(); }
 
-void set_thread_bubble_slot(BubbleSlot* slot) noexcept { this_thread_data().bubble = slot; }
-
-ThreadData& main_thread_data() noexcept {
+ThreadRecord& main_thread_data() noexcept {
   buckets();  // sets g_main_thread_data
   return *g_main_thread_data;
 }
 
-void interrupt_thread(ThreadData& target, std::uint32_t reasons) noexcept {
+void interrupt_thread(ThreadRecord& target, std::uint32_t reasons) noexcept {
   target.interrupts.fetch_or(reasons, std::memory_order_seq_cst);  // (I1)
   std::uint32_t state = target.parked.load(std::memory_order_seq_cst);
   while ((state & kAcceptsInterrupt) != 0) {
@@ -515,32 +488,32 @@ void interrupt_thread(ThreadData& target, std::uint32_t reasons) noexcept {
   }
 }
 
-void add_interrupt_reasons(ThreadData& target, std::uint32_t reasons) noexcept {
+void add_interrupt_reasons(ThreadRecord& target, std::uint32_t reasons) noexcept {
   target.interrupts.fetch_or(reasons, std::memory_order_seq_cst);
 }
 
 void clear_interrupts(std::uint32_t reasons) noexcept {
-  this_thread_data().interrupts.fetch_and(~reasons, std::memory_order_seq_cst);
+  this_thread_record().interrupts.fetch_and(~reasons, std::memory_order_seq_cst);
 }
 
 std::uint32_t pending_interrupts() noexcept {
-  return this_thread_data().interrupts.load(std::memory_order_seq_cst);
+  return this_thread_record().interrupts.load(std::memory_order_seq_cst);
 }
 
-Deadline scope_deadline() noexcept { return this_thread_data().scope_deadline; }
+Deadline scope_deadline() noexcept { return this_thread_record().scope_deadline; }
 
 void set_scope_deadline(Deadline deadline) noexcept {
-  this_thread_data().scope_deadline = deadline;
+  this_thread_record().scope_deadline = deadline;
 }
 
-NoInterruptScope::NoInterruptScope() noexcept { ++this_thread_data().no_interrupt_depth; }
+NoInterruptScope::NoInterruptScope() noexcept { ++this_thread_record().no_interrupt_depth; }
 
-NoInterruptScope::~NoInterruptScope() { --this_thread_data().no_interrupt_depth; }
+NoInterruptScope::~NoInterruptScope() { --this_thread_record().no_interrupt_depth; }
 
-bool interruption_pending() noexcept { return interrupt_reason_pending(this_thread_data()); }
+bool interruption_pending() noexcept { return interrupt_reason_pending(this_thread_record()); }
 
 void throw_interruption() {
-  ThreadData& me = this_thread_data();
+  ThreadRecord& me = this_thread_record();
   const std::uint32_t reasons = me.interrupts.load(std::memory_order_seq_cst);
   if ((reasons & kInterruptKeyboard) != 0) {
     me.interrupts.fetch_and(~kInterruptKeyboard, std::memory_order_seq_cst);

@@ -3,6 +3,7 @@
 // first asks for its Thread (current_thread()) and dropped when it exits.
 #include <pthread.h>
 
+#include <new>
 #include <string>
 
 #include "threading/thread_state.hpp"
@@ -13,7 +14,7 @@ namespace {
 
 // Drops the dummy entry of a thread weft did not start, when that thread exits.
 struct DummyGuard {
-  std::shared_ptr<ThreadState> st;
+  RecordRef st;
   ~DummyGuard() {
     if (!st) return;
     Thread* obj = nullptr;
@@ -34,26 +35,27 @@ thread_local DummyGuard tls_dummy;
 
 }  // namespace
 
-ThreadState& self_state() {
-  if (ThreadState* s = tls_self) return *s;
+ThreadRecord& self_state() {
+  if (ThreadRecord* s = tls_self) return *s;
   Registry& r = registry();
-  auto st = std::make_shared<ThreadState>();
+  ThreadRecord& rec = this_thread_record();
+  if (rec.emergency) throw std::bad_alloc();
+  RecordRef st(&rec);
+  name_if_unnamed(rec);  // "Dummy-N", unless the debug tools named it already
   st->dummy = true;
   st->daemon.store(true, std::memory_order_relaxed);  // Python's _DummyThread is daemon
-  st->ident.store(current_ident(), std::memory_order_relaxed);
   st->native_id.store(native_tid(), std::memory_order_relaxed);
   st->phase.store(kRunning, std::memory_order_relaxed);
   st->object.store(ThreadAccess::attach(st), std::memory_order_relaxed);
   {
     WordLockGuard guard(r.lock);
-    st->name = "Dummy-" + std::to_string(++r.counter);
     st->handle = ::pthread_self();
     st->os_named = true;  // renamed only by an explicit set_name()
     r.alive.push_back(st);
   }
   tls_dummy.st = st;
-  tls_self = st.get();
-  return *st;
+  tls_self = &rec;
+  return rec;
 }
 
 }  // namespace weft::detail

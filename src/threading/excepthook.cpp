@@ -36,7 +36,7 @@ void default_hook(const ExceptHookArgs& args) noexcept {
 
 }  // namespace
 
-void report_exception(ThreadState& st) noexcept {
+void report_exception(ThreadRecord& st) noexcept {
   try {
     ExceptHookArgs args{std::current_exception(), current_exception_type_name(),
                         current_exception_message(), st.object.load(std::memory_order_acquire)};

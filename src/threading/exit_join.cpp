@@ -21,7 +21,7 @@ void join_non_daemon_at_exit() {
   sigint_exit_join_began();  // a Ctrl-C from here on ends the process (status 130)
   NoInterruptScope uninterrupted;  // nothing else interrupts this join
   Registry& r = registry();
-  ThreadState* me = tls_self;
+  ThreadRecord* me = tls_self;
   if (me != nullptr && me->main) {
     {
       WordLockGuard guard(r.lock);
@@ -31,7 +31,7 @@ void join_non_daemon_at_exit() {
     unpark_all(&me->phase);
   }
   for (;;) {
-    std::shared_ptr<ThreadState> next;
+    RecordRef next;
     {
       WordLockGuard guard(r.lock);
       for (const auto& st : r.alive) {
@@ -50,7 +50,7 @@ void join_non_daemon_at_exit() {
 
 }  // namespace
 
-void wait_finished(ThreadState& st) {
+void wait_finished(ThreadRecord& st) {
   while (st.phase.load(std::memory_order_acquire) != kFinished) {  // (T4)
     park(
         &st.phase, [&] { return st.phase.load(std::memory_order_relaxed) != kFinished; },

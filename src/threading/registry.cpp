@@ -3,6 +3,8 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <new>
+#include <string>
 
 #include "threading/thread_state.hpp"
 #include "weft/detail/parking_lot.hpp"
@@ -11,21 +13,23 @@
 
 namespace weft::detail {
 
-thread_local ThreadState* tls_self = nullptr;
+thread_local ThreadRecord* tls_self = nullptr;
 
 namespace {
 
-// The state of the calling thread as the main thread.
-std::shared_ptr<ThreadState> make_main_state() {
-  auto st = std::make_shared<ThreadState>();
-  st->name = "MainThread";
-  st->main = true;
+// The calling thread's record, made the main thread's entry (`rename`: named
+// "MainThread"). Throws std::bad_alloc.
+RecordRef make_main_state(bool rename) {
+  ThreadRecord& rec = this_thread_record();
+  if (rec.emergency) throw std::bad_alloc();
+  RecordRef st(&become_main_thread(rename));
+  st->dummy = false;
   st->handle = ::pthread_self();
   st->os_named = true;  // renamed only by an explicit set_name()
-  st->ident.store(current_ident(), std::memory_order_relaxed);
   st->native_id.store(native_tid(), std::memory_order_relaxed);
   st->phase.store(kRunning, std::memory_order_relaxed);
-  st->object.store(ThreadAccess::attach(st), std::memory_order_relaxed);
+  if (st->object.load(std::memory_order_relaxed) == nullptr)
+    st->object.store(ThreadAccess::attach(st), std::memory_order_relaxed);
   return st;
 }
 
@@ -37,8 +41,8 @@ void before_fork() noexcept { registry().lock.lock(); }
 void after_fork_in_parent() noexcept { registry().lock.unlock(); }
 void after_fork_in_child() noexcept {
   Registry& r = registry();
-  ThreadState* me = tls_self;
-  std::shared_ptr<ThreadState> mine;
+  ThreadRecord* me = tls_self;
+  RecordRef mine;
   for (auto& st : r.alive) {
     if (st.get() == me) {
       mine = st;
@@ -50,13 +54,17 @@ void after_fork_in_child() noexcept {
   r.alive.clear();
   r.lock.unlock();
   try {
-    if (!mine) mine = make_main_state();  // forked from a thread weft did not know
-    mine->native_id.store(native_tid(), std::memory_order_relaxed);
-    mine->main = true;
-    if (mine->dummy) {  // as Python: a dummy that forks becomes a proper main thread
-      mine->dummy = false;
-      mine->name = "MainThread";
-      mine->daemon.store(false, std::memory_order_relaxed);
+    if (!mine) {
+      mine = make_main_state(true);  // forked from a thread weft did not know
+    } else {
+      // As Python: a dummy that forks becomes a proper main thread.
+      const bool was_dummy = mine->dummy;
+      become_main_thread(was_dummy);
+      mine->native_id.store(native_tid(), std::memory_order_relaxed);
+      if (was_dummy) {
+        mine->dummy = false;
+        mine->daemon.store(false, std::memory_order_relaxed);
+      }
     }
     WordLockGuard guard(r.lock);
     r.alive.push_back(mine);
@@ -69,11 +77,14 @@ void after_fork_in_child() noexcept {
 
 Registry* make_registry() {
   auto* r = new Registry();  // leaked on purpose: used until the process ends
-  auto st = make_main_state();
+  RecordRef st = make_main_state(true);
   r->alive.push_back(st);
   r->main = st;
   tls_self = st.get();
-  // L0's handlers first: the registry's WordLock may wait and wake through L0.
+  // L0's handlers first: the registry's WordLock may wait and wake through L0. The
+  // records' handlers are registered already (make_main_state made the main thread's
+  // record), so fork() takes the registry lock before the records' name lock, in the
+  // order set_name() takes them.
   ensure_wait_layer_ready();
   ::pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
   return r;
@@ -89,9 +100,9 @@ Registry& registry() {
   return *r;
 }
 
-void unregister(Registry& r, const ThreadState* st) {
+void unregister(Registry& r, const ThreadRecord* st) {
   auto it = std::find_if(r.alive.begin(), r.alive.end(),
-                         [st](const std::shared_ptr<ThreadState>& p) { return p.get() == st; });
+                         [st](const RecordRef& p) { return p.get() == st; });
   if (it != r.alive.end()) r.alive.erase(it);
 }
 
@@ -99,8 +110,9 @@ void for_each_thread(FunctionRef<void(const ThreadInfo&)> fn) {
   Registry& r = registry();
   WordLockGuard guard(r.lock);
   for (const auto& st : r.alive) {
+    const std::string name = st->name();
     fn(ThreadInfo{st->ident.load(std::memory_order_relaxed),
-                  st->native_id.load(std::memory_order_relaxed), st->name,
+                  st->native_id.load(std::memory_order_relaxed), name,
                   st->daemon.load(std::memory_order_relaxed),
                   st->phase.load(std::memory_order_relaxed) == kRunning,
                   st->object.load(std::memory_order_relaxed)});

@@ -21,13 +21,13 @@ namespace weft {
 namespace detail {
 namespace {
 
-void run_task(ThreadState& st) {
-  std::unique_ptr<ThreadTask> task = std::move(st.task);
+void run_task(ThreadRecord& st) {
+  std::unique_ptr<ThreadTask> task(st.task.release());
   if (task) task->invoke(st.stop.get_token());
 }
 
 // A CancelledError that escapes run() after request_stop() ends the thread quietly.
-void run_in_own_scope(ThreadState& st, Thread* self, bool direct) {
+void run_in_own_scope(ThreadRecord& st, Thread* self, bool direct) {
   try {
     CancelScope scope(st.stop.get_token());
     if (direct) {
@@ -40,27 +40,30 @@ void run_in_own_scope(ThreadState& st, Thread* self, bool direct) {
   }
 }
 
+void delete_task(ThreadTask* task) { delete task; }
+
 // The body of every thread weft starts. `self` is used only when run() may be
 // overridden (direct == false); then the subclass keeps the object alive.
 // `bubble`: the virtual-time bubble the thread joins (nullptr: none).
-void thread_main(std::shared_ptr<ThreadState> st, Thread* self, bool direct,
-                 Bubble* bubble) noexcept {
-  bubble_thread_enter(bubble);
+void thread_main(RecordRef st, Thread* self, bool direct, Bubble* bubble) noexcept {
   Registry& r = registry();
+  adopt_thread_record(*st);  // sets the ident
+  bubble_thread_enter(bubble);  // uses the record: after adopting it
   tls_self = st.get();
-  st->ident.store(current_ident(), std::memory_order_relaxed);
   st->native_id.store(native_tid(), std::memory_order_relaxed);
-  std::string name;
   {
     WordLockGuard guard(r.lock);
     st->handle = ::pthread_self();
-    set_os_name(st->handle, st->name);
+    try {
+      set_os_name(st->handle, st->name());
+    } catch (...) {
+      // No memory for a copy of the name: the OS name stays the creator's.
+    }
     st->os_named = true;
-    if (debug_on()) name = st->name;
   }
   st->phase.store(kRunning, std::memory_order_release);  // (T1)
   unpark_all(&st->phase);
-  if (debug_on()) hooks::thread_started(name);
+  if (debug_on()) hooks::thread_started({});  // the record is named already
 
   try {
     run_in_own_scope(*st, self, direct);
@@ -94,35 +97,31 @@ void thread_main(std::shared_ptr<ThreadState> st, Thread* self, bool direct,
 Thread::Thread() : Thread(ThreadOptions{}, true, nullptr) {}
 
 Thread::Thread(ThreadOptions opts, bool inherit_daemon, std::unique_ptr<detail::ThreadTask> task)
-    : state_(std::make_shared<detail::ThreadState>()) {
-  detail::Registry& r = detail::registry();
-  detail::ThreadState& st = *state_;
-  st.task = std::move(task);
+    : state_(detail::new_thread_record()) {
+  detail::ThreadRecord& st = *state_;
+  st.task = decltype(st.task)(task.release(), detail::delete_task);
   bool daemonic = opts.daemon;
   if (inherit_daemon) {
     // Python inherits the creating thread's flag; a thread weft does not know counts
     // as non-daemon (rather than as a daemon dummy) so that C++ threads are joined.
-    const detail::ThreadState* creator = detail::tls_self;
+    const detail::ThreadRecord* creator = detail::tls_self;
     daemonic = creator != nullptr && !creator->dummy &&
                creator->daemon.load(std::memory_order_relaxed);
   }
   st.daemon.store(daemonic, std::memory_order_relaxed);
   st.object.store(this, std::memory_order_relaxed);
-  if (opts.name.empty()) {
-    detail::WordLockGuard guard(r.lock);
-    opts.name = "Thread-" + std::to_string(++r.counter);
-  }
+  if (opts.name.empty()) opts.name = "Thread-" + std::to_string(detail::next_thread_number());
   detail::hooks::object_named(this, detail::ObjKind::thread, opts.name);
-  st.name = std::move(opts.name);  // not shared yet: no lock needed
+  st.set_name(std::move(opts.name));
 }
 
-Thread::Thread(AttachTag, std::shared_ptr<detail::ThreadState> state)
+Thread::Thread(AttachTag, detail::RecordRef state)
     : state_(std::move(state)), attached_(true) {}
 
 Thread::~Thread() {
   if (attached_ || !state_) return;
   detail::hooks::object_destroyed(this);
-  detail::ThreadState& st = *state_;
+  detail::ThreadRecord& st = *state_;
   if (st.phase.load(std::memory_order_acquire) != detail::kRunning) return;
   const bool on_itself = detail::tls_self == &st;
   if (!st.daemon.load(std::memory_order_relaxed) && !on_itself) {
@@ -149,7 +148,7 @@ void Thread::run() {
 void Thread::set_run_not_overridden(const std::type_info& type) noexcept { plain_type_ = &type; }
 
 void Thread::start() {
-  detail::ThreadState& st = *state_;
+  detail::ThreadRecord& st = *state_;
   std::uint32_t expected = detail::kNew;
   if (attached_ || !st.phase.compare_exchange_strong(expected, detail::kStarting,
                                                      std::memory_order_acq_rel))
@@ -185,7 +184,7 @@ void Thread::start() {
 }
 
 bool Thread::join_until(detail::Deadline deadline, detail::SourceLoc loc) {
-  detail::ThreadState& st = *state_;
+  detail::ThreadRecord& st = *state_;
   if (st.phase.load(std::memory_order_acquire) == detail::kNew)
     throw RuntimeError("cannot join thread before it is started");
   if (detail::tls_self == &st) throw RuntimeError("cannot join current thread");
@@ -208,18 +207,14 @@ bool Thread::is_alive() const noexcept {
   return state_->phase.load(std::memory_order_acquire) == detail::kRunning;
 }
 
-std::string Thread::name() const {
-  detail::Registry& r = detail::registry();
-  detail::WordLockGuard guard(r.lock);
-  return state_->name;
-}
+std::string Thread::name() const { return state_->name(); }
 
 void Thread::set_name(std::string name) {
   if (!attached_) detail::hooks::object_named(this, detail::ObjKind::thread, name);
   detail::Registry& r = detail::registry();
   detail::WordLockGuard guard(r.lock);
-  state_->name = std::move(name);
-  if (state_->os_named) detail::set_os_name(state_->handle, state_->name);
+  if (state_->os_named) detail::set_os_name(state_->handle, name);
+  state_->set_name(std::move(name));
 }
 
 bool Thread::daemon() const noexcept { return state_->daemon.load(std::memory_order_relaxed); }
@@ -243,7 +238,7 @@ std::optional<std::uint64_t> Thread::native_id() const noexcept {
 // ---- module functions ----
 
 Thread& current_thread() {
-  detail::ThreadState& st = detail::self_state();
+  detail::ThreadRecord& st = detail::self_state();
   Thread* obj = st.object.load(std::memory_order_acquire);
   if (obj == nullptr) {  // only after an out-of-memory detach: fall back to a dummy
     detail::tls_self = nullptr;

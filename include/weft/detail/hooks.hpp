@@ -112,7 +112,9 @@ void task_submitted(const void* executor, std::uint64_t task_id) noexcept;
 void task_begin(const void* executor, std::uint64_t task_id) noexcept;
 void task_end(const void* executor, std::uint64_t task_id) noexcept;
 
-// A weft thread starts running / is about to finish, on that thread.
+// A weft thread starts running / is about to finish, on that thread. A weft thread's
+// record is named already and passes an empty name; a non-empty `name` renames the
+// calling thread (for threads weft did not start).
 void thread_started(std::string_view name) noexcept;
 void thread_finished() noexcept;
 

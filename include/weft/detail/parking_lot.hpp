@@ -113,6 +113,8 @@ enum class RequeueOp : std::uint8_t {
 UnparkResult unpark_requeue(const void* from, const void* to, FunctionRef<RequeueOp()> validate,
                             FunctionRef<ParkToken(RequeueOp, UnparkResult)> callback);
 
+struct ThreadRecord;  // src/park/thread_record.hpp
+
 // One parked thread, as the debug tools see it.
 struct ParkedThread {
   std::uint64_t ident;  // get_ident() of the parked thread
@@ -120,6 +122,7 @@ struct ParkedThread {
   WaitSite site;
   Deadline since;
   Deadline deadline;
+  ThreadRecord* record;  // the parked thread's record (alive during the callback)
 };
 
 // Calls fn for every thread parked right now, one bucket locked at a time. For the

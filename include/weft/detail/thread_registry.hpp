@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// weft/detail/thread_registry.hpp: the threads weft knows, for the debug tools (L5).
+// weft/detail/thread_registry.hpp: the threads weft knows (L2), OS thread names, exit.
 //
 // Not part of the public API. Lists the main thread, every alive weft Thread and every
 // dummy entry (threads weft did not start that called current_thread()).
