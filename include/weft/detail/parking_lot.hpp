@@ -136,7 +136,8 @@ std::uint64_t current_ident() noexcept;
 
 // A thread's record in the parking lot (created at its first use, lives as long as the
 // thread). Opaque outside src/park.
-struct ThreadData;
+struct ThreadRecord;  // src/park/thread_record.hpp: the one record per thread
+using ThreadData = ThreadRecord;
 
 // The calling thread's record.
 ThreadData& current_thread_data() noexcept;
