@@ -24,7 +24,7 @@ HEADER_LAYERS = [
     (r"weft/detail/(parking_lot|hooks|bubble|keyboard_interrupt)\.hpp", 1),
     (r"weft/detail/thread_registry\.hpp", 1),
     (r"weft/detail/thread_record_ref\.hpp", 1),
-    (r"park/thread_record\.hpp", 1),
+    (r"park/(thread_record|bubble_slot)\.hpp", 1),
     (r"weft/detail/(timed_lockable|lock_algorithm)\.hpp", 2),
     (r"weft/detail/exception_text\.hpp", 2),
     (r"threading/.*\.hpp", 2),

@@ -6,13 +6,18 @@
 // is unlocked), so the bubble may take bucket locks (the thread dump does) and deliver
 // interrupts under it. A slot is listed as blocked only while its thread is parked and
 // not yet dequeued, and a dequeued thread waits for (U2), which comes after
-// bubble_dequeued: so the ThreadData of a listed slot is alive while the lock is held.
+// bubble_dequeued: so the record of a listed slot is alive while the lock is held; a
+// member slot is unlisted by its thread before the thread ends.
+//
+// A thread's slot is part of its record (the virtual time section, bubble_slot.hpp).
 #include "weft/detail/bubble.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <string>
 
+#include "park/bubble_slot.hpp"
+#include "park/thread_record.hpp"
 #include "park/word_lock.hpp"
 #include "weft/detail/clock.hpp"
 #include "weft/detail/hooks.hpp"
@@ -21,21 +26,6 @@
 #include "weft/errors.hpp"
 
 namespace weft::detail {
-
-struct BubbleSlot {
-  Bubble* bubble = nullptr;
-  ThreadData* thread = nullptr;
-  std::uint64_t ident = 0;
-  // Guarded by bubble->lock.
-  BubbleSlot* prev = nullptr;  // the bubble's list of blocked slots
-  BubbleSlot* next = nullptr;
-  BubbleSlot* member_next = nullptr;  // the bubble's list of member threads
-  Deadline deadline = kForever;       // of the current park
-  bool interruptible = false;         // of the current park
-  bool blocked = false;               // listed as blocked
-  bool dequeued_early = false;        // dequeued before bubble_parked() ran
-  BubbleWake woken = BubbleWake::kNone;
-};
 
 class Bubble : public VirtualTime {
  public:
@@ -79,8 +69,8 @@ namespace {
 // Virtual time starts here in every bubble: one hour after weft::clock's epoch.
 constexpr std::int64_t kVirtualStartNs = std::int64_t{3600} * 1'000'000'000;
 
-constinit thread_local BubbleSlot t_slot{};
-constinit thread_local Bubble* t_bubble_for_new_threads = nullptr;
+// The calling thread's slot (in its record).
+BubbleSlot& this_slot() noexcept { return this_thread_record().bubble_slot; }
 
 void add_ref(Bubble& b) noexcept { b.refs.fetch_add(1, std::memory_order_relaxed); }
 
@@ -90,7 +80,7 @@ void Bubble::take_dump() noexcept {
   try {
     std::string text = hooks::thread_dump([this](std::uint64_t ident) {
       for (const BubbleSlot* m = members; m != nullptr; m = m->member_next)
-        if (m->ident == ident) return true;
+        if (m->thread->ident.load(std::memory_order_relaxed) == ident) return true;
       return false;
     });
     dump = "testing::run: deadlock: every thread of the bubble is blocked in weft and none "
@@ -134,7 +124,9 @@ void Bubble::every_thread_blocked() noexcept {
 }
 
 Bubble* bubble_thread_starting() noexcept {
-  Bubble* b = t_bubble_for_new_threads != nullptr ? t_bubble_for_new_threads : t_slot.bubble;
+  ThreadRecord& me = this_thread_record();
+  Bubble* b = me.bubble_for_new_threads != nullptr ? me.bubble_for_new_threads
+                                                   : me.bubble_slot.bubble;
   if (b == nullptr) return nullptr;
   add_ref(*b);
   WordLockGuard guard(b->lock);
@@ -174,28 +166,31 @@ void bubble_thread_start_failed(Bubble* bubble) noexcept {
 
 void bubble_thread_enter(Bubble* bubble) noexcept {
   if (bubble == nullptr) return;
-  t_slot.bubble = bubble;
-  t_slot.thread = &current_thread_data();
-  t_slot.ident = current_ident();
+  ThreadRecord& me = this_thread_record();
+  BubbleSlot& slot = me.bubble_slot;
+  slot.thread = &me;
   {
     WordLockGuard guard(bubble->lock);
-    t_slot.member_next = bubble->members;
-    bubble->members = &t_slot;
+    slot.member_next = bubble->members;
+    bubble->members = &slot;
   }
-  set_thread_bubble_slot(&t_slot);
+  slot.bubble = bubble;
   set_current_virtual_time(bubble);
 }
 
 void bubble_thread_exit() noexcept {
-  Bubble* b = t_slot.bubble;
+  BubbleSlot& slot = this_slot();
+  Bubble* b = slot.bubble;
   if (b == nullptr) return;
   set_current_virtual_time(nullptr);
-  set_thread_bubble_slot(nullptr);
-  t_slot.bubble = nullptr;
-  uncount_live(*b, &t_slot);
+  slot.bubble = nullptr;
+  uncount_live(*b, &slot);
 }
 
-BubbleSlot* current_bubble_slot() noexcept { return t_slot.bubble != nullptr ? &t_slot : nullptr; }
+BubbleSlot* current_bubble_slot() noexcept {
+  BubbleSlot& slot = this_slot();
+  return slot.bubble != nullptr ? &slot : nullptr;
+}
 
 bool bubble_parked(BubbleSlot& slot, Deadline deadline, bool interruptible) noexcept {
   Bubble& b = *slot.bubble;
@@ -251,7 +246,7 @@ BubbleWake bubble_park_done(BubbleSlot& slot) noexcept {
 void throw_bubble_deadlock() {
   clear_interrupts(kInterruptDeadlock);  // one throw per deadlocked wait
   std::string text;
-  if (Bubble* b = t_slot.bubble; b != nullptr) {
+  if (Bubble* b = this_slot().bubble; b != nullptr) {
     WordLockGuard guard(b->lock);
     text = b->dump;
   }
@@ -269,7 +264,9 @@ void bubble_release(Bubble* bubble) noexcept {
     delete bubble;
 }
 
-void set_bubble_for_new_threads(Bubble* bubble) noexcept { t_bubble_for_new_threads = bubble; }
+void set_bubble_for_new_threads(Bubble* bubble) noexcept {
+  this_thread_record().bubble_for_new_threads = bubble;
+}
 
 void bubble_wait_finished(Bubble& bubble) noexcept {
   while (bubble.finished.load(std::memory_order_acquire) == 0)

@@ -192,7 +192,8 @@ void unlock_bucket_pair(Bucket* a, Bucket* b) noexcept {
 // (U2): wake a thread already dequeued at (U1). The system call only when it sleeps, or
 // was interrupted and may be waiting for (U2) in (P3).
 void wake(ThreadRecord* t) noexcept {
-  if (t->bubble != nullptr) bubble_dequeued(*t->bubble);  // before (U2): t is still parked
+  // Before (U2): t is still parked.
+  if (t->bubble_slot.bubble != nullptr) bubble_dequeued(t->bubble_slot);
   const std::uint32_t old = t->parked.exchange(0, std::memory_order_acq_rel);
   if ((old & kSleeping) != 0 || old == kInterrupted) wake_by_address(t->parked, false);
 }
@@ -251,7 +252,8 @@ ParkResult park(const void* key, FunctionRef<bool()> validate, FunctionRef<void(
   ThreadRecord& me = this_thread_record();
   const bool accepts_interrupt =
       interruptible == Interruptible::kYes && me.no_interrupt_depth == 0;
-  BubbleSlot* const bubble = me.bubble;
+  // Parks of a bubble thread report to the bubble and pass no deadline to L0.
+  BubbleSlot* const bubble = me.bubble_slot.bubble != nullptr ? &me.bubble_slot : nullptr;
   // An interruptible park also ends at the scope deadline, as kInterrupted unless its own
   // deadline is not later.
   const Deadline wait_deadline =

@@ -28,6 +28,7 @@
 #include <stop_token>
 #include <string>
 
+#include "park/bubble_slot.hpp"
 #include "park/word_lock.hpp"
 #include "weft/detail/deadline.hpp"
 #include "weft/detail/function_ref.hpp"
@@ -78,7 +79,10 @@ struct ThreadRecord {
   Deadline scope_deadline = kForever;        // the owning thread's only
   std::uint32_t no_interrupt_depth = 0;      // live NoInterruptScopes; the owning thread's only
 
-  // ---- virtual time (#14) ----
+  // ---- virtual time (#14: bubble.cpp) ----
+  BubbleSlot bubble_slot;  // the thread's part of its bubble (bubble_slot.hpp)
+  Bubble* bubble_for_new_threads = nullptr;  // set_bubble_for_new_threads(); the owning
+                                             // thread's only
 
   // ---- thread registry (L2: src/threading; see thread_state.hpp there) ----
   std::atomic<std::uint32_t> phase{kNew};   // ThreadPhase; also the key of start()/join()

@@ -155,11 +155,6 @@ inline constexpr std::uint32_t kInterruptDeadlock = 1u << 2;  // a virtual-time 
 inline constexpr std::uint32_t kInterruptBubble = 1u << 3;    // a virtual-time bubble ended the
                                                               // park (deadline reached, wait done)
 
-// The calling thread's part of its virtual-time bubble (weft/detail/bubble.hpp), nullptr
-// outside one. Parks of a bubble thread report to the bubble and pass no deadline to L0.
-struct BubbleSlot;
-void set_thread_bubble_slot(BubbleSlot* slot) noexcept;
-
 // Adds `reasons` to `target`'s pending reasons (seq_cst), then, if `target` is in an
 // interruptible park, makes that park return kInterrupted (waking it if it sleeps).
 // Takes no lock and allocates nothing: async-signal-safe with the futex backend of L0
