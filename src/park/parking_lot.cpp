@@ -145,8 +145,11 @@ std::array<Bucket, kBuckets>& buckets() noexcept {
     g_table = new std::array<Bucket, kBuckets>();
     // L0's handlers first: unlocking a bucket may wake a thread through L0.
     ensure_wait_layer_ready();
+    // Static initialisation runs on the main thread. Making its record first also
+    // registers the records' fork handlers before ours: in a child, the list of records
+    // is usable again when reset_buckets_in_child() makes the forking thread's record.
+    g_main_thread_data = &this_thread_record();
     ::pthread_atfork(lock_all_buckets, unlock_all_buckets, reset_buckets_in_child);
-    g_main_thread_data = &this_thread_record();  // static initialisation runs on the main thread
     return g_table;
   }();
   return *table;
