@@ -34,7 +34,8 @@ namespace weft {
 
 namespace detail {
 
-struct ThreadData;
+struct ThreadRecord;  // a thread's record (the parking lot's ThreadData)
+using ThreadData = ThreadRecord;
 
 // Parks the calling thread until `deadline` (weft::clock: virtual inside a testing
 // bubble). Throws what an interrupt means (see the top of this file).

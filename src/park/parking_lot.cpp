@@ -485,8 +485,9 @@ void interrupt_thread(ThreadRecord& target, std::uint32_t reasons) noexcept {
                                             std::memory_order_seq_cst)) {  // (I2)
       // A bubble thread stops counting as blocked (the bubble's own wakes have done that).
       // Never for the main thread, so the SIGINT handler takes no lock here.
-      if (target.bubble != nullptr && (reasons & (kInterruptBubble | kInterruptDeadlock)) == 0)
-        bubble_interrupted(*target.bubble);
+      if (target.bubble_slot.bubble != nullptr &&
+          (reasons & (kInterruptBubble | kInterruptDeadlock)) == 0)
+        bubble_interrupted(target.bubble_slot);
       if ((state & kSleeping) != 0) wake_by_address(target.parked, false);
       return;
     }
