@@ -21,6 +21,7 @@
 #include "support/blocking.hpp"
 #include "support/scope_exit.hpp"
 #include "weft/detail/parking_lot.hpp"
+#include "weft/detail/thread_record_ref.hpp"
 #include "weft/detail/tsan.hpp"
 #include "weft/errors.hpp"
 
@@ -112,6 +113,8 @@ class ParkingThread {
       : parker_{key, interruptible}, thread_([this] {
           CleanThread clean;
           data_ = &weft::detail::current_thread_data();
+          // interrupt_thread() needs its target alive: the record outlives the thread.
+          record_ = weft::detail::RecordRef(data_);
           tid_ = ::syscall(SYS_gettid);
           ready_.store(true);
           result_ = parker_();
@@ -142,6 +145,7 @@ class ParkingThread {
  private:
   Parker parker_;
   ThreadData* data_ = nullptr;
+  weft::detail::RecordRef record_;
   long tid_ = 0;
   ParkResult result_{};
   std::atomic<bool> ready_{false};
