@@ -24,6 +24,7 @@
 
 #include "support/blocking.hpp"
 #include "weft/detail/parking_lot.hpp"
+#include "weft/detail/thread_record_ref.hpp"
 #include "weft/errors.hpp"
 
 namespace weft::testing {
@@ -61,7 +62,9 @@ class BlockedCall {
   // (empty: interrupt the call's thread again).
   explicit BlockedCall(std::function<void()> call, std::function<void()> rescue = {})
       : rescue_(rescue ? std::move(rescue) : [this] { interrupt(); }), thread_([this, call = std::move(call)] {
-          data_.store(&weft::detail::current_thread_data(), std::memory_order_release);
+          // interrupt() needs the thread's record alive, also after the thread ended.
+          record_ = weft::detail::RecordRef(&weft::detail::current_thread_data());
+          data_.store(record_.get(), std::memory_order_release);
           try {
             call();
             outcome_.store(Outcome::kReturned);
@@ -103,6 +106,7 @@ class BlockedCall {
   }
 
   std::function<void()> rescue_;
+  weft::detail::RecordRef record_;  // written by the thread before data_
   std::atomic<weft::detail::ThreadData*> data_{nullptr};
   std::atomic<Outcome> outcome_{Outcome::kRunning};
   std::exception_ptr error_;
