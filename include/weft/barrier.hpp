@@ -17,6 +17,7 @@
 
 #include "weft/detail/config.hpp"
 #include "weft/detail/deadline.hpp"
+#include "weft/detail/function_ref.hpp"
 #include "weft/detail/hooks.hpp"
 #include "weft/detail/lock_algorithm.hpp"
 #include "weft/detail/thread_safety.hpp"
@@ -143,9 +144,11 @@ class Barrier {
       WEFT_REQUIRES(mu_);
   void leave() WEFT_REQUIRES(mu_);
   void wait_out_action(detail::SourceLoc loc) WEFT_REQUIRES(mu_);
-  // Releases mu_ while parked (B1), in a callback the analysis cannot follow.
-  // Returns: false if the park was interrupted (B4); mu_ is held again either way.
-  bool wait_change(detail::Deadline deadline, detail::SourceLoc loc) WEFT_REQUIRES(mu_)
+  // Waits, with mu_ held and released while parked (B1), until settled() holds; false if
+  // the deadline passed first. An interrupt throws unless completed() holds (B4); mu_ is
+  // held again either way. Releases mu_ in a callback the analysis cannot follow.
+  bool wait_change(detail::FunctionRef<bool()> settled, detail::FunctionRef<bool()> completed,
+                   detail::Deadline deadline, detail::SourceLoc loc) WEFT_REQUIRES(mu_)
       WEFT_NO_THREAD_SAFETY_ANALYSIS;
   void notify_change() WEFT_REQUIRES(mu_);
   void break_barrier() WEFT_REQUIRES(mu_);

@@ -487,7 +487,7 @@ class CompletionQueue final : public FutureListener {
 
  private:
   std::atomic<std::uint32_t> seq_{0};
-  Lock lock_;
+  InternalLock lock_;
   std::vector<FutureStateBase*> ready_;
   std::size_t head_ = 0;
 };

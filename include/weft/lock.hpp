@@ -39,6 +39,7 @@ class Condition;
 ///   directly to the longest waiter, so no waiter starves.
 /// Blocking: acquire() and acquire(timeout) block; acquire(false) and any zero or
 ///   negative timeout never block. A timed acquire fails only after the timeout.
+///   A blocked acquire that is interrupted (<weft/cancel.hpp>) holds nothing and throws.
 /// Cost:     uncontended acquire and release are one compare-and-swap each, inline, with
 ///           no system call; release() calls into the parking lot only when a thread is
 ///           parked. sizeof(Lock) == 2. Spins briefly (bounded) before parking.
@@ -138,5 +139,34 @@ class WEFT_CAPABILITY("mutex") Lock : public detail::TimedLockable<Lock> {
 };
 
 static_assert(sizeof(Lock) <= 4, "Lock must stay a few bytes");
+
+namespace detail {
+
+// A Lock for weft's own short critical sections (a queue's, a future's, an executor's).
+// Its blocking acquisitions cannot be interrupted (#13): code that restores an object's
+// invariants after a wait, or runs noexcept, never gets an interruption from it. Callers
+// must use it through this type (Lock's members are not virtual). The debug tools see a
+// Lock.
+class WEFT_CAPABILITY("mutex") InternalLock : public Lock {
+ public:
+  using Lock::Lock;
+  bool acquire(bool blocking = true, SourceLoc loc = SourceLoc::current())
+      WEFT_TRY_ACQUIRE(true) WEFT_NO_THREAD_SAFETY_ANALYSIS {
+    if (!blocking) return Lock::acquire(false, loc);
+    acquire_restore(true, loc);
+    return true;
+  }
+  void release() WEFT_RELEASE() WEFT_NO_THREAD_SAFETY_ANALYSIS { Lock::release(); }
+  void lock(SourceLoc loc = SourceLoc::current()) WEFT_ACQUIRE() WEFT_NO_THREAD_SAFETY_ANALYSIS {
+    acquire_restore(true, loc);
+  }
+  void unlock() WEFT_RELEASE() WEFT_NO_THREAD_SAFETY_ANALYSIS { Lock::release(); }
+  bool try_lock(SourceLoc loc = SourceLoc::current())
+      WEFT_TRY_ACQUIRE(true) WEFT_NO_THREAD_SAFETY_ANALYSIS {
+    return Lock::acquire(false, loc);
+  }
+};
+
+}  // namespace detail
 
 }  // namespace weft

@@ -170,6 +170,8 @@ std::optional<Selected<select_item_t<Srcs>...>> select_impl(Deadline deadline, b
         [&] { return waiter.notified.load(std::memory_order_relaxed) == 0; }, deadline,
         site);
     unlink_all();
+    // Interrupted (#13): nothing was taken; every source is as before the call.
+    if (r.status == ParkStatus::kInterrupted) throw_interruption();
     if (r.status == ParkStatus::kTimedOut || (deadline != kForever && Clock::now() >= deadline))
       deadline = kImmediate;  // one last poll, then report the timeout
     start = (start + 1) % N;

@@ -82,10 +82,12 @@ bool FutureStateBase::block_until(Deadline deadline, SourceLoc loc, FunctionRef<
     if (!stay()) return false;
     if (deadline != kForever && Clock::now() >= deadline) return false;
     word_.fetch_or(kParked, std::memory_order_acq_rel);  // (F3)
-    park(
+    const ParkResult r = park(
         &word_,
         [&] { return (word_.load(std::memory_order_relaxed) & kDoneBit) == 0 && stay(); },
         deadline, WaitSite{this, ObjKind::future, loc});
+    // Interrupted (#13): nothing to undo (a kParked left set costs one needless unpark_all).
+    if (r.status == ParkStatus::kInterrupted) throw_interruption();
   }
 }
 
@@ -204,15 +206,21 @@ void wait_for_states(const std::vector<FutureStateBase*>& states, ReturnWhen whe
     return done == n;
   };
   const void* site_obj = n != 0 ? static_cast<const void*>(states.front()) : nullptr;
+  bool interrupted = false;
   for (;;) {
     const std::uint32_t e = l.seq_.load(std::memory_order_acquire);
     if (satisfied()) break;
     if (deadline != kForever && Clock::now() >= deadline) break;
-    park(
+    const ParkResult r = park(
         &l.seq_, [&] { return l.seq_.load(std::memory_order_relaxed) == e; }, deadline,
         WaitSite{site_obj, ObjKind::future, loc});
+    if (r.status == ParkStatus::kInterrupted) {
+      interrupted = true;
+      break;
+    }
   }
   for (FutureStateBase* s : added) s->remove_listener(&l);
+  if (interrupted) throw_interruption();  // (#13) after the listeners are gone
 }
 
 // ---- as_completed() ----
@@ -238,9 +246,11 @@ FutureStateBase* CompletionQueue::pop(Deadline deadline, SourceLoc loc) {
       if (head_ < ready_.size()) return ready_[head_++];
     }
     if (deadline != kForever && Clock::now() >= deadline) return nullptr;
-    park(
+    const ParkResult r = park(
         &seq_, [&] { return seq_.load(std::memory_order_relaxed) == e; }, deadline,
         WaitSite{this, ObjKind::future, loc});
+    // Interrupted (#13): the queue keeps collecting; a later pop() goes on from here.
+    if (r.status == ParkStatus::kInterrupted) throw_interruption();
   }
 }
 

@@ -110,6 +110,9 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
     }
     wake_everyone();
     if (!wait) return;
+    // Joining cannot be interrupted: ~ThreadPoolExecutor runs this, and a Thread left
+    // unjoined would be destroyed running.
+    NoInterruptScope uninterrupted;
     std::scoped_lock joining(join_lock_);
     // Spares may still start while queued tasks run (TP3): join until none is left.
     Thread* self = &current_thread();
@@ -222,6 +225,7 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
     }
     // Its park validates "not asked"; the key is only compared, never dereferenced.
     if (wake_key != nullptr) unpark_all(wake_key);
+    NoInterruptScope uninterrupted;  // w is registered: this must not throw
     for (auto& th : retired) th->join();  // they have left worker_main
     return run_here;
   }
@@ -345,10 +349,14 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
       const std::uint32_t e = space_epoch_.load(std::memory_order_seq_cst);
       if (queued_.load(std::memory_order_seq_cst) >= limit &&
           !shutdown_.load(std::memory_order_seq_cst)) {
-        park(
+        const ParkResult r = park(
             &space_epoch_,
             [&] { return space_epoch_.load(std::memory_order_relaxed) == e; }, deadline,
             WaitSite{this, ObjKind::executor, SourceLoc{}});
+        if (r.status == ParkStatus::kInterrupted) {  // (#13) nothing submitted
+          space_waiters_.fetch_sub(1, std::memory_order_seq_cst);
+          throw_interruption();
+        }
       }
       space_waiters_.fetch_sub(1, std::memory_order_seq_cst);
     }
@@ -449,9 +457,10 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
       bool token = false;
       if (queued_.load(std::memory_order_seq_cst) == 0 &&
           !shutdown_.load(std::memory_order_seq_cst) && !broken_) {
+        // Not interruptible: an idle worker runs no task that a stop could be meant for.
         const ParkResult r = park(
             &epoch_, [&] { return epoch_.load(std::memory_order_relaxed) == e; }, kForever,
-            WaitSite{this, ObjKind::executor, SourceLoc{}, true});
+            WaitSite{this, ObjKind::executor, SourceLoc{}, true}, Interruptible::kNo);
         token = r.status == ParkStatus::kUnparked && r.token == kSpinToken;
       }
       sleepers_.fetch_sub(1, std::memory_order_seq_cst);
@@ -524,7 +533,7 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
 
   // What every submit and pop touches shares one cache line: a task hand-off moves one
   // line between the submitting thread and a worker, not three.
-  alignas(64) Lock lock_;                   // guards the queue and the threads
+  alignas(64) InternalLock lock_;                   // guards the queue and the threads
   std::atomic<bool> broken_{false};
   std::atomic<bool> shutdown_{false};
   std::atomic<bool> full_{false};           // every worker started: no idle tokens
@@ -548,7 +557,7 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
   std::vector<BlockedWorker*> blocked_;
   std::vector<Thread*> retired_;
   std::size_t next_index_ = 0;
-  Lock join_lock_;
+  InternalLock join_lock_;
 };
 
 ThreadPoolCore* make_thread_pool(std::size_t max_workers, std::string prefix,

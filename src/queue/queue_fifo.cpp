@@ -56,10 +56,13 @@ namespace {
 // return; it spins with no lock held, then registers on `waiting` under `other`, the
 // opposite side's lock, and re-checks there (QF3) before it parks. `side` is its side's
 // spin state: a waiter spins longer first when it is the only one of its side spinning
-// and its side's last wait was not short (see queue_wait.hpp).
+// and its side's last wait was not short (see queue_wait.hpp). Interrupted (#13):
+// `waiting` is restored, then it throws with no lock held; a wake-up that chose this
+// waiter first is taken (the park returns kUnparked), a later one goes to another waiter.
 template <class Pred>
-bool wait_across(Lock& own, Lock& other, FifoSpinState& side, std::atomic<std::uint32_t>& waiting,
-                 Pred still_waiting, Deadline deadline, WaitSite site) {
+bool wait_across(InternalLock& own, InternalLock& other, FifoSpinState& side,
+                 std::atomic<std::uint32_t>& waiting, Pred still_waiting, Deadline deadline,
+                 WaitSite site) {
   own.release();
   const bool alone = side.spinning.fetch_add(1, std::memory_order_relaxed) == 0;
   const bool long_spin = alone && !side.last_wait_short.load(std::memory_order_relaxed);
@@ -73,8 +76,11 @@ bool wait_across(Lock& own, Lock& other, FifoSpinState& side, std::atomic<std::u
     waiting.fetch_add(1, std::memory_order_relaxed);  // (QF3) under `other`
     const bool still = still_waiting();
     other.release();
-    woke = !still || park(&waiting, still_waiting, deadline, site).status != ParkStatus::kTimedOut;
+    const ParkStatus status =
+        still ? park(&waiting, still_waiting, deadline, site).status : ParkStatus::kUnparked;
     waiting.fetch_sub(1, std::memory_order_relaxed);
+    if (status == ParkStatus::kInterrupted) throw_interruption();
+    woke = status != ParkStatus::kTimedOut;
   }
   own.acquire(true, site.loc);
   return woke;
@@ -128,11 +134,13 @@ bool FifoBase::join_core(Deadline deadline, SourceLoc loc) {
     if (deadline == kImmediate || passed(deadline)) return false;
     joiners_waiting_.fetch_add(1, std::memory_order_seq_cst);  // (QJ1)
     auto pending = [this] { return unfinished(); };
-    const bool timed_out =
-        pending() && park(&joiners_waiting_, pending, deadline, WaitSite{this, ObjKind::queue, loc})
-                             .status == ParkStatus::kTimedOut;
+    const ParkStatus status =
+        pending() ? park(&joiners_waiting_, pending, deadline, WaitSite{this, ObjKind::queue, loc})
+                        .status
+                  : ParkStatus::kUnparked;
     joiners_waiting_.fetch_sub(1, std::memory_order_relaxed);
-    if (timed_out) return !unfinished();
+    if (status == ParkStatus::kInterrupted) throw_interruption();
+    if (status == ParkStatus::kTimedOut) return !unfinished();
   }
 }
 

@@ -29,9 +29,11 @@ namespace {
 
 // The wait of a getter or putter: `lock` is held on entry and on return. Spins with it
 // released, then registers on `waiting` under it and parks while `still_waiting` holds
-// ((QL1)/(QL2)). False only when the deadline passed.
+// ((QL1)/(QL2)). False only when the deadline passed. Interrupted (#13): `waiting` is
+// restored and `lock` released, then it throws; a wake-up that chose this waiter first
+// is taken (the park returns kUnparked), one that came later went to another waiter.
 template <class Pred>
-bool wait_locked(Lock& lock, std::uint32_t& waiting, Pred still_waiting, Deadline deadline,
+bool wait_locked(InternalLock& lock, std::uint32_t& waiting, Pred still_waiting, Deadline deadline,
                  WaitSite site) {
   if (spin_while(lock, still_waiting, site.loc)) return true;
   if (!still_waiting()) return true;
@@ -41,6 +43,10 @@ bool wait_locked(Lock& lock, std::uint32_t& waiting, Pred still_waiting, Deadlin
   const ParkResult r = park(&waiting, still_waiting, deadline, site);
   lock.acquire(true, site.loc);
   --waiting;
+  if (r.status == ParkStatus::kInterrupted) {
+    lock.release();
+    throw_interruption();
+  }
   return r.status != ParkStatus::kTimedOut;
 }
 
@@ -73,6 +79,10 @@ bool LockedBase::wait_joiner(Deadline deadline, SourceLoc loc) {
       deadline, WaitSite{this, ObjKind::queue, loc});
   lock_.acquire(true, loc);
   --joiners_waiting_;
+  if (r.status == ParkStatus::kInterrupted) {  // as in wait_locked
+    lock_.release();
+    throw_interruption();
+  }
   return r.status != ParkStatus::kTimedOut;
 }
 

@@ -62,7 +62,7 @@ inline bool spin_while(Pred still_waiting) {
 
 // As spin_while(still_waiting), with `lock` released meanwhile (held on entry and exit).
 template <class Pred>
-inline bool spin_while(Lock& lock, Pred still_waiting, SourceLoc loc) {
+inline bool spin_while(InternalLock& lock, Pred still_waiting, SourceLoc loc) {
   lock.release();
   const bool changed = spin_while(still_waiting);
   lock.acquire(true, loc);

@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "threading/lock_slow_path.hpp"
+#include "threading/wait_loop.hpp"
 #include "weft/detail/parking_lot.hpp"
 #include "weft/errors.hpp"
 
@@ -65,13 +66,17 @@ void Barrier::unlock_state() const {
   detail::ByteLockAlgorithm::unlock_slow(mu_.word, hooks);
 }
 
-bool Barrier::wait_change(detail::Deadline deadline, detail::SourceLoc loc) {
-  const detail::ParkResult r = detail::park(
-      &state_, [] { return true; }, [&]() WEFT_NO_THREAD_SAFETY_ANALYSIS { unlock_state(); },  // (B1)
-      [](const void*, bool) {}, deadline, detail::WaitSite{this, detail::ObjKind::barrier, loc}, 0,
-      detail::Interruptible::kYes);
-  lock_state(loc);
-  return r.status != detail::ParkStatus::kInterrupted;  // (B4)
+bool Barrier::wait_change(detail::FunctionRef<bool()> settled,
+                          detail::FunctionRef<bool()> completed, detail::Deadline deadline,
+                          detail::SourceLoc loc) {
+  return detail::wait_loop(
+      settled, [] { return true; }, completed,
+      detail::WaitPark{&state_, [] { return true; },
+                       [&]() WEFT_NO_THREAD_SAFETY_ANALYSIS { unlock_state(); },  // (B1)
+                       [](const void*, bool) {},
+                       [&]() WEFT_NO_THREAD_SAFETY_ANALYSIS { lock_state(loc); }, deadline,
+                       detail::WaitSite{this, detail::ObjKind::barrier, loc},
+                       detail::kNoDoneToken, /*spin=*/false});
 }
 
 void Barrier::notify_change() { detail::unpark_all(&state_); }  // (B1), mu_ held
@@ -84,18 +89,23 @@ void Barrier::break_barrier() {
 void Barrier::wait_out_action(detail::SourceLoc loc) {
   // (B2) abort()/reset() from another thread wait for the action; from the action's own
   // thread they apply at once.
-  while (state_ == kAction && action_thread_ != detail::current_ident())
-    if (!wait_change(detail::kForever, loc)) detail::throw_interruption();  // (B4)
+  wait_change([&]() WEFT_NO_THREAD_SAFETY_ANALYSIS {
+                return state_ != kAction || action_thread_ == detail::current_ident();
+              },
+              [] { return false; }, detail::kForever, loc);
 }
 
 std::size_t Barrier::wait_until(detail::Deadline deadline, detail::SourceLoc loc) {
   lock_state(loc);
   // Block while the previous round drains or resets, or its action runs (B2).
-  while (state_ == kDraining || state_ == kResetting || state_ == kAction) {
-    if (!wait_change(detail::kForever, loc)) {  // (B4) not counted yet
-      unlock_state();
-      detail::throw_interruption();
-    }
+  try {
+    wait_change([&]() WEFT_NO_THREAD_SAFETY_ANALYSIS {
+                  return state_ != kDraining && state_ != kResetting && state_ != kAction;
+                },
+                [] { return false; }, detail::kForever, loc);
+  } catch (...) {  // (B4) interrupted before it counted
+    unlock_state();
+    throw;
   }
   if (state_ == kBroken) {
     unlock_state();
@@ -149,19 +159,20 @@ void Barrier::release_round(detail::SourceLoc loc) {
 }
 
 void Barrier::wait_round(std::uint64_t round, detail::Deadline deadline, detail::SourceLoc loc) {
-  for (;;) {
-    if (round_ != round) return;  // (B3) our round completed
-    if (state_ != kFilling && state_ != kAction) break;
-    if (state_ == kAction) {  // (B2) the round is completing: wait for the action
-      if (!wait_change(detail::kForever, loc) && round_ == round) detail::throw_interruption();  // (B4)
-      continue;
-    }
-    if (deadline != detail::kForever && detail::Clock::now() >= deadline) {
+  auto settled = [&]() WEFT_NO_THREAD_SAFETY_ANALYSIS {
+    return round_ != round || (state_ != kFilling && state_ != kAction);
+  };
+  auto completed = [&]() WEFT_NO_THREAD_SAFETY_ANALYSIS { return round_ != round; };  // (B4)
+  while (!wait_change(settled, completed, deadline, loc)) {
+    // The deadline passed. (B2) while the action runs, the round is completing: the
+    // parties' timeouts cannot break it.
+    if (state_ != kAction) {
       break_barrier();
       throw BrokenBarrierError("barrier wait timed out");
     }
-    if (!wait_change(deadline, loc) && round_ == round) detail::throw_interruption();  // (B4)
+    deadline = detail::kForever;
   }
+  if (round_ != round) return;  // (B3) our round completed
   if (state_ == kBroken || state_ == kResetting)
     throw BrokenBarrierError(state_ == kBroken ? "barrier is broken" : "barrier was reset");
 }

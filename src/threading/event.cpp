@@ -8,13 +8,15 @@
 //        is on the queue when wake_all() runs, and one that validates after sees kSet.
 //   (E4) wake_all() clears kWaiters, then unparks everyone with token kWoken: a woken
 //        waiter returns true whatever the flag is by then (issue 13502).
+//   (E7) an interrupted waiter has left the queue (clearing kWaiters if it was the last)
+//        and throws; set() wakes every waiter, so no other waiter misses anything.
 //   (E5) the parking lot orders the unparker's writes before the woken thread's return.
 //   (E6) kSelect: a weft::select watches this event; set() then calls wake_all(), which
 //        notifies it through detail::g_event_select_hook (protocol (V1)/(V2) in
 //        weft/detail/select_events.hpp; the hook keeps L2 free of L3 includes).
 #include "weft/event.hpp"
 
-#include "weft/detail/backoff.hpp"
+#include "threading/wait_loop.hpp"
 #include "weft/detail/parking_lot.hpp"
 
 namespace weft {
@@ -40,27 +42,25 @@ void Event::set_name(std::string_view name) {
 }
 
 bool Event::wait_slow(detail::Deadline deadline, detail::SourceLoc loc) {
-  detail::Backoff backoff;
-  for (;;) {
-    std::uint32_t state = state_.load(std::memory_order_acquire);  // (E2)
-    if ((state & kSet) != 0) return true;
-    if ((state & kWaiters) == 0) {
-      if (backoff.spin()) continue;
-      // (E3) announce that we are about to park.
-      if (!state_.compare_exchange_weak(state, state | kWaiters, std::memory_order_relaxed,
-                                        std::memory_order_relaxed))
-        continue;
-    }
-    const detail::ParkResult r = detail::park(
-        &state_, [&] { return (state_.load(std::memory_order_relaxed) & ~kSelect) == kWaiters; },
-        [] {},
-        [&](const void*, bool was_last) {
-          if (was_last) state_.fetch_and(~kWaiters, std::memory_order_relaxed);
-        },
-        deadline, detail::WaitSite{this, detail::ObjKind::event, loc});
-    if (r.status == detail::ParkStatus::kUnparked && r.token == kWoken) return true;  // (E4)
-    if (r.status == detail::ParkStatus::kTimedOut) return is_set();
-  }
+  // (E3) announce that we are about to park; false if the flag was set meanwhile.
+  auto announce = [&] {
+    std::uint32_t state = state_.load(std::memory_order_relaxed);
+    if ((state & kWaiters) != 0) return true;
+    return (state & kSet) == 0 &&
+           state_.compare_exchange_weak(state, state | kWaiters, std::memory_order_relaxed,
+                                        std::memory_order_relaxed);
+  };
+  return detail::wait_loop(
+      [&] { return is_set(); }, announce, [] { return false; },  // (E2)
+      detail::WaitPark{
+          &state_,
+          [&] { return (state_.load(std::memory_order_relaxed) & ~kSelect) == kWaiters; },
+          [] {},
+          [&](const void*, bool was_last) {
+            if (was_last) state_.fetch_and(~kWaiters, std::memory_order_relaxed);
+          },
+          [] {}, deadline, detail::WaitSite{this, detail::ObjKind::event, loc},
+          kWoken});  // (E4)
 }
 
 void Event::wake_all() {

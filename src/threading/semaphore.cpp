@@ -8,11 +8,15 @@
 //        or release() sees parked_ != 0 and unparks, which takes the same bucket lock
 //        and finds the acquirer on the queue. parked_ only ever over-counts (it drops
 //        after the thread left the queue), which costs a needless unpark, never a lost one.
+//   (S4) an interrupted acquirer has left the queue (parked_ dropped) and throws holding
+//        nothing. A release() that unparked it first made its park return kUnparked: it
+//        takes the permit (or, if a barging thread took it, parks again and throws then,
+//        while that permit is held by the barger, who releases it to the next waiter).
 #include "weft/semaphore.hpp"
 
 #include <limits>
 
-#include "weft/detail/backoff.hpp"
+#include "threading/wait_loop.hpp"
 #include "weft/detail/parking_lot.hpp"
 #include "weft/errors.hpp"
 
@@ -37,40 +41,27 @@ void Semaphore::set_name(std::string_view name) {
 }
 
 bool Semaphore::acquire_slow(detail::Deadline deadline, detail::SourceLoc loc) {
-  detail::Backoff backoff;
-  for (;;) {
+  auto take_permit = [&] {
     std::ptrdiff_t v = value_.load(std::memory_order_relaxed);
     while (v > 0) {
       if (value_.compare_exchange_weak(v, v - 1, std::memory_order_acquire,  // (S1)
                                        std::memory_order_relaxed))
         return true;
     }
-    if (deadline == detail::kImmediate) return false;
-    if (backoff.spin()) continue;
-    const detail::ParkResult r = detail::park(
-        &value_,
-        [&] {
-          parked_.fetch_add(1, std::memory_order_seq_cst);  // (S3)
-          if (value_.load(std::memory_order_seq_cst) == 0) return true;
-          parked_.fetch_sub(1, std::memory_order_relaxed);
-          return false;
-        },
-        [] {},
-        [&](const void*, bool) { parked_.fetch_sub(1, std::memory_order_relaxed); }, deadline,
-        detail::WaitSite{this, detail::ObjKind::semaphore, loc});
-    if (r.status == detail::ParkStatus::kTimedOut) {
-      // One last try: a permit may have been released just as the deadline passed.
-      v = value_.load(std::memory_order_relaxed);
-      while (v > 0) {
-        if (value_.compare_exchange_weak(v, v - 1, std::memory_order_acquire,
-                                         std::memory_order_relaxed))
-          return true;
-      }
-      return false;
-    }
-    // Woken or invalid: try again (a barging thread may have taken the permit).
-    backoff.reset();
-  }
+    return false;
+  };
+  return detail::wait_loop(
+      take_permit, [] { return true; }, [] { return false; },
+      detail::WaitPark{
+          &value_,
+          [&] {
+            parked_.fetch_add(1, std::memory_order_seq_cst);  // (S3)
+            if (value_.load(std::memory_order_seq_cst) == 0) return true;
+            parked_.fetch_sub(1, std::memory_order_relaxed);
+            return false;
+          },
+          [] {}, [&](const void*, bool) { parked_.fetch_sub(1, std::memory_order_relaxed); },
+          [] {}, deadline, detail::WaitSite{this, detail::ObjKind::semaphore, loc}});
 }
 
 void Semaphore::release(std::size_t n) {

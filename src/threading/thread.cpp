@@ -176,10 +176,12 @@ void Thread::start() {
     throw RuntimeError(std::string("can't start new thread: ") + e.what());
   }
   while (st.phase.load(std::memory_order_acquire) == detail::kStarting) {  // (T2)
+    // Not interruptible: the thread runs already, start() must report it started.
     detail::park(
         &st.phase,
         [&] { return st.phase.load(std::memory_order_relaxed) == detail::kStarting; },
-        detail::kForever, detail::WaitSite{this, detail::ObjKind::thread, {}});
+        detail::kForever, detail::WaitSite{this, detail::ObjKind::thread, {}},
+        detail::Interruptible::kNo);
   }
 }
 
@@ -192,9 +194,11 @@ bool Thread::join_until(detail::Deadline deadline, detail::SourceLoc loc) {
   const detail::WaitSite site{this, detail::ObjKind::thread, loc};
   while (st.phase.load(std::memory_order_acquire) != detail::kFinished) {  // (T4)
     if (deadline != detail::kForever && detail::Clock::now() >= deadline) return false;
-    detail::park(
+    const detail::ParkResult r = detail::park(
         &st.phase, [&] { return st.phase.load(std::memory_order_relaxed) != detail::kFinished; },
         deadline, site);
+    // Interrupted: joining leaves no state behind (#13).
+    if (r.status == detail::ParkStatus::kInterrupted) detail::throw_interruption();
   }
   return true;
 }

@@ -5,6 +5,8 @@
 //        validate() reads the word under the bucket lock, so it cannot sleep past it.
 //   (M2) the timer thread claims the firing with CAS waiting -> fired once the deadline
 //        passed; exactly one of (M1) and (M2) succeeds.
+//   (M3) an interrupted wait (the timer thread's request_stop, a scope) cancels the timer
+//        as (M1) does, then throws: the function never runs.
 #include "weft/timer.hpp"
 
 #include "weft/detail/parking_lot.hpp"
@@ -24,9 +26,14 @@ bool timer_wait(TimerState& st, Deadline deadline, const void* timer) {
       return st.word.compare_exchange_strong(expected, kFired,  // (M2)
                                              std::memory_order_acq_rel);
     }
-    park(
+    const ParkResult r = park(
         &st.word, [&] { return st.word.load(std::memory_order_relaxed) == kWaiting; }, deadline,
         site);
+    if (r.status == ParkStatus::kInterrupted) {  // (M3)
+      std::uint32_t expected = kWaiting;
+      st.word.compare_exchange_strong(expected, kCancelled, std::memory_order_acq_rel);
+      throw_interruption();
+    }
   }
 }
 

@@ -25,16 +25,11 @@ using namespace std::chrono_literals;
 using weft::testing::BlockedCall;
 using weft::testing::Outcome;
 using weft::testing::race;
+using weft::testing::ScopeDeadline;
 using weft::testing::StartGate;
 
 // Rounds of the races: enough to hit both orders many times, few enough for TSan.
 constexpr int kRaceRounds = 400;
-
-// The calling thread's scope deadline for one test; cleared on every exit.
-struct ScopeDeadline {
-  explicit ScopeDeadline(weft::detail::Deadline d) { weft::detail::set_scope_deadline(d); }
-  ~ScopeDeadline() { weft::detail::set_scope_deadline(weft::detail::kForever); }
-};
 
 TEST(InterruptLock, InterruptedAcquireHoldsNothingAndThrows) {
   weft::Lock lock;

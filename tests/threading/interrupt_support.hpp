@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "support/blocking.hpp"
+#include "support/scope_exit.hpp"
 #include "weft/detail/parking_lot.hpp"
 #include "weft/detail/thread_record_ref.hpp"
 #include "weft/errors.hpp"
@@ -113,6 +114,14 @@ class BlockedCall {
   bool rescued_ = false;
   std::uint64_t ident_ = 0;
   std::thread thread_;
+};
+
+// The calling thread's scope deadline (what a Timeout sets), cleared on every exit.
+struct ScopeDeadline {
+  explicit ScopeDeadline(weft::detail::Deadline d) { weft::detail::set_scope_deadline(d); }
+  ~ScopeDeadline() { weft::detail::set_scope_deadline(weft::detail::kForever); }
+  ScopeDeadline(const ScopeDeadline&) = delete;
+  ScopeDeadline& operator=(const ScopeDeadline&) = delete;
 };
 
 // Starts `call` on a thread, waits until it parks, interrupts it and returns how it ended.

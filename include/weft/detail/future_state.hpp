@@ -273,7 +273,7 @@ class FutureStateBase {
   WEFT_NOINLINE void notify_slow(std::uint32_t old) noexcept;
 
   std::atomic<std::uint64_t> word_{kOneRef | kPending};  // references, phase, flags
-  Lock lock_;                      // guards extra_
+  InternalLock lock_;                      // guards extra_
   Listeners* extra_ = nullptr;     // allocated on first callback / listener
   std::exception_ptr exc_;
 };

@@ -103,7 +103,8 @@ class FifoBase {
   // wait_getter is called with get_lock_ held, wait_putter with put_lock_ held; both
   // return with it held. Each spins briefly (no lock held), then registers (QF3) and
   // parks until woken or `deadline`. Returns false only when the deadline passed; the
-  // caller re-checks the state either way.
+  // caller re-checks the state either way. Throws what an interrupt means (#13) with
+  // that lock released and nothing taken or put.
   WEFT_NOINLINE bool wait_getter(Deadline deadline, SourceLoc loc);
   WEFT_NOINLINE bool wait_putter(Deadline deadline, SourceLoc loc);
 
@@ -135,7 +136,7 @@ class FifoBase {
   // maxsize_ comes first so that put_lock_ does not share the queue's address: the
   // debug tools tell objects apart by address.
   alignas(64) std::size_t maxsize_;           // 0: unbounded
-  Lock put_lock_;                            // serialises putters; guards this line
+  InternalLock put_lock_;                            // serialises putters; guards this line
   std::uint8_t named_ = 0;                    // registered with the debug tools
   std::atomic<bool> shutdown_{false};         // set under both locks (QF4)
   std::atomic<std::uint32_t> getters_waiting_{0};  // (QF3) ++ under put_lock_; parking key
@@ -147,7 +148,7 @@ class FifoBase {
   FifoSpinState putters_spin_;                // putters spinning for room (queue_wait.hpp)
 
   // ---- get side: one cache line, written by getters -------------------------------------
-  alignas(64) Lock get_lock_;                // serialises getters; guards this line
+  alignas(64) InternalLock get_lock_;                // serialises getters; guards this line
   std::atomic<std::uint32_t> putters_waiting_{0};  // (QF3) ++ under get_lock_; parking key
   std::atomic<std::uint32_t> joiners_waiting_{0};  // (QJ1); parking key
   FifoSpinState getters_spin_;                // getters spinning for an item (queue_wait.hpp)

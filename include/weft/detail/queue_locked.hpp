@@ -63,7 +63,8 @@ class LockedBase {
 
   // Each wait_* is called with lock_ held and returns with it held. It spins briefly
   // (lock released), then parks until woken or `deadline`. Returns false only when the
-  // deadline passed; the caller re-checks the state either way.
+  // deadline passed; the caller re-checks the state either way. Throws what an
+  // interrupt means (#13) with lock_ released and nothing taken or put.
   WEFT_NOINLINE bool wait_getter(Deadline deadline, SourceLoc loc);
   WEFT_NOINLINE bool wait_putter(Deadline deadline, SourceLoc loc);
   WEFT_NOINLINE bool wait_joiner(Deadline deadline, SourceLoc loc);
@@ -78,7 +79,7 @@ class LockedBase {
   // size_ comes first so that lock_ does not share the queue's address: the debug
   // tools tell objects apart by address.
   std::atomic<std::size_t> size_{0};     // number of items; written under lock_ (QL1)
-  Lock lock_;                            // guards everything below, and the items
+  InternalLock lock_;                            // guards everything below, and the items
   std::atomic<bool> shutdown_{false};    // written under lock_; mirror for validate (QL2)
   std::uint8_t named_ = 0;               // registered with the debug tools
   std::uint32_t getters_waiting_ = 0;    // threads between register and deregister

@@ -20,6 +20,7 @@
 #include "weft/detail/config.hpp"
 #include "weft/detail/deadline.hpp"
 #include "weft/detail/hooks.hpp"
+#include "weft/detail/parking_lot.hpp"
 #include "weft/detail/select_node.hpp"
 #include "weft/errors.hpp"
 
@@ -128,7 +129,7 @@ class QueueOps : public Core {
           return done;
         }
         if ((room = this->put_room(items.size() - done)) != 0) break;
-        if (deadline == kImmediate || !this->wait_putter(deadline, loc)) {
+        if (deadline == kImmediate || !wait_putter_in_batch(done, deadline, loc)) {
           if (!this->is_shut() && (room = this->put_room(items.size() - done)) != 0) break;
           const bool shut = this->is_shut();
           this->put_unlock();
@@ -155,6 +156,23 @@ class QueueOps : public Core {
       done += batch;
     }
     return done;
+  }
+
+  // wait_putter() for put_many_core after `done` items went in. Interrupted (the put lock
+  // is released then): throws if nothing went in; otherwise returns false (the batch
+  // ends with its count, like a timeout) and leaves the interrupt pending for the next
+  // blocking call (a KeyboardInterrupt, which throwing consumed, is pending again).
+  bool wait_putter_in_batch(std::size_t done, Deadline deadline, SourceLoc loc) {
+    if (done == 0) return this->wait_putter(deadline, loc);
+    try {
+      return this->wait_putter(deadline, loc);
+    } catch (const KeyboardInterrupt&) {
+      add_interrupt_reasons(current_thread_data(), kInterruptKeyboard);
+    } catch (const CancelledError&) {  // the stop reason stays pending
+    } catch (const TimeoutError&) {    // so does the passed scope deadline
+    }
+    this->put_lock(loc);  // the caller's timeout path expects it held
+    return false;
   }
 
   std::vector<T> get_many_or_throw(std::size_t max_items, Deadline deadline, SourceLoc loc) {
