@@ -324,11 +324,6 @@ ParkResult park(const void* key, FunctionRef<bool()> validate, FunctionRef<void(
         status = wait_deadline < deadline ? ParkStatus::kInterrupted : ParkStatus::kTimedOut;
     }
     if (debug) hooks::wait_end(site, true);
-    // A deadlocked bubble ends the park here, with the object's state as after a
-    // timeout (timed_out ran), whether or not the caller handles kInterrupted.
-    if (bubble != nullptr && status == ParkStatus::kInterrupted &&
-        (me.interrupts.load(std::memory_order_relaxed) & kInterruptDeadlock) != 0)
-      throw_bubble_deadlock();
     return {status, 0};
   }
   sleep_until_unparked(me, kForever, false);
