@@ -65,6 +65,9 @@ std::vector<std::string> expected_output(const std::string& lesson) {
                                R"(cores)", "I/O-bound, 4 threads"};
   if (lesson == "http") return {R"(Speedup: [0-9.]+x)", R"(sequential \(50 URLs\))"};
   if (lesson == "pool") return {"done: 0.2"};
+  if (lesson == "interrupt")
+    return {"main: KeyboardInterrupt caught, qsize 0", "worker: got 1 \\(not interrupted\\)",
+            "main: put 2, got 2, qsize 0", R"(median \d+ us, worst \d+ us \(1 run\))"};
   if (lesson == "cluster")
     return {R"(12 tasks on [1-3] worker processes)", R"(killed worker \d+ mid-task)",
             R"(task re-run on worker \d+)", R"(one result, from worker \d+)", R"(50 of 50 pages fetched by [1-3] workers)",

@@ -50,6 +50,8 @@ std::vector<Entry>& catalogue() {
        "ThreadPoolExecutor"},
       {"process-pool", "A process pool for CPU-bound work", "named by the guide",
        "ProcessPoolExecutor"},
+      {"interrupt", "Ctrl-C: KeyboardInterrupt out of a blocked Queue::get()",
+       "Python's KeyboardInterrupt", "Queue, install_keyboard_interrupt"},
       {"food-delivery", "Food delivery: producer-consumer", "Real-life examples",
        "Thread, Queue"},
       {"traffic-signal", "Traffic signal: Event", "Real-life examples", "Thread, Event"},
@@ -66,6 +68,7 @@ std::vector<Entry>& catalogue() {
 }
 
 ChildFn daemon_child = nullptr;
+ChildFn interrupt_child = nullptr;
 ClusterWorkerFn cluster_worker = nullptr;
 
 Register::Register(const char* name, LessonFn fn) {

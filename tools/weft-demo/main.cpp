@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
   auto* child = app.add_subcommand("daemon-child", "child process of the daemon lesson");
   child->group("");
   child->add_flag("--quick", settings.quick);
+  // Hidden: the interrupt lesson re-executes weft-demo to send it SIGINT.
+  auto* interrupted = app.add_subcommand("interrupt-child", "child process of the interrupt lesson");
+  interrupted->group("");
   // Hidden: the cluster lesson's worker processes.
   auto* worker = app.add_subcommand("cluster-worker", "worker process of the cluster lesson");
   worker->group("");
@@ -57,6 +60,7 @@ int main(int argc, char** argv) {
   if (*worker) return tour::cluster_worker ? tour::cluster_worker(worker_url, worker_parent, worker_lease_ms) : 2;
 
   if (*child) return tour::daemon_child ? tour::daemon_child(settings.quick) : 2;
+  if (*interrupted) return tour::interrupt_child ? tour::interrupt_child(settings.quick) : 2;
   if (list) {
     tour::list(std::cout);
     return 0;

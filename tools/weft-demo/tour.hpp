@@ -158,6 +158,9 @@ using LessonFn = void (*)(Lesson&);
 // file when it is built; null otherwise.
 using ChildFn = int (*)(bool quick);
 extern ChildFn daemon_child;
+// The child process of the interrupt lesson (`weft-demo interrupt-child`), set by that
+// lesson's file when it is built; null otherwise.
+extern ChildFn interrupt_child;
 // A worker process of the cluster lesson (`weft-demo cluster-worker --url URL --parent PID
 // --lease-ms MS`), set by that lesson's file when it is built (with weft::dist); null
 // otherwise.
