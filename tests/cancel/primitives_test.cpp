@@ -10,6 +10,8 @@
 #include <mutex>
 
 #include "weft/cancel.hpp"
+#include "weft/futures.hpp"
+#include "weft/queue.hpp"
 #include "weft/testing.hpp"
 #include "weft/threading.hpp"
 
@@ -116,6 +118,73 @@ TEST(StopPrimitives, BarrierWaitWithdrawsItsPartyWithoutBreakingIt) {
     partner.start();
     barrier.wait();  // the barrier still works with two fresh parties
     partner.join();
+  });
+}
+
+TEST(StopPrimitives, SemaphoreAcquireTakesNoPermit) {
+  weft::testing::run([] {
+    weft::Semaphore sem(0);
+    EXPECT_TRUE(cancelled_by_request_stop([&] { sem.acquire(); }));
+    sem.release();
+    EXPECT_TRUE(sem.acquire(false));
+    EXPECT_FALSE(sem.acquire(false)) << "exactly one permit";
+  });
+}
+
+TEST(StopPrimitives, EventWaitInATimeoutEndsAtTheDeadline) {
+  weft::testing::run([] {
+    const auto t0 = weft::clock::now();
+    weft::Event never;
+    weft::Timeout budget(5s);
+    EXPECT_THROW(never.wait(), TimeoutError);
+    EXPECT_EQ(since(t0), 5s);
+    EXPECT_THROW(never.wait(1h), TimeoutError) << "the scope's deadline beats a longer own one";
+  });
+}
+
+TEST(StopPrimitives, EventWaitIsCancelledByRequestStop) {
+  weft::testing::run([] {
+    weft::Event never;
+    EXPECT_TRUE(cancelled_by_request_stop([&] { never.wait(); }));
+    EXPECT_FALSE(never.is_set());
+  });
+}
+
+TEST(StopPrimitives, QueueGetTakesNoItemAndPutLeavesNone) {
+  weft::testing::run([] {
+    weft::Queue<int> q;
+    EXPECT_TRUE(cancelled_by_request_stop([&] { (void)q.get(); }));
+    q.put(7);
+    EXPECT_EQ(q.get(), 7) << "the item went to nobody else";
+    weft::Queue<int> full(1);
+    full.put(1);
+    EXPECT_TRUE(cancelled_by_request_stop([&] { full.put(2); }));
+    EXPECT_EQ(full.qsize(), 1u);
+    EXPECT_EQ(full.get(), 1);
+    EXPECT_TRUE(full.empty()) << "the cancelled put inserted nothing";
+  });
+}
+
+TEST(StopPrimitives, ThreadJoinAndFutureResultInATimeout) {
+  weft::testing::run([] {
+    const auto t0 = weft::clock::now();
+    weft::Thread slow([] { weft::sleep(1h); });
+    slow.start();
+    weft::ThreadPoolExecutor pool(1);
+    weft::Future<int> f = pool.submit([] {
+      weft::sleep(1h);
+      return 1;
+    });
+    {
+      weft::Timeout budget(2s);
+      EXPECT_THROW(slow.join(), TimeoutError);
+      EXPECT_THROW(f.result(), TimeoutError);
+    }
+    EXPECT_EQ(since(t0), 2s);
+    EXPECT_TRUE(slow.request_stop());
+    slow.join();
+    EXPECT_TRUE(f.request_stop());
+    EXPECT_THROW(f.result(), CancelledError);
   });
 }
 
