@@ -1,11 +1,18 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Checks weft's layering: a file may include weft headers of its own layer or below.
+"""Checks weft's layering: a file may include only headers of its own layer and of the
+layers that layer links (directly or through another layer).
 
-Layers (docs/design.md): L0 wait, L1 parking lot, L2 threading primitives, L3 queues,
-L4 executors, L5 debug/trace. The debug tools (L5) are called from every layer through
-detail/hooks.hpp but are built on L0, L1 and WordLock only, so src/debug may not include
-the instrumented primitives. Exits non-zero and lists each violation.
+The layers are the weft_layer(...) targets of CMakeLists.txt (docs/design.md, "Layers"): each
+lists the layers it links (LINKS), its folders of src/ (FOLDERS: their .cpp files are its
+code, their .hpp files its private headers) and its public headers (HEADERS, under
+include/weft/). The build enforces the same rules (a layer compiles against its own headers
+and those of the layers it links, and links alone with them: cmake/weft_layers.cmake); this
+script checks every file at once, before a build, including headers no source of their
+layer includes and relative includes, which bypass the include directories. It also checks
+the rules of the structure itself: the layers form a chain in which each links only layers
+below it, and the debug tools are built on the wait layer and the parking lot only.
+Exits non-zero and lists each violation.
 """
 import pathlib
 import re
@@ -15,96 +22,114 @@ from check_report import finish
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
-# Header (path under include/ or src/) -> layer. Order matters: first match wins.
-HEADER_LAYERS = [
-    (r"weft/(errors|version)\.hpp", 0),
-    (r"weft/detail/(config|clock|deadline|wait|backoff|function_ref|tsan|assert|thread_safety)\.hpp", 0),
-    (r"weft/detail/intrusive_list\.hpp", 0),
-    (r"park/word_lock\.hpp", 0),
-    (r"weft/detail/(parking_lot|hooks|bubble|keyboard_interrupt)\.hpp", 1),
-    (r"weft/detail/thread_registry\.hpp", 1),
-    (r"weft/detail/thread_record_ref\.hpp", 1),
-    (r"park/(thread_record|bubble_slot)\.hpp", 1),
-    (r"weft/detail/(timed_lockable|lock_algorithm)\.hpp", 2),
-    (r"weft/detail/exception_text\.hpp", 2),
-    (r"threading/.*\.hpp", 2),
-    (r"weft/(lock|rlock|condition|semaphore|event|barrier|thread|timer|local|threading|testing|cancel)\.hpp", 2),
-    (r"weft/detail/(queue|select)_.*\.hpp", 3),
-    (r"weft/(queue|select)\.hpp", 3),
-    (r"queue/.*\.hpp", 3),
-    (r"weft/detail/(future|wire|process).*\.hpp", 4),
-    (r"weft/(futures|process)\.hpp", 4),
-    (r"process/.*\.hpp", 4),
-    (r"weft/debug\.hpp", 5),
-    (r"weft/dist(/.*)?\.hpp", 5),
-    (r"dist/.*\.hpp", 5),
-    (r"debug/.*\.hpp", 5),
-    (r"weft/weft\.hpp", 6),
-]
+# Headers under include/weft/ outside the layers: the umbrella header sees every layer;
+# weft::dist (src/dist, weft/dist.hpp) is a separate library built on all of them.
+TOP = "top"
+OUTSIDE_HEADERS = {"weft.hpp": TOP, "dist.hpp": TOP}
+OUTSIDE_FOLDERS = {"dist": TOP}
 
-# Source folder -> layer of the code in it.
-SOURCE_LAYERS = {
-    "src/wait": 0,
-    "src/park": 1,
-    "src/threading": 2,
-    "src/queue": 3,
-    "src/futures": 4,
-    "src/process": 4,
-    "src/version.cpp": 0,
-    "src/dist": 5,
-}
-
-# src/debug: may include only these (L0, L1, its own files, its public header).
-DEBUG_ALLOWED = re.compile(
-    r"weft/(errors|debug)\.hpp|weft/detail/(config|clock|deadline|wait|backoff|function_ref|assert|thread_safety|"
-    r"parking_lot|hooks|thread_registry|thread_record_ref|keyboard_interrupt)\.hpp|park/(word_lock|thread_record)\.hpp|"
-    r"debug/.*\.hpp")
+# The debug tools' layer and the only layers it may link.
+DEBUG_LAYER = "weft_l5_debug"
+DEBUG_MAY_LINK = {"weft_l0_wait", "weft_l1_park"}
 
 
-def header_layer(name):
-    for pattern, layer in HEADER_LAYERS:
-        if re.fullmatch(pattern, name):
-            return layer
-    return None
+def parse_layers():
+    """The weft_layer(...) calls of CMakeLists.txt, in order: name -> dict of lists."""
+    text = (ROOT / "CMakeLists.txt").read_text()
+    text = re.sub(r"#[^\n]*", "", text)
+    layers = {}
+    for name, body in re.findall(r"\bweft_layer\((\w+)([^)]*)\)", text):
+        fields = {"LINKS": [], "FOLDERS": [], "SOURCES": [], "HEADERS": []}
+        key = None
+        for token in body.split():
+            if token in fields:
+                key = token
+            elif key is None:
+                raise SystemExit(f"check_layers: weft_layer({name}): {token} before a keyword")
+            else:
+                fields[key].append(token)
+        layers[name] = fields
+    return layers
 
 
-def file_layer(path):
-    rel = path.relative_to(ROOT).as_posix()
-    if rel.startswith("include/"):
-        return header_layer(rel[len("include/"):])
-    for folder, layer in SOURCE_LAYERS.items():
-        if rel == folder or rel.startswith(folder + "/"):
-            return layer
-    return None
+def closures(layers):
+    """name -> the set of layers it may use (itself and everything it links, transitively)."""
+    result = {}
+    for name, fields in layers.items():  # in order: a layer links only earlier ones
+        seen = {name}
+        for lower in fields["LINKS"]:
+            seen |= result.get(lower, set())
+        result[name] = seen
+    return result
 
 
 def main():
+    layers = parse_layers()
     errors = []
-    unknown = []
+    if not layers:
+        return finish("check_layers", "no weft_layer() in CMakeLists.txt", ["no layers found"])
+
+    order = list(layers)
+    for name, fields in layers.items():
+        for lower in fields["LINKS"]:
+            if lower not in layers:
+                errors.append(f"{name} links {lower}, which is not a layer")
+            elif order.index(lower) >= order.index(name):
+                errors.append(f"{name} links {lower}, which is not below it")
+    allowed = closures(layers)
+    if DEBUG_LAYER in allowed and not allowed[DEBUG_LAYER] - {DEBUG_LAYER} <= DEBUG_MAY_LINK:
+        extra = sorted(allowed[DEBUG_LAYER] - {DEBUG_LAYER} - DEBUG_MAY_LINK)
+        errors.append(f"{DEBUG_LAYER} links {', '.join(extra)}: the debug tools are built on "
+                      f"{' and '.join(sorted(DEBUG_MAY_LINK))} only")
+
+    # Where each file belongs, and the include name each header is reached by.
+    owner = {}  # path relative to ROOT -> layer
+    include_names = {}  # include name ("weft/lock.hpp", "park/word_lock.hpp") -> layer
+    for name, fields in layers.items():
+        for header in fields["HEADERS"]:
+            include_names["weft/" + header] = name
+            owner["include/weft/" + header] = name
+        for folder in fields["FOLDERS"]:
+            for path in sorted((ROOT / "src" / folder).glob("*.[ch]pp")):
+                rel = path.relative_to(ROOT).as_posix()
+                owner[rel] = name
+                if path.suffix == ".hpp":
+                    include_names[f"{folder}/{path.name}"] = name
+        for source in fields["SOURCES"]:
+            owner[source] = name
+    for header, layer in OUTSIDE_HEADERS.items():
+        include_names["weft/" + header] = layer
+        owner["include/weft/" + header] = layer
+    for folder, layer in OUTSIDE_FOLDERS.items():
+        for path in sorted((ROOT / "src" / folder).glob("*.[ch]pp")):
+            owner[path.relative_to(ROOT).as_posix()] = layer
+            if path.suffix == ".hpp":
+                include_names[f"{folder}/{path.name}"] = layer
+    allowed[TOP] = set(layers) | {TOP}
+
     files = sorted(list((ROOT / "include").rglob("*.hpp")) + list((ROOT / "src").rglob("*.[ch]pp")))
     for path in files:
         rel = path.relative_to(ROOT).as_posix()
-        includes = re.findall(r'^\s*#\s*include\s+"([^"]+)"', path.read_text(), re.M)
-        if rel.startswith("src/debug/"):
-            for inc in includes:
-                if not DEBUG_ALLOWED.fullmatch(inc):
-                    errors.append(f"{rel}: the debug tools may not include {inc}")
-            continue
-        layer = file_layer(path)
+        layer = owner.get(rel)
         if layer is None:
-            unknown.append(rel)
+            errors.append(f"{rel} belongs to no layer: list it in a weft_layer() of CMakeLists.txt")
             continue
-        for inc in includes:
-            inc_layer = header_layer(inc)
-            if inc_layer is None:
-                if inc.startswith("weft/") or "/" in inc:
-                    unknown.append(f"{rel} includes {inc}")
-                continue
-            if inc_layer > layer:
-                errors.append(f"{rel} (L{layer}) includes {inc} (L{inc_layer})")
-    for u in unknown:
-        errors.append(f"no layer known for {u}: add it to scripts/check_layers.py")
-    return finish("check_layers", f"{len(files)} files", errors)
+        for inc in re.findall(r'^\s*#\s*include\s+"([^"]+)"', path.read_text(), re.M):
+            # As the compiler does: the including file's folder first, then the layers'.
+            beside = (path.parent / inc).resolve()
+            if beside.is_file():
+                target = owner.get(beside.relative_to(ROOT).as_posix())
+                inc_name = beside.relative_to(ROOT).as_posix()
+            else:
+                target = include_names.get(inc)
+                inc_name = inc
+            if target is None:
+                errors.append(f"{rel} includes {inc}, which belongs to no layer")
+            elif target not in allowed[layer]:
+                errors.append(f"{rel} ({layer}) includes {inc_name} ({target}), "
+                              f"a layer {layer} does not link")
+    summary = f"{len(files)} files in {len(layers)} layers ({' < '.join(order)})"
+    return finish("check_layers", summary, errors)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "weft/detail/config.hpp"
+#include "weft/detail/link_debug_tools.hpp"
 
 namespace weft {
 namespace detail {

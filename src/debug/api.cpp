@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "debug/hook_table.hpp"
 #include "debug/state.hpp"
 
 namespace weft::detail::dbg {
@@ -66,6 +67,7 @@ void apply(const debug::Options& opts) {
     config().interval = opts.watchdog_interval;
     config().hang_timeout = opts.hang_timeout;
   }
+  install_debug_hooks();
   const std::uint32_t before = g_debug_flags.fetch_or(add);
   if ((add & kDebugTrace) != 0 && (before & kDebugTrace) == 0) clear_traces();
   if ((add & kDebugStats) != 0 && (before & kDebugStats) == 0) clear_stats();

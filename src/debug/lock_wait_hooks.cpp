@@ -4,6 +4,7 @@
 #include <iterator>
 #include <vector>
 
+#include "debug/hook_table.hpp"
 #include "debug/state.hpp"
 
 namespace weft::detail {
@@ -35,7 +36,7 @@ bool pop_held(DebugThreadData& rec, const void* obj, Nanos* since, SourceLoc* lo
 }  // namespace
 }  // namespace dbg
 
-namespace hooks {
+namespace hook_impl {
 
 using namespace dbg;
 
@@ -208,5 +209,5 @@ void wait_end(const WaitSite& site, bool timed_out) noexcept {
   }
 }
 
-}  // namespace hooks
+}  // namespace hook_impl
 }  // namespace weft::detail

@@ -7,6 +7,7 @@
 #include <new>
 #include <unordered_map>
 
+#include "debug/hook_table.hpp"
 #include "debug/state.hpp"
 
 namespace weft::detail {
@@ -118,7 +119,7 @@ std::string site_string(SourceLoc loc) {
 
 }  // namespace dbg
 
-namespace hooks {
+namespace hook_impl {
 
 using namespace dbg;
 
@@ -145,5 +146,5 @@ void object_destroyed(const void* obj) noexcept {
   order_forget(obj);  // also after lock-order checking was switched off
 }
 
-}  // namespace hooks
+}  // namespace hook_impl
 }  // namespace weft::detail

@@ -3,9 +3,10 @@
 #include <iterator>
 #include <unordered_map>
 
+#include "debug/hook_table.hpp"
 #include "debug/state.hpp"
 
-namespace weft::detail::hooks {
+namespace weft::detail::hook_impl {
 
 using namespace dbg;
 
@@ -116,4 +117,4 @@ void task_end(const void* executor, std::uint64_t task_id) noexcept {
   }
 }
 
-}  // namespace weft::detail::hooks
+}  // namespace weft::detail::hook_impl

@@ -3,8 +3,9 @@
 // tools on before main(); WEFT_SIGINT=raise installs the Ctrl-C handler
 // (weft::install_keyboard_interrupt).
 //
-// This translation unit defines g_debug_flags, which every primitive reads, so it is
-// always linked in, and its start-up object always runs.
+// This translation unit defines link_debug_tools, which every translation unit of a
+// program that includes a weft header refers to (weft/detail/link_debug_tools.hpp), so it
+// is always linked in, and its start-up object always runs.
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
@@ -15,7 +16,7 @@
 
 namespace weft::detail {
 
-std::atomic<std::uint32_t> g_debug_flags{0};
+extern const char link_debug_tools = 0;
 
 namespace dbg {
 namespace {

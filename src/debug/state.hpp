@@ -58,6 +58,13 @@ std::string describe(const void* obj, ObjKind kind, const NameRec* name);
 std::string site_string(SourceLoc loc);
 
 bool is_order_kind(ObjKind kind) noexcept;  // Lock and RLock
+}  // namespace weft::detail::dbg
+
+namespace weft::detail {
+const char* obj_kind_name(ObjKind kind) noexcept;  // "Lock", "Queue", ...
+}  // namespace weft::detail
+
+namespace weft::detail::dbg {
 
 // A lock the thread holds.
 struct Held {

@@ -6,6 +6,7 @@
 #include <new>
 #include <string>
 
+#include "debug/hook_table.hpp"
 #include "debug/state.hpp"
 #include "weft/detail/parking_lot.hpp"
 
@@ -103,7 +104,7 @@ void record_event(DebugThreadData& me, EvType type, const void* obj, ObjKind kin
 
 }  // namespace dbg
 
-namespace hooks {
+namespace hook_impl {
 
 using namespace dbg;
 
@@ -126,5 +127,5 @@ void thread_finished() noexcept {
   me.held.clear();
 }
 
-}  // namespace hooks
+}  // namespace hook_impl
 }  // namespace weft::detail

@@ -36,6 +36,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "debug/hook_table.hpp"
 #include "debug/state.hpp"
 #include "weft/detail/parking_lot.hpp"
 #include "weft/detail/wait.hpp"
@@ -437,8 +438,8 @@ bool sigquit_dump_on() noexcept {
 
 }  // namespace weft::detail::dbg
 
-namespace weft::detail::hooks {
+namespace weft::detail::hook_impl {
 std::string thread_dump(FunctionRef<bool(std::uint64_t ident)> include) {
   return dbg::dump_of(include);
 }
-}  // namespace weft::detail::hooks
+}  // namespace weft::detail::hook_impl

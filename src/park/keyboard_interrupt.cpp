@@ -8,6 +8,7 @@
 //        handler that missed the flag at its second check added the reason before it.
 #include "weft/detail/keyboard_interrupt.hpp"
 
+#include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <unistd.h>
@@ -22,7 +23,6 @@
 #include <thread>
 
 #include "weft/detail/parking_lot.hpp"
-#include "weft/detail/thread_registry.hpp"
 #include "weft/detail/wait.hpp"
 #include "weft/errors.hpp"
 
@@ -52,7 +52,7 @@ void on_sigint(int) {
 // Wakes the main thread for the handler (fallback backend only). Runs until the process
 // ends; a semaphore wait that a signal interrupts is simply repeated.
 void watch_for_sigint() noexcept {
-  set_current_os_thread_name("weft-sigint");
+  (void)::pthread_setname_np(::pthread_self(), "weft-sigint");  // fits the OS's 15 bytes
   for (;;) {
     if (::sem_wait(&g_watcher_semaphore) == 0) interrupt_thread(main_thread_data(), 0);
   }

@@ -49,3 +49,4 @@ struct SourceLoc {
 };
 
 }  // namespace weft::detail
+

@@ -20,6 +20,7 @@
 
 #include "weft/detail/clock.hpp"
 #include "weft/detail/config.hpp"
+#include "weft/detail/link_debug_tools.hpp"
 
 namespace weft::detail {
 

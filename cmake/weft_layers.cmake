@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: Apache-2.0
+# weft's layers as build targets (docs/design.md, "Layers").
+#
+# weft_layer(<target> LINKS <lower layers> FOLDERS <folders of src/> [SOURCES <files>]
+#            HEADERS <headers of include/weft/>)
+# makes the OBJECT library <target> from the .cpp files of FOLDERS (and SOURCES), and stages
+# the headers the layer offers to itself and to the layers above: HEADERS (paths under
+# include/weft/, given one by one so that the layer's public header list is explicit) as
+# weft/<path>, and the .hpp files of FOLDERS (the layer's private headers) as
+# <folder>/<name>. The staging directory (symbolic links into the source tree) is the
+# target's only include directory and is PUBLIC, and a layer links only LINKS, so a layer
+# sees exactly its own headers and those of the layers below: including a header of a
+# higher layer fails to compile ("No such file or directory").
+#
+# weft_layer_link_check(<target>) builds weft_link_check_<target>, an executable of the
+# layer's objects and those of the layers below it only, plus one translation unit that
+# includes every public header of the layer: a call into a higher layer fails to link
+# (undefined reference), a header of the layer that needs a higher one fails to compile.
+
+set(WEFT_LAYER_STAGE ${PROJECT_BINARY_DIR}/layers)
+
+function(weft_stage_header stage path source)
+  if(NOT EXISTS ${source})
+    message(FATAL_ERROR "weft layers: ${source} does not exist (cmake/weft_layers.cmake lists)")
+  endif()
+  get_filename_component(dir ${stage}/${path} DIRECTORY)
+  file(MAKE_DIRECTORY ${dir})
+  file(CREATE_LINK ${source} ${stage}/${path} SYMBOLIC)
+endfunction()
+
+# Stages the .hpp files of the given folders of src/ as <folder>/<name> under `stage`.
+function(weft_stage_private_headers stage)
+  foreach(folder IN LISTS ARGN)
+    file(GLOB hpp CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${folder}/*.hpp)
+    foreach(header IN LISTS hpp)
+      get_filename_component(name ${header} NAME)
+      weft_stage_header(${stage} ${folder}/${name} ${header})
+    endforeach()
+  endforeach()
+endfunction()
+
+function(weft_layer target)
+  cmake_parse_arguments(PARSE_ARGV 1 L "" "" "LINKS;FOLDERS;SOURCES;HEADERS")
+  set(stage ${WEFT_LAYER_STAGE}/${target})
+  file(REMOVE_RECURSE ${stage})  # a header dropped from a list leaves the stage
+  file(MAKE_DIRECTORY ${stage})
+  set(sources ${L_SOURCES})
+  foreach(folder IN LISTS L_FOLDERS)
+    file(GLOB cpp CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${folder}/*.cpp)
+    list(APPEND sources ${cpp})
+  endforeach()
+  weft_stage_private_headers(${stage} ${L_FOLDERS})
+  foreach(header IN LISTS L_HEADERS)
+    weft_stage_header(${stage} weft/${header} ${PROJECT_SOURCE_DIR}/include/weft/${header})
+    set_property(GLOBAL APPEND PROPERTY WEFT_LAYERED_HEADERS ${header})
+  endforeach()
+
+  add_library(${target} OBJECT ${sources})
+  target_include_directories(${target} PUBLIC ${stage})
+  target_compile_features(${target} PUBLIC cxx_std_20)
+  # WEFT_BUILDING_LIBRARY: weft/detail/config.hpp's link anchor is for programs, not layers.
+  target_compile_definitions(${target} PUBLIC WEFT_BUILDING_LIBRARY=1)
+  target_link_libraries(${target} PUBLIC ${L_LINKS} Threads::Threads
+                        PRIVATE $<BUILD_INTERFACE:weft_warnings>)
+  set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+
+  # The layer and every layer below it, for the link check.
+  set(closure ${target})
+  foreach(lower IN LISTS L_LINKS)
+    get_property(lower_closure TARGET ${lower} PROPERTY WEFT_LAYER_CLOSURE)
+    list(APPEND closure ${lower_closure})
+  endforeach()
+  list(REMOVE_DUPLICATES closure)
+  set_property(TARGET ${target} PROPERTY WEFT_LAYER_CLOSURE ${closure})
+  set_property(TARGET ${target} PROPERTY WEFT_LAYER_HEADERS ${L_HEADERS})
+  set_property(GLOBAL APPEND PROPERTY WEFT_LAYERS ${target})
+endfunction()
+
+# Every header under include/weft/ belongs to exactly one layer (or is listed in `extra`:
+# headers of libraries built on weft, the umbrella header).
+function(weft_layers_check_headers)
+  get_property(layered GLOBAL PROPERTY WEFT_LAYERED_HEADERS)
+  file(GLOB_RECURSE all RELATIVE ${PROJECT_SOURCE_DIR}/include/weft CONFIGURE_DEPENDS
+       ${PROJECT_SOURCE_DIR}/include/weft/*.hpp)
+  set(seen ${ARGN})
+  foreach(header IN LISTS layered)
+    if(header IN_LIST seen)
+      message(FATAL_ERROR "weft layers: weft/${header} is listed in two layers")
+    endif()
+    list(APPEND seen ${header})
+  endforeach()
+  foreach(header IN LISTS all)
+    if(NOT header IN_LIST seen)
+      message(FATAL_ERROR "weft layers: include/weft/${header} belongs to no layer: add it to "
+                          "the HEADERS of its layer in CMakeLists.txt")
+    endif()
+  endforeach()
+endfunction()
+
+function(weft_layer_link_check target)
+  get_property(closure TARGET ${target} PROPERTY WEFT_LAYER_CLOSURE)
+  get_property(headers TARGET ${target} PROPERTY WEFT_LAYER_HEADERS)
+  set(dir ${PROJECT_BINARY_DIR}/layers/link_check)
+  set(text "// Generated by cmake/weft_layers.cmake: the public headers of ${target}.\n")
+  foreach(header IN LISTS headers)
+    string(APPEND text "#include \"weft/${header}\"\n")
+  endforeach()
+  string(APPEND text "int main() { return 0; }\n")
+  file(CONFIGURE OUTPUT ${dir}/${target}.cpp CONTENT "${text}")
+  set(check weft_link_check_${target})
+  add_executable(${check} ${dir}/${target}.cpp)
+  # Linking an OBJECT library directly adds its objects: exactly the closure, no more.
+  target_link_libraries(${check} PRIVATE ${closure} $<BUILD_INTERFACE:weft_warnings>)
+endfunction()
