@@ -38,6 +38,10 @@ if(status EQUAL 0)
 endif()
 string(REGEX MATCH "[^\n]*(error|undefined reference)[^\n]*" first_error "${output}")
 string(FIND "${first_error}" "${expected}" found)
+if(found EQUAL -1 AND expected MATCHES "^(.+): No such file$")
+  # clang words gcc's "HEADER: No such file or directory" as "'HEADER' file not found"
+  string(FIND "${first_error}" "'${CMAKE_MATCH_1}' file not found" found)
+endif()
 if(found EQUAL -1)
   message(FATAL_ERROR "The first error does not say \"${expected}\":\n${first_error}\n\n"
                       "Full output:\n${output}")
