@@ -5,7 +5,6 @@
 // interrupts, the scope deadline ends a park as kInterrupted unless the own deadline is
 // not later, and throw_interruption() throws what the pending reason means.
 #include <gtest/gtest.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,9 +12,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
-#include <string>
 #include <thread>
 
 #include "support/blocking.hpp"
@@ -70,15 +66,6 @@ struct Parker {
   }
 };
 
-// Linux: the scheduler state of a thread of this process ('S' asleep, 'R' running).
-char thread_state(long tid) {
-  std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
-  const auto close = line.rfind(')');
-  return close == std::string::npos || close + 2 >= line.size() ? '?' : line[close + 2];
-}
-
 TEST(ParkInterrupt, PendingBeforeParkEndsItAtOnce) {
   CleanThread clean;
   int key = 0;
@@ -92,73 +79,35 @@ TEST(ParkInterrupt, PendingBeforeParkEndsItAtOnce) {
   EXPECT_EQ(weft::detail::pending_interrupts(), kInterruptStop) << "park does not consume it";
 }
 
-// Waits (yielding) until a thread is parked on `key`.
-void wait_for_key(const void* key) {
-  for (;;) {
-    bool found = false;
-    weft::detail::for_each_parked([&](const weft::detail::ParkedThread& t) {
-      if (t.key == key) found = true;
-    });
-    if (found) return;
-    std::this_thread::yield();
-  }
-}
-
-// A thread that parks on `key` at once. join() waits for its park to end; if it has not
-// ended after run_with_rescue's bound, an unpark ends it (and the caller's checks fail
-// instead of hanging). The destructor ends a park still running the same way.
+// A thread that parks on `key` at once (a BlockedCall: join() is bounded by an unpark
+// that ends a park still running, so the caller's checks fail instead of hanging).
 class ParkingThread {
  public:
   explicit ParkingThread(const void* key, Interruptible interruptible = Interruptible::kYes)
-      : parker_{key, interruptible}, thread_([this] {
-          CleanThread clean;
-          data_ = &weft::detail::current_thread_data();
-          // interrupt_thread() needs its target alive: the record outlives the thread.
-          record_ = weft::detail::RecordRef(data_);
-          tid_ = ::syscall(SYS_gettid);
-          ready_.store(true);
-          result_ = parker_();
-          done_.store(true);
-        }) {
-    while (!ready_.load()) std::this_thread::yield();
-  }
-  ~ParkingThread() {
-    while (!done_.load()) {
-      weft::detail::unpark_all(parker_.key);
-      std::this_thread::yield();
-    }
-    if (thread_.joinable()) thread_.join();
-  }
-  ParkingThread(const ParkingThread&) = delete;
-  ParkingThread& operator=(const ParkingThread&) = delete;
+      : parker_{key, interruptible},
+        call_([this] { result_ = parker_(); }, [this] { weft::detail::unpark_all(parker_.key); }) {}
 
-  ThreadData& data() const { return *data_; }
-  long tid() const { return tid_; }
+  ThreadData& data() const { return call_.data(); }
+  long tid() const { return call_.tid(); }
   const Parker& parker() const { return parker_; }
 
   ParkResult join() {
-    weft::testing::run_with_rescue([&] { thread_.join(); },
-                                   [&] { weft::detail::unpark_all(parker_.key); });
+    call_.join();
     return result_;
   }
 
  private:
   Parker parker_;
-  ThreadData* data_ = nullptr;
-  weft::detail::RecordRef record_;
-  long tid_ = 0;
   ParkResult result_{};
-  std::atomic<bool> ready_{false};
-  std::atomic<bool> done_{false};
-  std::thread thread_;
+  weft::testing::BlockedCall call_;
 };
 
 TEST(ParkInterrupt, WakesASleepingPark) {
   int key = 0;
   ParkingThread t(&key);
-  wait_for_key(&key);
+  ASSERT_TRUE(weft::testing::wait_until_parked_on(&key));
   // Until it sleeps in the kernel (its spin ends by itself; no time bound involved).
-  while (thread_state(t.tid()) != 'S') std::this_thread::yield();
+  ASSERT_TRUE(weft::testing::wait_until_asleep(t.tid()));
   weft::detail::interrupt_thread(t.data(), kInterruptStop);
   const ParkResult r = t.join();
   EXPECT_EQ(r.status, ParkStatus::kInterrupted);
@@ -173,7 +122,7 @@ TEST(ParkInterrupt, InterruptRightAfterEnqueueingEndsThePark) {
   for (int round = 0; round < 300; ++round) {
     int key = 0;
     ParkingThread t(&key);
-    wait_for_key(&key);
+    ASSERT_TRUE(weft::testing::wait_until_parked_on(&key)) << "round " << round;
     weft::detail::interrupt_thread(t.data(), kInterruptStop);
     const ParkResult r = t.join();
     ASSERT_EQ(r.status, ParkStatus::kInterrupted) << "round " << round;
@@ -266,7 +215,9 @@ TEST(ParkInterrupt, RaceWithUnparkLosesNothing) {
     });
     // Odd rounds race with an already parked thread, even ones with park() itself; the
     // interrupt comes a varying number of yields after the unparker was released.
-    if (round % 2 == 1) wait_for_key(&key);
+    if (round % 2 == 1) {
+      EXPECT_TRUE(weft::testing::wait_until_parked_on(&key)) << "round " << round;
+    }
     go = 1;
     for (int i = 0; i < (round / 2) % 4; ++i) std::this_thread::yield();
     weft::detail::interrupt_thread(*data.load(), kInterruptStop);

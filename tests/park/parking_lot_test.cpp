@@ -25,17 +25,7 @@ using weft::detail::WaitSite;
 
 const WaitSite kSite{nullptr, ObjKind::other, weft::detail::SourceLoc::current()};
 
-// Waits (yielding) until `n` threads are parked on `key`.
-void wait_for_parked(const void* key, std::size_t n) {
-  for (;;) {
-    std::size_t count = 0;
-    weft::detail::for_each_parked([&](const weft::detail::ParkedThread& t) {
-      if (t.key == key) ++count;
-    });
-    if (count >= n) return;
-    std::this_thread::yield();
-  }
-}
+using weft::testing::wait_until_parked_on;
 
 TEST(ParkingLot, InvalidParkNeverSleeps) {
   int key = 0;
@@ -98,14 +88,15 @@ TEST(ParkingLot, UnparkOneIsFifo) {
   std::mutex order_mutex;
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i) {
-    wait_for_parked(&key, static_cast<std::size_t>(i));  // park one at a time, in order
+    // Park one at a time, in order.
+    EXPECT_TRUE(wait_until_parked_on(&key, static_cast<std::size_t>(i)));
     threads.emplace_back([&, i] {
       park(&key, [] { return true; }, kForever, kSite);
       std::lock_guard<std::mutex> g(order_mutex);
       order.push_back(i);
     });
   }
-  wait_for_parked(&key, kThreads);
+  EXPECT_TRUE(wait_until_parked_on(&key, kThreads));
   for (int i = 0; i < kThreads; ++i) {
     // Wake one, then wait until it has recorded itself before waking the next.
     const bool woke = weft::detail::unpark_one(&key);
@@ -133,7 +124,7 @@ TEST(ParkingLot, UnparkAllAndUnparkN) {
       ++woken;
     });
   }
-  wait_for_parked(&key, 5);
+  EXPECT_TRUE(wait_until_parked_on(&key, 5));
   EXPECT_EQ(weft::detail::unpark_n(&key, 2), 2u);
   EXPECT_EQ(weft::detail::unpark_all(&key), 3u);
   for (auto& t : threads) t.join();
@@ -152,7 +143,7 @@ TEST(ParkingLot, KeysSharingABucketAreKeptApart) {
       ++woken;
     });
   }
-  for (auto& k : keys) wait_for_parked(&k, 1);
+  for (auto& k : keys) EXPECT_TRUE(wait_until_parked_on(&k, 1));
   for (std::size_t i = 0; i < keys.size(); ++i) {
     EXPECT_EQ(weft::detail::unpark_all(&keys[i]), 1u) << "key " << i;
   }
@@ -170,7 +161,7 @@ TEST(ParkingLot, RequeueMovesWaitersToAnotherKey) {
       ++woken;
     });
   }
-  wait_for_parked(&from, 3);
+  EXPECT_TRUE(wait_until_parked_on(&from, 3));
   const auto r = weft::detail::unpark_requeue(
       &from, &to, [] { return weft::detail::RequeueOp::kUnparkOneRequeueRest; },
       [](weft::detail::RequeueOp, weft::detail::UnparkResult res) {
@@ -179,7 +170,7 @@ TEST(ParkingLot, RequeueMovesWaitersToAnotherKey) {
         return weft::detail::ParkToken{0};
       });
   EXPECT_EQ(r.unparked, 1u);
-  wait_for_parked(&to, 2);
+  EXPECT_TRUE(wait_until_parked_on(&to, 2));
   EXPECT_EQ(weft::detail::unpark_all(&from), 0u);
   EXPECT_EQ(weft::detail::unpark_all(&to), 2u);
   for (auto& t : threads) t.join();

@@ -1,44 +1,130 @@
 // SPDX-License-Identifier: Apache-2.0
-// Test support: prove that a call really blocked until something else happened.
+// Test support: prove that a call really blocked, and cut it short.
+//
+// poll_until(done) polls a condition until it holds (bounded, so a broken call fails the
+// test instead of hanging it); wait_until_parked / wait_until_parked_on / wait_until_asleep
+// are its common conditions: a thread parked in weft's parking lot (by ident, by key, or
+// any match), a thread asleep in the kernel. No sleep is a trigger here.
 //
 // expect_blocks_until(block_fn, trigger_fn) runs block_fn on the calling thread. A
 // helper thread waits until the caller is parked in weft's parking lot (so it really
 // blocked, no sleep involved), then runs trigger_fn. block_fn must not return before
 // trigger_fn has finished; if it does, the test fails. (The idea of CPython's
 // BlockingTestMixin, without its sleep.)
+//
+// BlockedCall runs one call on its own thread and records how it ended (returned,
+// CancelledError, or another exception). A test waits until the thread is parked,
+// interrupts it (detail::interrupt_thread with kInterruptStop, what a stop request on a
+// live CancelScope delivers) or releases it, and joins it; join() is bounded by a rescue
+// that must make the call return (release what it waits for), so a broken call fails the
+// test instead of hanging it. interrupt_blocked() is the whole sequence in one call.
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <fstream>
+#include <functional>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
+#include <utility>
 
 #include "weft/detail/parking_lot.hpp"
+#include "weft/detail/thread_record_ref.hpp"
+#include "weft/errors.hpp"
 
 namespace weft::testing {
 
-// True when the thread with this ident is parked right now.
-inline bool is_parked(std::uint64_t ident) {
-  bool parked = false;
-  weft::detail::for_each_parked([&](const weft::detail::ParkedThread& t) {
-    if (t.ident == ident) parked = true;
-  });
-  return parked;
-}
+// How long the waits below poll before they give up: far beyond what a correct call
+// needs on a loaded machine under ThreadSanitizer.
+inline constexpr std::chrono::milliseconds kPollLimit = std::chrono::seconds(60);
 
-// Polls (yielding) until the thread is parked; false after `limit`.
-inline bool wait_until_parked(std::uint64_t ident,
-                              std::chrono::milliseconds limit = std::chrono::seconds(60)) {
+// Evaluates done() until it returns true (then true) or `limit` passed (then false),
+// yielding between tries, or pausing `pause` when it is not zero (for conditions that
+// are costly to evaluate, such as a question to a server).
+template <class Done>
+bool poll_until(Done&& done, std::chrono::milliseconds limit = kPollLimit,
+                std::chrono::milliseconds pause = std::chrono::milliseconds(0)) {
   const auto end = std::chrono::steady_clock::now() + limit;
-  while (!is_parked(ident)) {
+  while (!done()) {
     if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::yield();
+    if (pause.count() > 0) {
+      std::this_thread::sleep_for(pause);
+    } else {
+      std::this_thread::yield();
+    }
   }
   return true;
+}
+
+// How many threads are parked right now for which match(const detail::ParkedThread&) holds.
+template <class Match>
+std::size_t count_parked(Match&& match) {
+  std::size_t n = 0;
+  weft::detail::for_each_parked([&](const weft::detail::ParkedThread& t) {
+    if (match(t)) ++n;
+  });
+  return n;
+}
+
+// True when the thread with this ident is parked right now.
+inline bool is_parked(std::uint64_t ident) {
+  return count_parked([&](const weft::detail::ParkedThread& t) { return t.ident == ident; }) > 0;
+}
+
+// Where the thread with this ident is parked right now; nothing when it is not parked.
+inline std::optional<weft::detail::WaitSite> parked_site(std::uint64_t ident) {
+  std::optional<weft::detail::WaitSite> site;
+  weft::detail::for_each_parked([&](const weft::detail::ParkedThread& t) {
+    if (t.ident == ident) site = t.site;
+  });
+  return site;
+}
+
+// Polls until at least `n` parked threads match; false after `limit`.
+template <class Match>
+bool wait_until_parked_where(Match&& match, std::size_t n = 1,
+                             std::chrono::milliseconds limit = kPollLimit) {
+  return poll_until([&] { return count_parked(match) >= n; }, limit);
+}
+
+// Polls until the thread is parked; false after `limit`.
+inline bool wait_until_parked(std::uint64_t ident, std::chrono::milliseconds limit = kPollLimit) {
+  return poll_until([&] { return is_parked(ident); }, limit);
+}
+
+// Polls until at least `n` threads are parked on `key`; false after `limit`.
+inline bool wait_until_parked_on(const void* key, std::size_t n = 1,
+                                 std::chrono::milliseconds limit = kPollLimit) {
+  return wait_until_parked_where([&](const weft::detail::ParkedThread& t) { return t.key == key; },
+                                 n, limit);
+}
+
+// Linux: the scheduler state of a thread of this process ('S' asleep, 'R' running; '?'
+// when it cannot be read, e.g. the thread is gone).
+inline char thread_state(long tid) {
+  std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const auto close = line.rfind(')');
+  return close == std::string::npos || close + 2 >= line.size() ? '?' : line[close + 2];
+}
+
+// The calling thread's kernel thread id (for thread_state).
+inline long current_tid() { return static_cast<long>(::syscall(SYS_gettid)); }
+
+// Polls until the thread sleeps in the kernel; false after `limit`.
+inline bool wait_until_asleep(long tid, std::chrono::milliseconds limit = kPollLimit) {
+  return poll_until([&] { return thread_state(tid) == 'S'; }, limit);
 }
 
 template <class Block, class Trigger>
@@ -105,6 +191,91 @@ bool run_with_rescue(Body&& body, Rescue&& rescue,
   } finish{m, cv, done, guard};
   body();
   return rescued;
+}
+
+enum class Outcome { kRunning, kReturned, kCancelled, kOtherError };
+
+inline const char* to_string(Outcome o) {
+  switch (o) {
+    case Outcome::kRunning: return "running";
+    case Outcome::kReturned: return "returned";
+    case Outcome::kCancelled: return "CancelledError";
+    case Outcome::kOtherError: return "another exception";
+  }
+  return "?";
+}
+
+class BlockedCall {
+ public:
+  // Starts `call` at once on a new thread. `rescue` must make a still blocked call return
+  // (empty: interrupt the call's thread again). The thread clears its interrupt reasons
+  // and its scope deadline before it ends.
+  explicit BlockedCall(std::function<void()> call, std::function<void()> rescue = {})
+      : rescue_(rescue ? std::move(rescue) : [this] { interrupt(); }),
+        thread_([this, call = std::move(call)] {
+          // interrupt() needs the thread's record alive, also after the thread ended.
+          record_ = weft::detail::RecordRef(&weft::detail::current_thread_data());
+          ident_ = weft::detail::current_ident();
+          tid_ = current_tid();
+          data_.store(record_.get(), std::memory_order_release);
+          try {
+            call();
+            outcome_.store(Outcome::kReturned);
+          } catch (const weft::CancelledError&) {
+            outcome_.store(Outcome::kCancelled);
+          } catch (...) {
+            error_ = std::current_exception();
+            outcome_.store(Outcome::kOtherError);
+          }
+          weft::detail::clear_interrupts(~std::uint32_t{0});
+          weft::detail::set_scope_deadline(weft::detail::kForever);
+        }) {
+    while (data_.load(std::memory_order_acquire) == nullptr) std::this_thread::yield();
+  }
+  ~BlockedCall() {
+    if (thread_.joinable()) join();
+  }
+  BlockedCall(const BlockedCall&) = delete;
+  BlockedCall& operator=(const BlockedCall&) = delete;
+
+  // Waits until the call is parked in the parking lot; false after kPollLimit.
+  [[nodiscard]] bool wait_parked() const { return wait_until_parked(ident_); }
+  // Delivers a stop request to the call's thread (it may be parked or about to park).
+  void interrupt() const {
+    weft::detail::interrupt_thread(data(), weft::detail::kInterruptStop);
+  }
+  // Joins the thread (rescued after 20 s) and returns how the call ended.
+  Outcome join() {
+    rescued_ = run_with_rescue([&] { thread_.join(); }, rescue_);
+    return outcome_.load();
+  }
+  bool rescued() const { return rescued_; }
+  std::exception_ptr error() const { return error_; }
+  // The call's thread: its record (alive as long as this object), weft ident, kernel tid.
+  weft::detail::ThreadData& data() const { return *data_.load(std::memory_order_acquire); }
+  std::uint64_t ident() const { return ident_; }
+  long tid() const { return tid_; }
+
+ private:
+  std::function<void()> rescue_;
+  weft::detail::RecordRef record_;  // written by the thread before data_
+  std::uint64_t ident_ = 0;         // likewise
+  long tid_ = 0;                    // likewise
+  std::atomic<weft::detail::ThreadData*> data_{nullptr};
+  std::atomic<Outcome> outcome_{Outcome::kRunning};
+  std::exception_ptr error_;
+  bool rescued_ = false;
+  std::thread thread_;
+};
+
+// Starts `call` on a thread, waits until it parks, interrupts it and returns how it ended.
+inline Outcome interrupt_blocked(std::function<void()> call, std::function<void()> rescue = {}) {
+  BlockedCall blocked(std::move(call), std::move(rescue));
+  EXPECT_TRUE(blocked.wait_parked()) << "the call never parked";
+  blocked.interrupt();
+  const Outcome o = blocked.join();
+  EXPECT_FALSE(blocked.rescued()) << "the interrupt did not end the call";
+  return o;
 }
 
 }  // namespace weft::testing

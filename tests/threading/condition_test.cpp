@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Condition unit tests: lock forwarding, misuse, wait/notify, timeouts, RLock levels.
+#include "support/blocking.hpp"
 #include "weft/condition.hpp"
 
 #include <gtest/gtest.h>
@@ -287,17 +288,14 @@ namespace {
 // after 60 s or as soon as `gone` is true.
 bool wait_parked_on(std::uint64_t ident, weft::detail::ObjKind kind,
                     const std::atomic<bool>* gone = nullptr) {
-  const auto end = std::chrono::steady_clock::now() + 60s;
-  for (;;) {
-    bool found = false;
-    weft::detail::for_each_parked([&](const weft::detail::ParkedThread& t) {
-      if (t.ident == ident && t.site.kind == kind) found = true;
-    });
-    if (found) return true;
-    if (gone != nullptr && gone->load()) return false;
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::yield();
-  }
+  bool parked = false;
+  weft::testing::poll_until([&] {
+    parked = weft::testing::count_parked([&](const weft::detail::ParkedThread& t) {
+               return t.ident == ident && t.site.kind == kind;
+             }) > 0;
+    return parked || (gone != nullptr && gone->load());
+  });
+  return parked;
 }
 
 // notify_all() moves the waiter onto the lock's queue; its timeout passes there while

@@ -178,12 +178,9 @@ TEST(Module, JoinWaitIsVisibleInTheParkingLotAsAThreadWait) {
   bool seen = false;
   weft::testing::expect_blocks_until([&] { t.join(); },
                                      [&] {
-                                       weft::detail::for_each_parked(
-                                           [&](const weft::detail::ParkedThread& p) {
-                                             if (p.ident == me && p.site.object == &t &&
-                                                 p.site.kind == weft::detail::ObjKind::thread)
-                                               seen = true;
-                                           });
+                                       const auto site = weft::testing::parked_site(me);
+                                       seen = site && site->object == &t &&
+                                              site->kind == weft::detail::ObjKind::thread;
                                        gate.release();
                                      });
   EXPECT_TRUE(seen);

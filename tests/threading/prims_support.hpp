@@ -43,14 +43,7 @@ class Bunch {
   // early return makes ~Bunch join threads that are still blocked (a hang).
   bool wait_parked(std::size_t count) const {
     wait_started();
-    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    for (;;) {
-      std::size_t parked = 0;
-      for (const auto& id : idents_) parked += is_parked(id.load()) ? 1 : 0;
-      if (parked >= count) return true;
-      if (std::chrono::steady_clock::now() > end) return false;
-      std::this_thread::yield();
-    }
+    return poll_until([&] { return parked_count() >= count; });
   }
   bool wait_all_parked() const { return wait_parked(threads_.size()); }
   std::size_t parked_count() const {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <thread>
 
+#include "support/blocking.hpp"
 #include "weft/barrier.hpp"
 #include "weft/condition.hpp"
 #include "weft/detail/parking_lot.hpp"
@@ -33,13 +34,7 @@ std::optional<weft::detail::WaitSite> site_of(const std::function<void()>& block
   });
   while (ident.load() == 0) std::this_thread::yield();
   std::optional<weft::detail::WaitSite> site;
-  const auto end = std::chrono::steady_clock::now() + 60s;
-  while (!site && std::chrono::steady_clock::now() < end) {
-    weft::detail::for_each_parked([&](const weft::detail::ParkedThread& p) {
-      if (p.ident == ident.load()) site = p.site;
-    });
-    if (!site) std::this_thread::yield();
-  }
+  weft::testing::poll_until([&] { return (site = weft::testing::parked_site(ident.load())).has_value(); });
   unblock();
   t.join();
   return site;
