@@ -11,31 +11,14 @@ median and worst after/before ratio over the rounds, in CPU time and in real tim
 latency/ cases of the after build, per round the median and worst latency over its trials,
 and over the rounds the median of the medians and the worst of the worsts.
 """
-import json
-import re
 import statistics
-import subprocess
-import sys
-import tempfile
 
-from vtime_compare import interleave, table
-
-
-def run(path, flt, min_time):
-    """name -> the benchmark's JSON record (errors left out)."""
-    with tempfile.NamedTemporaryFile(suffix=".json") as f:
-        subprocess.run([path, f"--benchmark_filter={flt}", f"--benchmark_min_time={min_time}",
-                        f"--benchmark_out={f.name}", "--benchmark_out_format=json"],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        with open(f.name) as out:
-            data = json.load(out)
-    return {re.sub(r"/(iterations:\d+|real_time|manual_time|process_time)", "", b["name"]): b
-            for b in data["benchmarks"] if not b.get("error_occurred")}
+from bench_json import interleave, parse_args, table
 
 
 def main():
-    before, after, rounds, min_time = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-    b, a = interleave("weft_cancel_bench", before, after, "fast/", rounds, min_time, run)
+    before, after, rounds, min_time = parse_args(__doc__)
+    b, a = interleave("weft_cancel_bench", before, after, "fast/", rounds, min_time)
     fast = [n for n in b[0] if n.startswith("fast/")]
     for key, what in (("cpu_time", "CPU time"), ("real_time", "real time")):
         print(f"\n{what}, ns per iteration (handoff: per item x 4096). Before / after "
