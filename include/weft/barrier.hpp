@@ -143,7 +143,9 @@ class Barrier {
   void wait_round(std::uint64_t round, detail::Deadline deadline, detail::SourceLoc loc)
       WEFT_REQUIRES(mu_);
   void leave() WEFT_REQUIRES(mu_);
-  void wait_out_action(detail::SourceLoc loc) WEFT_REQUIRES(mu_);
+  // Locks mu_ once no action runs on another thread (B2). Throws what the wait throws
+  // (an interrupt), with mu_ released.
+  void lock_state_outside_action(detail::SourceLoc loc) WEFT_ACQUIRE(mu_);
   // Waits, with mu_ held and released while parked (B1), until settled() holds; false if
   // the deadline passed first. An interrupt throws unless completed() holds (B4); mu_ is
   // held again either way. Releases mu_ in a callback the analysis cannot follow.

@@ -118,7 +118,6 @@ class WEFT_CAPABILITY("mutex") Lock : public detail::TimedLockable<Lock> {
   // The lock word: weft's one lock algorithm (detail/lock_algorithm.hpp).
   using Algorithm = detail::ByteLockAlgorithm;
   struct Hooks;                               // what Lock adds to it (lock.cpp)
-  static constexpr std::uint8_t kNamed = 1;   // flags_: registered with the debug tools
 
   bool acquire_until(detail::Deadline deadline, detail::SourceLoc loc)
       WEFT_TRY_ACQUIRE(true) WEFT_NO_THREAD_SAFETY_ANALYSIS {
@@ -135,7 +134,7 @@ class WEFT_CAPABILITY("mutex") Lock : public detail::TimedLockable<Lock> {
   WEFT_NOINLINE void release_slow() WEFT_RELEASE() WEFT_NO_THREAD_SAFETY_ANALYSIS;
 
   Algorithm::Atomic state_{0};
-  std::uint8_t flags_ = 0;
+  std::uint8_t flags_ = 0;  // 1: named (hooks::name_object)
 };
 
 static_assert(sizeof(Lock) <= 4, "Lock must stay a few bytes");

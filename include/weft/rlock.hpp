@@ -123,7 +123,6 @@ class RLock : public detail::TimedLockable<RLock> {
   // The lock word: weft's one lock algorithm (detail/lock_algorithm.hpp).
   using Algorithm = detail::ByteLockAlgorithm;
   struct Hooks;                               // what RLock adds to it (rlock.cpp)
-  static constexpr std::uint8_t kNamed = 1;   // flags_: registered with the debug tools
 #if defined(WEFT_TSAN)
   static constexpr bool kFastPath = false;  // the slow path carries the TSan annotations
 #else
@@ -157,7 +156,7 @@ class RLock : public detail::TimedLockable<RLock> {
   [[noreturn]] WEFT_COLD static void too_deep();
 
   Algorithm::Atomic state_{0};
-  std::uint8_t flags_ = 0;
+  std::uint8_t flags_ = 0;  // 1: named (hooks::name_object)
   std::uint32_t count_ = 0;           // levels held; written only by the owner
   std::atomic<std::uint64_t> owner_{0};  // current_ident() of the owner, 0 when unowned
 };

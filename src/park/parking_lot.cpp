@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // L1 parking lot: address-keyed FIFO queues of parked threads.
 //
-// Layout: a fixed table of buckets, each a WordLock and an intrusive FIFO list of the
-// ThreadRecord of parked threads (one ThreadRecord per thread, created at its first park).
-// A parked thread first spins briefly (Backoff) on its own `parked` word, then sleeps in
-// L0 on it: a hand-off to a thread that is still spinning costs a cache-line transfer,
-// not a kernel wake-up (tens of microseconds when the other core has gone idle). That
-// spin is Backoff's pause rounds and then kParkedYieldRounds yields, a fraction of what
-// sleeping and being woken costs, before it sleeps; with threads waiting for a core
-// each yield lets one of them run instead.
+// Layout: a fixed table of buckets (park/bucket_table.hpp), each a WordLock and an
+// intrusive FIFO list of the ThreadRecord of parked threads (one ThreadRecord per
+// thread, created at its first park). A parked thread first spins briefly (Backoff) on
+// its own `parked` word, then sleeps in L0 on it: a hand-off to a thread that is still
+// spinning costs a cache-line transfer, not a kernel wake-up (tens of microseconds when
+// the other core has gone idle). That spin is Backoff's pause rounds and then
+// kParkedYieldRounds yields, a fraction of what sleeping and being woken costs, before
+// it sleeps; with threads waiting for a core each yield lets one of them run instead.
 //
 // Protocol between a parker P and an unparker U (labels used below):
 //   (P1) P enqueues itself, with key = k, under the bucket lock after validate(), and
@@ -37,160 +37,30 @@
 //   (P6) P sees kInterrupted: if a reason is still pending it removes itself as in (P3)
 //        and returns kInterrupted; otherwise (an (I2) aimed at an earlier park, whose
 //        reason was consumed since) it CASes the word back to kSpinning and waits on.
+// (I1) and (I2) are interrupt_thread() in interrupts.cpp; the states of `parked` are in
+// park/parked_word.hpp.
 #include "weft/detail/parking_lot.hpp"
 
 #include <pthread.h>
 
-#include <array>
 #include <atomic>
-#include <memory>
+#include <cstddef>
+#include <cstdint>
 
+#include "park/bucket_table.hpp"
+#include "park/parked_word.hpp"
 #include "park/thread_record.hpp"
-#include "park/word_lock.hpp"
-#include "weft/errors.hpp"
 #include "weft/detail/backoff.hpp"
 #include "weft/detail/bubble.hpp"
-#include "weft/detail/intrusive_list.hpp"
 #include "weft/detail/wait.hpp"
 
 namespace weft::detail {
+using namespace lot_detail;  // bucket_table.hpp and parked_word.hpp
 namespace {
-
-// States of ThreadRecord::parked while a thread is parked (0 once unparked).
-constexpr std::uint32_t kSpinning = 1;          // queued, spinning in user space
-constexpr std::uint32_t kSleeping = 2;          // queued, (about to be) asleep in L0
-constexpr std::uint32_t kAcceptsInterrupt = 4;  // or'ed into the above: an interruptible park
-constexpr std::uint32_t kInterrupted = 8;       // set by (I2); the parker removes itself
 
 // Yields of a parked thread before it sleeps (see the top of this file): enough that a
 // prompt unpark finds it still spinning (bench/RESULTS.md, "Parked yield rounds").
 constexpr std::uint32_t kParkedYieldRounds = 20;
-
-// The main thread's record (see main_thread_data()).
-ThreadRecord* g_main_thread_data = nullptr;
-
-// True if the calling thread (`me`) has a reason to end an interruptible park now.
-bool interrupt_reason_pending(const ThreadRecord& me) noexcept {
-  return me.interrupts.load(std::memory_order_seq_cst) != 0 ||
-         (me.scope_deadline != kForever && Clock::now() >= me.scope_deadline);
-}
-
-struct alignas(64) Bucket {
-  WordLock lock;
-  ThreadRecord* head = nullptr;
-  ThreadRecord* tail = nullptr;
-  Deadline fair_deadline{};
-  std::uint32_t seed = 0;
-
-  void append(ThreadRecord* t) noexcept {
-    fifo_push_back<&ThreadRecord::next>(head, tail, *t);
-  }
-
-  // Removes t (whose predecessor is prev, or nullptr if t is head).
-  void remove(ThreadRecord* prev, ThreadRecord* t) noexcept {
-    ThreadRecord* next = t->next;
-    if (prev != nullptr) {
-      prev->next = next;
-    } else {
-      head = next;
-    }
-    if (tail == t) tail = prev;
-    t->next = nullptr;
-  }
-
-  bool has_key(const void* key, ThreadRecord* from) const noexcept {
-    for (ThreadRecord* t = from; t != nullptr; t = t->next)
-      if (t->key.load(std::memory_order_relaxed) == key) return true;
-    return false;
-  }
-
-  // True about once per millisecond, at random points: time to hand off fairly.
-  bool time_to_be_fair() noexcept {
-    const Deadline now = real_now();
-    if (now < fair_deadline) return false;
-    seed = seed * 1664525u + 1013904223u;  // LCG; quality is irrelevant here
-    fair_deadline = now + std::chrono::nanoseconds(seed % 1'000'000);
-    return true;
-  }
-};
-
-constexpr std::size_t kBucketBits = 10;
-constexpr std::size_t kBuckets = std::size_t{1} << kBucketBits;
-
-std::array<Bucket, kBuckets>* g_table = nullptr;
-
-// fork(): the child has only the forking thread. A bucket lock held by another thread
-// at that moment would never be released there, and the queues list threads that do
-// not exist there. So every bucket is locked across fork(), and the child empties them.
-void lock_all_buckets() noexcept {
-  for (Bucket& b : *g_table) b.lock.lock();
-}
-void unlock_all_buckets() noexcept {
-  for (Bucket& b : *g_table) b.lock.unlock();
-}
-void reset_buckets_in_child() noexcept {
-  for (Bucket& b : *g_table) {
-    b.head = b.tail = nullptr;
-    b.lock.unlock();
-  }
-  // The forking thread is the child's main thread; a Ctrl-C the parent had pending is not
-  // the child's (as Python clears its tripped signals after fork()).
-  g_main_thread_data = &this_thread_record();
-  g_main_thread_data->interrupts.fetch_and(~kInterruptKeyboard, std::memory_order_relaxed);
-}
-
-std::array<Bucket, kBuckets>& buckets() noexcept {
-  // Leaked on purpose: daemon threads may park while static destructors run.
-  static auto* table = [] {
-    g_table = new std::array<Bucket, kBuckets>();
-    // L0's handlers first: unlocking a bucket may wake a thread through L0.
-    ensure_wait_layer_ready();
-    // Static initialisation runs on the main thread. Making its record first also
-    // registers the records' fork handlers before ours: in a child, the list of records
-    // is usable again when reset_buckets_in_child() makes the forking thread's record.
-    g_main_thread_data = &this_thread_record();
-    ::pthread_atfork(lock_all_buckets, unlock_all_buckets, reset_buckets_in_child);
-    return g_table;
-  }();
-  return *table;
-}
-
-// Created during static initialisation, before any thread can race a fork() with the
-// first park (a child forked mid-initialisation would wait on the guard forever).
-[[maybe_unused]] const bool g_buckets_ready = (buckets(), true);
-
-std::size_t bucket_index(const void* key) noexcept {
-  const auto h = reinterpret_cast<std::uintptr_t>(key) * 0x9E3779B97F4A7C15ull;
-  return static_cast<std::size_t>(h >> (64 - kBucketBits));
-}
-
-Bucket& lock_bucket(const void* key) noexcept {
-  Bucket& b = buckets()[bucket_index(key)];
-  b.lock.lock();
-  return b;
-}
-
-// Locks the buckets of two keys in index order (once if they share a bucket).
-std::pair<Bucket*, Bucket*> lock_bucket_pair(const void* a, const void* b) noexcept {
-  const std::size_t ia = bucket_index(a), ib = bucket_index(b);
-  Bucket* ba = &buckets()[ia];
-  Bucket* bb = &buckets()[ib];
-  if (ia == ib) {
-    ba->lock.lock();
-  } else if (ia < ib) {
-    ba->lock.lock();
-    bb->lock.lock();
-  } else {
-    bb->lock.lock();
-    ba->lock.lock();
-  }
-  return {ba, bb};
-}
-
-void unlock_bucket_pair(Bucket* a, Bucket* b) noexcept {
-  a->lock.unlock();
-  if (a != b) b->lock.unlock();
-}
 
 // (U2): wake a thread already dequeued at (U1). The system call only when it sleeps, or
 // was interrupted and may be waiting for (U2) in (P3).
@@ -466,65 +336,5 @@ void for_each_parked(FunctionRef<void(const ParkedThread&)> fn) {
 }
 
 ThreadRecord& current_thread_data() noexcept { return this_thread_record(); }
-
-ThreadRecord& main_thread_data() noexcept {
-  buckets();  // sets g_main_thread_data
-  return *g_main_thread_data;
-}
-
-void interrupt_thread(ThreadRecord& target, std::uint32_t reasons) noexcept {
-  target.interrupts.fetch_or(reasons, std::memory_order_seq_cst);  // (I1)
-  std::uint32_t state = target.parked.load(std::memory_order_seq_cst);
-  while ((state & kAcceptsInterrupt) != 0) {
-    if (target.parked.compare_exchange_weak(state, kInterrupted, std::memory_order_seq_cst,
-                                            std::memory_order_seq_cst)) {  // (I2)
-      // A bubble thread stops counting as blocked (the bubble's own wakes have done that).
-      // Never for the main thread, so the SIGINT handler takes no lock here.
-      if (target.bubble_slot.bubble != nullptr &&
-          (reasons & (kInterruptBubble | kInterruptDeadlock)) == 0)
-        bubble_interrupted(target.bubble_slot);
-      if ((state & kSleeping) != 0) wake_by_address(target.parked, false);
-      return;
-    }
-  }
-}
-
-void add_interrupt_reasons(ThreadRecord& target, std::uint32_t reasons) noexcept {
-  target.interrupts.fetch_or(reasons, std::memory_order_seq_cst);
-}
-
-void clear_interrupts(std::uint32_t reasons) noexcept {
-  this_thread_record().interrupts.fetch_and(~reasons, std::memory_order_seq_cst);
-}
-
-std::uint32_t pending_interrupts() noexcept {
-  return this_thread_record().interrupts.load(std::memory_order_seq_cst);
-}
-
-Deadline scope_deadline() noexcept { return this_thread_record().scope_deadline; }
-
-void set_scope_deadline(Deadline deadline) noexcept {
-  this_thread_record().scope_deadline = deadline;
-}
-
-NoInterruptScope::NoInterruptScope() noexcept { ++this_thread_record().no_interrupt_depth; }
-
-NoInterruptScope::~NoInterruptScope() { --this_thread_record().no_interrupt_depth; }
-
-bool interruption_pending() noexcept { return interrupt_reason_pending(this_thread_record()); }
-
-void throw_interruption() {
-  ThreadRecord& me = this_thread_record();
-  const std::uint32_t reasons = me.interrupts.load(std::memory_order_seq_cst);
-  if ((reasons & kInterruptKeyboard) != 0) {
-    me.interrupts.fetch_and(~kInterruptKeyboard, std::memory_order_seq_cst);
-    throw KeyboardInterrupt();
-  }
-  if ((reasons & kInterruptDeadlock) != 0) throw_bubble_deadlock();
-  if ((reasons & kInterruptStop) != 0) throw CancelledError("the wait was cancelled: stop requested");
-  if (me.scope_deadline != kForever && Clock::now() >= me.scope_deadline)
-    throw TimeoutError("the Timeout scope's deadline passed");
-  throw CancelledError("the wait was interrupted");
-}
 
 }  // namespace weft::detail

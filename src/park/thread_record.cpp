@@ -8,6 +8,7 @@
 #include <new>
 #include <string>
 
+#include "weft/detail/intrusive_list.hpp"
 #include "weft/detail/wait.hpp"
 
 namespace weft::detail {
@@ -28,13 +29,7 @@ LiveList& live_list() noexcept;
 
 void unlist(LiveList& l, ThreadRecord& r) noexcept {
   if (!r.listed) return;
-  if (r.live_prev != nullptr) {
-    r.live_prev->live_next = r.live_next;
-  } else {
-    l.head = r.live_next;
-  }
-  if (r.live_next != nullptr) r.live_next->live_prev = r.live_prev;
-  r.live_prev = r.live_next = nullptr;
+  list_unlink<&ThreadRecord::live_prev, &ThreadRecord::live_next>(l.head, r);
   r.listed = false;
 }
 
@@ -57,9 +52,7 @@ void attach_to_this_thread(ThreadRecord& r) noexcept {
   LiveList& l = live_list();
   {
     WordLockGuard guard(l.lock);
-    r.live_next = l.head;
-    if (l.head != nullptr) l.head->live_prev = &r;
-    l.head = &r;
+    list_push_front<&ThreadRecord::live_prev, &ThreadRecord::live_next>(l.head, r);
     r.listed = true;
   }
   // Fails only without memory for the key's slot; the record then stays with the thread.

@@ -63,7 +63,7 @@ struct ThreadRecord {
   void set_name(std::string name) noexcept;
   bool has_name() const noexcept;
 
-  // ---- parking lot (L1: parking_lot.cpp) ----
+  // ---- parking lot (L1: parking_lot.cpp, states in parked_word.hpp) ----
   std::atomic<std::uint32_t> parked{0};   // kSpinning / kSleeping while queued or being
                                           // unparked; 0 once unparked
   std::atomic<const void*> key{nullptr};  // the queue we are on; nullptr once dequeued
@@ -74,7 +74,7 @@ struct ThreadRecord {
   Deadline since{};                       // guarded by the bucket lock
   Deadline deadline{};                    // guarded by the bucket lock
 
-  // ---- interrupts (cancellation, #13: parking_lot.cpp) ----
+  // ---- interrupts (cancellation, #13: interrupts.cpp, parking_lot.cpp) ----
   std::atomic<std::uint32_t> interrupts{0};  // pending kInterrupt* reasons: (I1), (P5)
   Deadline scope_deadline = kForever;        // the owning thread's only
   std::uint32_t no_interrupt_depth = 0;      // live NoInterruptScopes; the owning thread's only

@@ -13,9 +13,7 @@ FifoBase::FifoBase(std::size_t maxsize, std::string_view name) : maxsize_(maxsiz
   if (!name.empty()) name_queue(name);
 }
 
-FifoBase::~FifoBase() {
-  if (named_ != 0 || debug_on()) hooks::object_destroyed(this);
-}
+FifoBase::~FifoBase() { hooks::forget_object(this, named_); }
 
 void FifoBase::seal_for_exit() {
   put_lock_.acquire();  // lock order: put_lock_, then get_lock_
@@ -23,8 +21,7 @@ void FifoBase::seal_for_exit() {
 }
 
 void FifoBase::name_queue(std::string_view name) {
-  named_ = 1;
-  hooks::object_named(this, ObjKind::queue, name);
+  hooks::name_object(this, ObjKind::queue, name, named_);
   // Python's queue.mutex; both internal locks carry the name (one per side).
   put_lock_.set_name(std::string(name) + ".mutex");
   get_lock_.set_name(std::string(name) + ".mutex");

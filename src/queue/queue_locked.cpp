@@ -13,15 +13,12 @@ LockedBase::LockedBase(std::size_t maxsize, std::string_view name) : maxsize_(ma
   if (!name.empty()) name_queue(name);
 }
 
-LockedBase::~LockedBase() {
-  if (named_ != 0 || debug_on()) hooks::object_destroyed(this);
-}
+LockedBase::~LockedBase() { hooks::forget_object(this, named_); }
 
 void LockedBase::seal_for_exit() { lock_.acquire(); }
 
 void LockedBase::name_queue(std::string_view name) {
-  named_ = 1;
-  hooks::object_named(this, ObjKind::queue, name);
+  hooks::name_object(this, ObjKind::queue, name, named_);
   lock_.set_name(std::string(name) + ".mutex");  // Python's queue.mutex
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "park/word_lock.hpp"
+#include "weft/detail/intrusive_list.hpp"
 #include "weft/detail/select_events.hpp"
 #include "weft/event.hpp"
 
@@ -37,23 +38,14 @@ void event_select_link(SelectNode& node) noexcept {
   Stripe& s = stripe_of(node.key);
   WordLockGuard guard(s.lock);
   node.fired = false;
-  node.prev = nullptr;
-  node.next = s.head;
-  if (s.head != nullptr) s.head->prev = &node;
-  s.head = &node;
+  list_push_front(s.head, node);
   g_event_selects.fetch_add(1, std::memory_order_relaxed);
 }
 
 bool event_select_unlink(SelectNode& node) noexcept {
   Stripe& s = stripe_of(node.key);
   WordLockGuard guard(s.lock);
-  if (node.prev != nullptr) {
-    node.prev->next = node.next;
-  } else {
-    s.head = node.next;
-  }
-  if (node.next != nullptr) node.next->prev = node.prev;
-  node.prev = node.next = nullptr;
+  list_unlink(s.head, node);
   g_event_selects.fetch_sub(1, std::memory_order_relaxed);
   return node.fired;
 }

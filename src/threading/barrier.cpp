@@ -45,13 +45,10 @@ Barrier::Barrier(std::size_t parties, std::function<void()> action,
   if (!name.empty()) set_name(name);
 }
 
-Barrier::~Barrier() {
-  if (flags_ != 0 || detail::debug_on()) detail::hooks::object_destroyed(this);
-}
+Barrier::~Barrier() { detail::hooks::forget_object(this, flags_); }
 
 void Barrier::set_name(std::string_view name) {
-  flags_ = 1;
-  detail::hooks::object_named(this, detail::ObjKind::barrier, name);
+  detail::hooks::name_object(this, detail::ObjKind::barrier, name, flags_);
 }
 
 void Barrier::lock_state(detail::SourceLoc loc) const {
@@ -86,13 +83,19 @@ void Barrier::break_barrier() {
   notify_change();
 }
 
-void Barrier::wait_out_action(detail::SourceLoc loc) {
+void Barrier::lock_state_outside_action(detail::SourceLoc loc) {
+  lock_state(loc);
   // (B2) abort()/reset() from another thread wait for the action; from the action's own
   // thread they apply at once.
-  wait_change([&]() WEFT_NO_THREAD_SAFETY_ANALYSIS {
-                return state_ != kAction || action_thread_ == detail::current_ident();
-              },
-              [] { return false; }, detail::kForever, loc);
+  try {
+    wait_change([&]() WEFT_NO_THREAD_SAFETY_ANALYSIS {
+                  return state_ != kAction || action_thread_ == detail::current_ident();
+                },
+                [] { return false; }, detail::kForever, loc);
+  } catch (...) {
+    unlock_state();
+    throw;
+  }
 }
 
 std::size_t Barrier::wait_until(detail::Deadline deadline, detail::SourceLoc loc) {
@@ -186,13 +189,7 @@ void Barrier::leave() {
 }
 
 void Barrier::reset() {
-  lock_state(detail::SourceLoc::current());
-  try {
-    wait_out_action(detail::SourceLoc::current());
-  } catch (...) {
-    unlock_state();
-    throw;
-  }
+  lock_state_outside_action(detail::SourceLoc::current());
   if (count_ > 0) {
     if (state_ == kFilling || state_ == kBroken || state_ == kAction) state_ = kResetting;
   } else {
@@ -203,13 +200,7 @@ void Barrier::reset() {
 }
 
 void Barrier::abort() {
-  lock_state(detail::SourceLoc::current());
-  try {
-    wait_out_action(detail::SourceLoc::current());
-  } catch (...) {
-    unlock_state();
-    throw;
-  }
+  lock_state_outside_action(detail::SourceLoc::current());
   break_barrier();
   unlock_state();
 }

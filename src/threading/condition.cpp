@@ -49,13 +49,10 @@ Condition::Condition(RLock& lock, std::string_view name) : rlock_(&lock) {
   if (!name.empty()) set_name(name);
 }
 
-Condition::~Condition() {
-  if (flags_ != 0 || detail::debug_on()) detail::hooks::object_destroyed(this);
-}
+Condition::~Condition() { detail::hooks::forget_object(this, flags_); }
 
 void Condition::set_name(std::string_view name) {
-  flags_ = 1;
-  detail::hooks::object_named(this, detail::ObjKind::condition, name);
+  detail::hooks::name_object(this, detail::ObjKind::condition, name, flags_);
 }
 
 void Condition::not_owned(const char* what) { throw RuntimeError(what); }

@@ -32,13 +32,10 @@ Event::Event(std::string_view name) {
   if (!name.empty()) set_name(name);
 }
 
-Event::~Event() {
-  if (flags_ != 0 || detail::debug_on()) detail::hooks::object_destroyed(this);
-}
+Event::~Event() { detail::hooks::forget_object(this, flags_); }
 
 void Event::set_name(std::string_view name) {
-  flags_ = 1;
-  detail::hooks::object_named(this, detail::ObjKind::event, name);
+  detail::hooks::name_object(this, detail::ObjKind::event, name, flags_);
 }
 
 bool Event::wait_slow(detail::Deadline deadline, detail::SourceLoc loc) {

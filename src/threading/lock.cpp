@@ -38,13 +38,10 @@ Lock::Lock(std::string_view name) {
   if (!name.empty()) set_name(name);
 }
 
-Lock::~Lock() {
-  if (flags_ != 0 || detail::debug_on()) detail::hooks::object_destroyed(this);
-}
+Lock::~Lock() { detail::hooks::forget_object(this, flags_); }
 
 void Lock::set_name(std::string_view name) {
-  flags_ |= kNamed;
-  detail::hooks::object_named(this, detail::ObjKind::lock, name);
+  detail::hooks::name_object(this, detail::ObjKind::lock, name, flags_);
 }
 
 bool Lock::acquire_slow(detail::Deadline deadline, detail::SourceLoc loc, bool interruptible) {

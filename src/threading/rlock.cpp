@@ -65,12 +65,11 @@ RLock::RLock(std::string_view name) {
 
 RLock::~RLock() {
   WEFT_TSAN_MUTEX_DESTROY(this);
-  if (flags_ != 0 || detail::debug_on()) detail::hooks::object_destroyed(this);
+  detail::hooks::forget_object(this, flags_);
 }
 
 void RLock::set_name(std::string_view name) {
-  flags_ |= kNamed;
-  detail::hooks::object_named(this, detail::ObjKind::rlock, name);
+  detail::hooks::name_object(this, detail::ObjKind::rlock, name, flags_);
 }
 
 void RLock::not_owner() { throw RuntimeError("cannot release un-acquired lock"); }

@@ -31,13 +31,10 @@ Semaphore::Semaphore(std::ptrdiff_t value, std::ptrdiff_t bound, std::string_vie
   if (!name.empty()) set_name(name);
 }
 
-Semaphore::~Semaphore() {
-  if (flags_ != 0 || detail::debug_on()) detail::hooks::object_destroyed(this);
-}
+Semaphore::~Semaphore() { detail::hooks::forget_object(this, flags_); }
 
 void Semaphore::set_name(std::string_view name) {
-  flags_ = 1;
-  detail::hooks::object_named(this, detail::ObjKind::semaphore, name);
+  detail::hooks::name_object(this, detail::ObjKind::semaphore, name, flags_);
 }
 
 bool Semaphore::acquire_slow(detail::Deadline deadline, detail::SourceLoc loc) {

@@ -16,6 +16,8 @@
 
 #include <pthread.h>
 
+#include "wait/fork_locked_table.hpp"
+
 #if defined(__linux__) && !defined(WEFT_FORCE_FALLBACK_WAIT)
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -45,25 +47,17 @@ std::array<FallbackBucket, kFallbackBuckets>* g_fallback_table = nullptr;
 // fork(): no bucket mutex may be held by another thread across fork(), and the child
 // gets fresh condition variables (the old ones may count waiters that do not exist
 // there, which would make a notify wait for them forever).
-void lock_fallback_buckets() noexcept {
-  for (FallbackBucket& b : *g_fallback_table) b.mutex.lock();
+void reset_fallback_bucket_in_child(FallbackBucket& b) noexcept {
+  new (&b.cv) std::condition_variable();  // the old one is abandoned, not destroyed
 }
-void unlock_fallback_buckets() noexcept {
-  for (FallbackBucket& b : *g_fallback_table) b.mutex.unlock();
-}
-void reset_fallback_buckets_in_child() noexcept {
-  for (FallbackBucket& b : *g_fallback_table) {
-    new (&b.cv) std::condition_variable();  // the old one is abandoned, not destroyed
-    b.mutex.unlock();
-  }
-}
+using FallbackFork =
+    ForkLockedTable<g_fallback_table, &FallbackBucket::mutex, reset_fallback_bucket_in_child>;
 
 FallbackBucket& fallback_bucket(const void* addr) noexcept {
   // Leaked on purpose: waits may still run while static destructors do.
   static auto* table = [] {
     g_fallback_table = new std::array<FallbackBucket, kFallbackBuckets>();
-    ::pthread_atfork(lock_fallback_buckets, unlock_fallback_buckets,
-                     reset_fallback_buckets_in_child);
+    ::pthread_atfork(FallbackFork::prepare, FallbackFork::parent, FallbackFork::child);
     return g_fallback_table;
   }();
   const auto h = (reinterpret_cast<std::uintptr_t>(addr) >> 2) * 0x9E3779B97F4A7C15ull;

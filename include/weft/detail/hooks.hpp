@@ -142,6 +142,18 @@ inline void object_named(const void* obj, ObjKind kind, std::string_view name) {
   debug_hooks().object_named(obj, kind, name);
 }
 inline void object_destroyed(const void* obj) noexcept { debug_hooks().object_destroyed(obj); }
+// What every named object does with them, given its byte `named` (zero until it is first
+// named): name_object() sets it and reports the name; forget_object(), from the
+// destructor, reports the end of an object that was named or that the tools, being on,
+// may know by address.
+inline void name_object(const void* obj, ObjKind kind, std::string_view name,
+                        std::uint8_t& named) {
+  named = 1;
+  object_named(obj, kind, name);
+}
+inline void forget_object(const void* obj, std::uint8_t named) noexcept {
+  if (named != 0 || debug_on()) object_destroyed(obj);
+}
 
 // Queues: an item entered / left `queue`, which now holds `depth` items. `seq` pairs a
 // put with the get that took the item (trace flow arrows); 0 when unknown.

@@ -6,27 +6,36 @@
 
 namespace weft::detail {
 
-// Unordered, doubly linked through the node's `prev` and `next`, from `head`.
+// Unordered, doubly linked through the node's members `Prev` and `Next` (by default
+// `prev` and `next`), from `head`.
 
 // Puts `node` (on no list) first on the list at `head`.
+template <auto Prev, auto Next, class Node>
+void list_push_front(Node*& head, Node& node) noexcept {
+  node.*Prev = nullptr;
+  node.*Next = head;
+  if (head != nullptr) head->*Prev = &node;
+  head = &node;
+}
 template <class Node>
 void list_push_front(Node*& head, Node& node) noexcept {
-  node.prev = nullptr;
-  node.next = head;
-  if (head != nullptr) head->prev = &node;
-  head = &node;
+  list_push_front<&Node::prev, &Node::next>(head, node);
 }
 
 // Takes `node` off the list at `head`, which it is on, and clears its links.
+template <auto Prev, auto Next, class Node>
+void list_unlink(Node*& head, Node& node) noexcept {
+  if (node.*Prev != nullptr) {
+    (node.*Prev)->*Next = node.*Next;
+  } else {
+    head = node.*Next;
+  }
+  if (node.*Next != nullptr) (node.*Next)->*Prev = node.*Prev;
+  node.*Prev = node.*Next = nullptr;
+}
 template <class Node>
 void list_unlink(Node*& head, Node& node) noexcept {
-  if (node.prev != nullptr) {
-    node.prev->next = node.next;
-  } else {
-    head = node.next;
-  }
-  if (node.next != nullptr) node.next->prev = node.prev;
-  node.prev = node.next = nullptr;
+  list_unlink<&Node::prev, &Node::next>(head, node);
 }
 
 // First in, first out, singly linked through the node's member `Next`, from `head` to
