@@ -392,15 +392,12 @@ class Executor {
 
   template <class R, class... P, class... Args>
   Future<R> submit(R (*fn)(P...), Args&&... args) {
-    static_assert(sizeof...(P) == sizeof...(Args),
-                  "weft::dist::Executor::submit: wrong number of arguments for fn");
     const detail::RemoteFunction* f = detail::find_function(reinterpret_cast<std::uintptr_t>(fn));
     if (f == nullptr)
       throw ValueError("weft::dist::Executor::submit: the function is not registered with "
                        "WEFT_REMOTE (or its name is registered twice)");
-    WireWriter w;
-    (w.write(static_cast<std::decay_t<P>>(std::forward<Args>(args))), ...);
-    return submit_encoded<R>(f->name, f->signature, w.buffer());
+    const std::string encoded = weft::detail::encode_arguments<P...>(std::forward<Args>(args)...);
+    return submit_encoded<R>(f->name, f->signature, encoded);
   }
 
   template <class R, class P, class Range>

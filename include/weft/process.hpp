@@ -224,14 +224,11 @@ class ProcessPoolExecutor {
   /// BrokenProcessPool when broken.
   template <class R, class... P, class... Args>
   Future<R> submit(R (*fn)(P...), Args&&... args) {
-    static_assert(sizeof...(P) == sizeof...(Args),
-                  "weft::ProcessPoolExecutor::submit: wrong number of arguments for fn");
     static_assert((detail::wire_check<std::decay_t<P>>() && ... && true));
     if constexpr (!std::is_void_v<R>) static_assert(detail::wire_check<std::decay_t<R>>());
-    WireWriter w;
-    (w.write(static_cast<std::decay_t<P>>(std::forward<Args>(args))), ...);
     return submit_encoded<R>(reinterpret_cast<std::uintptr_t>(&detail::invoke_remote<R, P...>),
-                             reinterpret_cast<std::uintptr_t>(fn), std::move(w.buffer()));
+                             reinterpret_cast<std::uintptr_t>(fn),
+                             detail::encode_arguments<P...>(std::forward<Args>(args)...));
   }
   /// A captureless lambda runs as its function pointer; anything else fails to compile
   /// with a message that says why.

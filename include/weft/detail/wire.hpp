@@ -240,4 +240,18 @@ class WireReader {
   const char* end_;
 };
 
+namespace detail {
+// The arguments of a call of a function with parameters P... (submit() of the process
+// pool and of weft::dist's executor): each converted to its parameter's type, then
+// encoded in order, as the worker decodes them.
+template <class... P, class... Args>
+std::string encode_arguments(Args&&... args) {
+  static_assert(sizeof...(P) == sizeof...(Args), "weft: submit: wrong number of arguments for fn");
+  WireWriter w;
+  if constexpr (sizeof...(P) == sizeof...(Args))
+    (w.write(static_cast<std::decay_t<P>>(std::forward<Args>(args))), ...);
+  return std::move(w.buffer());
+}
+}  // namespace detail
+
 }  // namespace weft
