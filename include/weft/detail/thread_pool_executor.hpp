@@ -54,7 +54,10 @@ void pool_set_max_pending(ThreadPoolCore* core, std::size_t n) noexcept;
 ///
 /// Guarantees
 ///   Memory:  everything a thread did before submit() is visible to the task.
-///   Tasks start in submission order (FIFO queue); each runs at most once.
+///   Tasks are taken in submission order (FIFO queue); each runs at most once. When the
+///   queue is long, a worker takes up to 8 consecutive tasks at once and starts them in
+///   order (with one worker, tasks start in submission order); a taken task stays
+///   pending (cancel() works) and an idle worker takes it over from a busy one.
 ///   shutdown(cancel_futures = true) loses nothing: each submitted task either runs to
 ///   completion or its future reports cancelled.
 /// Fairness: FIFO dispatch; no priorities.
