@@ -2,17 +2,17 @@
 // weft/process.hpp: ProcessPoolExecutor, a pool of worker processes that survives crashes.
 //                                   (Python: concurrent.futures.ProcessPoolExecutor)
 //
-// Design: docs/design.md (L4 executors). Wire types: weft/detail/wire.hpp. The pool's
-// out-of-line core (spawning, the dispatcher thread, the worker loop) is in src/process/.
+// Also Pool (multiprocessing.Pool) and ProcessPoolOptions. Design: docs/design.md (L4
+// executors). Wire types: weft/detail/wire.hpp; how a task crosses to a worker:
+// weft/detail/process_call.hpp. The pool's out-of-line core (the fork server, the
+// dispatcher thread, the worker loop) is in src/process/.
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
-#include <memory>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -20,138 +20,44 @@
 #include <utility>
 #include <vector>
 
+#include "weft/detail/chunked_results.hpp"
+#include "weft/detail/process_call.hpp"
 #include "weft/detail/wire.hpp"
 #include "weft/futures.hpp"
 
 namespace weft {
 
-/// Options beyond max_workers (Python's initializer and max_tasks_per_child).
-struct ProcessPoolOptions {
-  void (*initializer)() = nullptr;    // runs once in each worker before its first task
-  std::size_t max_tasks_per_child = 0;  // 0: workers live as long as the pool
-};
-
-namespace detail {
-
-// Where a function lives, in a form that means the same in a worker process: the
-// loaded object's path ("" for the main executable) and the offset from its load base.
-struct CodeRef {
-  std::string module;
-  std::uint64_t offset = 0;
-};
-CodeRef code_ref(std::uintptr_t address);
-
-// Runs in the worker: decodes the arguments, calls fn, encodes the result.
-using RemoteInvoker = void (*)(std::uintptr_t fn, WireReader& in, WireWriter& out);
-// Runs in the parent's dispatcher: decodes a result into the future and finishes it.
-using ResultDeliverer = void (*)(FutureStateBase* s, WireReader& in);
-
-template <class R, class... P>
-void invoke_remote(std::uintptr_t fn_address, WireReader& in, WireWriter& out) {
-  auto fn = reinterpret_cast<R (*)(P...)>(fn_address);
-  // Braced initialisation decodes the arguments left to right.
-  std::tuple<std::decay_t<P>...> args{in.read<std::decay_t<P>>()...};
-  if constexpr (std::is_void_v<R>) {
-    std::apply([&](auto&... a) { fn(std::move(a)...); }, args);
-  } else {
-    out.write<std::decay_t<R>>(std::apply([&](auto&... a) { return fn(std::move(a)...); }, args));
-  }
-}
-
-// Pool's chunks: one task runs fn over a vector of inputs (or of argument tuples).
-template <class R, class P>
-void invoke_chunk(std::uintptr_t fn_address, WireReader& in, WireWriter& out) {
-  auto fn = reinterpret_cast<R (*)(P)>(fn_address);
-  auto xs = in.read<std::vector<std::decay_t<P>>>();
-  std::vector<std::decay_t<R>> ys;
-  ys.reserve(xs.size());
-  for (auto& x : xs) ys.push_back(fn(std::move(x)));
-  out.write(ys);
-}
-template <class R, class... P>
-void invoke_star_chunk(std::uintptr_t fn_address, WireReader& in, WireWriter& out) {
-  auto fn = reinterpret_cast<R (*)(P...)>(fn_address);
-  auto xs = in.read<std::vector<std::tuple<std::decay_t<P>...>>>();
-  std::vector<std::decay_t<R>> ys;
-  ys.reserve(xs.size());
-  for (auto& x : xs) ys.push_back(std::apply([&](auto&... a) { return fn(std::move(a)...); }, x));
-  out.write(ys);
-}
-
-template <class R>
-void deliver_result(FutureStateBase* s, WireReader& in) {
-  auto* st = static_cast<FutureState<R>*>(s);
-  try {
-    if constexpr (!std::is_void_v<R>) st->set_value(in.read<std::decay_t<R>>());
-  } catch (...) {
-    st->finish_with(std::current_exception());
-    return;
-  }
-  st->finish();
-}
-
-// What a process pool accepts as a task: a plain function, or a captureless lambda
-// (converted to its function pointer, as +[] does).
-template <class F>
-concept function_pointer = std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>;
-template <class F>
-concept plain_function = std::is_function_v<std::remove_cvref_t<F>> ||
-                         function_pointer<std::remove_cvref_t<F>>;
-template <class F>
-concept captureless_lambda = std::is_class_v<std::remove_cvref_t<F>> &&
-                             requires(std::remove_cvref_t<F>& f) {
-                               { +f } -> function_pointer;
-                             };
-// What the callers of a rejected callable get, so that the static_assert below is the
-// only error.
-struct NotAProcessCallable {};
-template <class F>
-constexpr void check_process_callable() {
-  static_assert(captureless_lambda<F>,
-                "weft: a process pool runs a plain function or a captureless lambda in another "
-                "process; captured state, a generic lambda or another callable object cannot "
-                "cross the process boundary. Pass the state as arguments; convert a generic "
-                "lambda explicitly, e.g. static_cast<int (*)(int)>(lambda).");
-}
-// What a process pool's overloads for lambdas return: call(+fn) for a captureless
-// lambda fn; for anything else the static_assert above is the only error.
-template <class F, class Call>
-auto with_function_pointer(F& fn, Call&& call) {
-  check_process_callable<F>();
-  if constexpr (captureless_lambda<F>) return call(+fn);
-  else return NotAProcessCallable{};
-}
-
-class ProcessPoolCore;
-ProcessPoolCore* make_process_pool(std::size_t max_workers, ProcessPoolOptions options);
-void destroy_process_pool(ProcessPoolCore* core) noexcept;
-// Queues one call (takes over one reference of s). Throws RuntimeError after shutdown,
-// BrokenProcessPool when the pool is broken.
-void process_submit(ProcessPoolCore* core, FutureStateBase* s, std::uintptr_t invoker,
-                    std::uintptr_t fn, std::string args, ResultDeliverer deliver);
-void process_shutdown(ProcessPoolCore* core, bool wait, bool cancel_futures);
-
-}  // namespace detail
-
 /// ProcessPoolExecutor: runs plain functions in worker processes.
 ///                                   (Python: concurrent.futures.ProcessPoolExecutor)
 ///
-/// How workers start: posix_spawn() of /proc/self/exe (the running program itself)
-/// with WEFT_PROCESS_WORKER set in its environment. weft recognises the marker in a
-/// static initialiser of its process-pool object file, before main() runs, and turns
-/// the new process into a worker that serves tasks over a socket until its parent goes
-/// away. Why this is safe while the parent has other threads: the child never runs
-/// code from the parent's address space after the spawn (glibc's posix_spawn is a
-/// vfork-style clone followed at once by execve), so no lock held by another parent
-/// thread (malloc, stdio, a weft::Lock) can be inherited in a locked state, which is
-/// the classic fork-in-a-threaded-program deadlock. Functions travel as (loaded object,
-/// offset from its load base): both processes run the same executable with the same
-/// shared objects, so the pair names the same function despite address randomisation
-/// (a function in a library dlopen()ed by the parent is dlopen()ed by the worker too).
+/// How workers start (Python's forkserver start method): the first worker a process
+/// needs starts its fork server, a posix_spawn() of /proc/self/exe (the running program
+/// itself) with WEFT_PROCESS_WORKER set in its environment. weft recognises the marker in
+/// a static initialiser of its process-pool object file, before main() runs, and turns
+/// that process into a single-threaded server that only waits for requests. Every worker
+/// of every pool of the process is a clone of that server (the program is its parent, so
+/// the pool reaps it and sees how it died) serving tasks over a socket until its pool
+/// lets it go: a clone of a small idle process costs a fraction of a millisecond, where
+/// an exec costs the program's whole dynamic linking and static initialisation again.
+/// The server lives until the program exits; one that died is replaced, and so is one
+/// started before the program changed its effective user or group. When no server can
+/// run, a worker is started as the server is (an exec). Why this is safe while the
+/// parent has other threads: no process ever runs code from the parent's address space
+/// after the spawn (glibc's posix_spawn is a vfork-style clone followed at once by
+/// execve), and the server that is cloned has a single thread, so no lock held by
+/// another parent thread (malloc, stdio, a weft::Lock) can be inherited in a locked
+/// state, which is the classic fork-in-a-threaded-program deadlock. Functions travel as
+/// (loaded object, offset from its load base): both processes run the same executable
+/// with the same shared objects, so the pair names the same function despite address
+/// randomisation (a function in a library dlopen()ed by the parent is dlopen()ed by the
+/// worker too). Workers get the environment, working directory, resource limits and
+/// standard streams the program had when its fork server started (its first worker
+/// start), as with Python's forkserver.
 /// Consequences: tasks run after the static initialisers that precede weft's in the
 /// program (in a normal static link, all of the program's) but never after main() has
-/// set anything up, as with Python's spawn start method; set-up belongs in the
-/// initializer. Tasks must be plain functions: no captures, no member functions.
+/// set anything up, as with Python's spawn and forkserver start methods; set-up belongs
+/// in the initializer. A fork server with more than one thread (a static initialiser of
+/// the program started a thread) is never cloned: the pool execs every worker instead. Tasks must be plain functions: no captures, no member functions.
 ///
 /// Descriptors: every descriptor the pool opens is close-on-exec, in the parent and in
 /// the worker (its socket), and a worker inherits no descriptor of the program but
@@ -183,7 +89,8 @@ void process_shutdown(ProcessPoolCore* core, bool wait, bool cancel_futures);
 /// Blocking: submit() never blocks on workers (a stopped or slow worker holds up only
 ///   its own task: tasks are written to sockets without blocking, the rest by the
 ///   dispatcher thread as the worker reads); submit() starts a worker process itself
-///   when it needs one (an exec of the program). shutdown(true) waits for every queued
+///   when it needs one (a request to the fork server; the first one of the process
+///   also starts the server). shutdown(true) waits for every queued
 ///   task and for the workers to exit.
 /// Cost:     a round trip is two socket messages plus encoding; workers start lazily
 ///           (one per submit that finds no idle worker, up to max_workers).
@@ -219,42 +126,24 @@ class ProcessPoolExecutor {
   ProcessPoolExecutor(const ProcessPoolExecutor&) = delete;
   ProcessPoolExecutor& operator=(const ProcessPoolExecutor&) = delete;
 
-  /// Schedules fn(args...) in a worker process. Arguments are converted to fn's
-  /// parameter types and encoded now. Throws: RuntimeError after shutdown;
-  /// BrokenProcessPool when broken.
-  template <class R, class... P, class... Args>
-  Future<R> submit(R (*fn)(P...), Args&&... args) {
-    static_assert((detail::wire_check<std::decay_t<P>>() && ... && true));
-    if constexpr (!std::is_void_v<R>) static_assert(detail::wire_check<std::decay_t<R>>());
-    return submit_encoded<R>(reinterpret_cast<std::uintptr_t>(&detail::invoke_remote<R, P...>),
-                             reinterpret_cast<std::uintptr_t>(fn),
-                             detail::encode_arguments<P...>(std::forward<Args>(args)...));
-  }
-  /// A captureless lambda runs as its function pointer; anything else fails to compile
-  /// with a message that says why.
+  /// Schedules fn(args...) in a worker process: fn is a plain function or a captureless
+  /// lambda (run as its function pointer); anything else fails to compile with a message
+  /// that says why. Arguments are converted to fn's parameter types and encoded now.
+  /// Throws: RuntimeError after shutdown; BrokenProcessPool when broken.
   template <class F, class... Args>
-    requires(!detail::plain_function<F>)
   auto submit(F&& fn, Args&&... args) {
     return detail::with_function_pointer<F>(
-        fn, [&](auto f) { return submit(f, std::forward<Args>(args)...); });
+        fn, [&](auto f) { return submit_function(f, std::forward<Args>(args)...); });
   }
 
   /// Submits fn(x) for every x now; a range of results in input order (see
-  /// ThreadPoolExecutor::map).
-  template <class R, class P, class Range>
-  auto map(R (*fn)(P), Range&& inputs) {
-    return detail::map_results<R>(*this, fn, inputs, detail::kForever);
-  }
-  template <class R, class P, class Range, class D>
-  auto map(R (*fn)(P), Range&& inputs, D timeout) {
-    const detail::Deadline deadline = detail::deadline_after(timeout);
-    return detail::map_results<R>(*this, fn, inputs, deadline);
-  }
+  /// ThreadPoolExecutor::map). With a timeout, iteration throws TimeoutError once it
+  /// has passed (measured from this call).
   template <class F, class Range, class... D>
-    requires(!detail::plain_function<F> && sizeof...(D) <= 1)
+    requires(sizeof...(D) <= 1)
   auto map(F&& fn, Range&& inputs, D... timeout) {
     return detail::with_function_pointer<F>(
-        fn, [&](auto f) { return map(f, std::forward<Range>(inputs), timeout...); });
+        fn, [&](auto f) { return map_function(f, inputs, timeout...); });
   }
 
   /// Stops accepting work; cancel_futures cancels the tasks not sent to a worker yet;
@@ -265,6 +154,22 @@ class ProcessPoolExecutor {
 
  private:
   friend class Pool;
+
+  template <class R, class... P, class... Args>
+  Future<R> submit_function(R (*fn)(P...), Args&&... args) {
+    static_assert((detail::wire_check<std::decay_t<P>>() && ... && true));
+    if constexpr (!std::is_void_v<R>) static_assert(detail::wire_check<std::decay_t<R>>());
+    return submit_encoded<R>(reinterpret_cast<std::uintptr_t>(&detail::invoke_remote<R, P...>),
+                             reinterpret_cast<std::uintptr_t>(fn),
+                             detail::encode_arguments<P...>(std::forward<Args>(args)...));
+  }
+
+  template <class R, class P, class Range, class... D>
+  auto map_function(R (*fn)(P), Range& inputs, D... timeout) {
+    detail::Deadline deadline = detail::kForever;
+    if constexpr (sizeof...(D) == 1) deadline = detail::deadline_after(timeout...);
+    return detail::map_results<R>(*this, fn, inputs, deadline);
+  }
 
   // Queues already encoded arguments for `invoker` (which decodes them and runs fn).
   template <class R>
@@ -284,62 +189,6 @@ class ProcessPoolExecutor {
   detail::ProcessPoolCore* core_;
 };
 
-namespace detail {
-// The range imap() / imap_unordered() return: chunk results flattened, in input order
-// (Ordered) or in completion order of the chunks.
-template <class R, bool Ordered>
-class ChunkedResults : public PullRange<ChunkedResults<R, Ordered>, R> {
- public:
-  explicit ChunkedResults(std::vector<Future<std::vector<R>>> fs) : fs_(std::move(fs)) {
-    if constexpr (!Ordered) done_ = std::make_unique<AsCompleted<std::vector<R>>>(fs_, kForever, SourceLoc{});
-  }
-  ChunkedResults(ChunkedResults&&) noexcept = default;
-  ~ChunkedResults() {
-    done_.reset();
-    for (auto& f : fs_) f.cancel();  // chunks not consumed yet
-  }
-
-  // begin() blocks for the first chunk. Throws: RemoteError, BrokenProcessPool, ...
-  using iterator = PullIterator<ChunkedResults, R>;
-
- private:
-  friend iterator;
-  friend PullRange<ChunkedResults, R>;
-  bool exhausted() const noexcept { return pos_ >= chunk_.size(); }
-  R& current_item() noexcept { return chunk_[pos_]; }
-  void advance() {
-    if (++pos_ < chunk_.size()) return;
-    load_next_chunk();
-  }
-  void load_next_chunk() {
-    chunk_.clear();
-    pos_ = 0;
-    while (chunk_.empty()) {
-      if constexpr (Ordered) {
-        if (next_ >= fs_.size()) return;
-        chunk_ = fs_[next_++].result();
-      } else {
-        if (!it_started_) {
-          it_ = done_->begin();
-          it_started_ = true;
-        } else {
-          ++it_;
-        }
-        if (it_ == done_->end()) return;
-        chunk_ = it_->result();
-      }
-    }
-  }
-
-  std::vector<Future<std::vector<R>>> fs_;
-  std::unique_ptr<AsCompleted<std::vector<R>>> done_;
-  typename AsCompleted<std::vector<R>>::iterator it_{};
-  bool it_started_ = false;
-  std::size_t next_ = 0;
-  std::vector<R> chunk_;
-  std::size_t pos_ = 0;
-};
-}  // namespace detail
 
 /// Pool: multiprocessing.Pool's usual calls on top of ProcessPoolExecutor.
 ///                                                      (Python: multiprocessing.Pool)
@@ -367,72 +216,45 @@ class Pool {
   explicit Pool(I processes, void (*initializer)() = nullptr, J maxtasksperchild = 0)
       : Pool(count(processes, "processes"), initializer, count(maxtasksperchild, "maxtasksperchild")) {}
 
+  /// Each call takes a plain function or a captureless lambda (run as its function
+  /// pointer); anything else fails to compile with a message that says why.
+  ///
   /// fn(x) for every x, in order. chunksize 0: Python's default (about 4 chunks per
   /// process). Throws: the first failing chunk's RemoteError / BrokenProcessPool.
-  template <class R, class P, class Range>
-  std::vector<R> map(R (*fn)(P), Range&& inputs, std::size_t chunksize = 0) {
-    return flatten(submit_chunks(fn, inputs, chunksize));
-  }
-  /// fn(a, b, ...) for every tuple (or pair) of arguments, in order.
-  template <class R, class... P, class Range>
-  std::vector<R> starmap(R (*fn)(P...), Range&& inputs, std::size_t chunksize = 0) {
-    return flatten(submit_star_chunks(fn, inputs, chunksize));
-  }
-  /// Lazy map: a range yielding results in input order as their chunks complete.
-  template <class R, class P, class Range>
-  auto imap(R (*fn)(P), Range&& inputs, std::size_t chunksize = 1) {
-    return detail::ChunkedResults<R, true>(submit_chunks(fn, inputs, chunksize == 0 ? 1 : chunksize));
-  }
-  /// Lazy map in completion order (of chunks; within a chunk, input order).
-  template <class R, class P, class Range>
-  auto imap_unordered(R (*fn)(P), Range&& inputs, std::size_t chunksize = 1) {
-    return detail::ChunkedResults<R, false>(submit_chunks(fn, inputs, chunksize == 0 ? 1 : chunksize));
-  }
-  template <class R, class... P, class... Args>
-  Future<R> apply_async(R (*fn)(P...), Args&&... args) {
-    return ex_.submit(fn, std::forward<Args>(args)...);
-  }
-  template <class R, class... P, class... Args>
-  R apply(R (*fn)(P...), Args&&... args) {
-    return ex_.submit(fn, std::forward<Args>(args)...).result();
-  }
-  /// Captureless lambdas, for each of the calls above (anything else fails to compile
-  /// with a message that says why).
   template <class F, class Range>
-    requires(!detail::plain_function<F>)
   auto map(F&& fn, Range&& inputs, std::size_t chunksize = 0) {
     return detail::with_function_pointer<F>(
-        fn, [&](auto f) { return map(f, inputs, chunksize); });
+        fn, [&](auto f) { return flatten(submit_chunks(f, inputs, chunksize)); });
   }
+  /// fn(a, b, ...) for every tuple (or pair) of arguments, in order.
   template <class F, class Range>
-    requires(!detail::plain_function<F>)
   auto starmap(F&& fn, Range&& inputs, std::size_t chunksize = 0) {
     return detail::with_function_pointer<F>(
-        fn, [&](auto f) { return starmap(f, inputs, chunksize); });
+        fn, [&](auto f) { return flatten(submit_star_chunks(f, inputs, chunksize)); });
   }
+  /// Lazy map: a range yielding results in input order as their chunks complete.
   template <class F, class Range>
-    requires(!detail::plain_function<F>)
   auto imap(F&& fn, Range&& inputs, std::size_t chunksize = 1) {
     return detail::with_function_pointer<F>(
-        fn, [&](auto f) { return imap(f, inputs, chunksize); });
+        fn, [&](auto f) { return chunked_range<true>(submit_chunks(f, inputs, chunksize == 0 ? 1 : chunksize)); });
   }
+  /// Lazy map in completion order (of chunks; within a chunk, input order).
   template <class F, class Range>
-    requires(!detail::plain_function<F>)
   auto imap_unordered(F&& fn, Range&& inputs, std::size_t chunksize = 1) {
     return detail::with_function_pointer<F>(
-        fn, [&](auto f) { return imap_unordered(f, inputs, chunksize); });
+        fn, [&](auto f) { return chunked_range<false>(submit_chunks(f, inputs, chunksize == 0 ? 1 : chunksize)); });
   }
+  /// submit(fn, args...): a Future.
   template <class F, class... Args>
-    requires(!detail::plain_function<F>)
   auto apply_async(F&& fn, Args&&... args) {
     return detail::with_function_pointer<F>(
-        fn, [&](auto f) { return apply_async(f, std::forward<Args>(args)...); });
+        fn, [&](auto f) { return ex_.submit(f, std::forward<Args>(args)...); });
   }
+  /// submit(fn, args...).result().
   template <class F, class... Args>
-    requires(!detail::plain_function<F>)
   auto apply(F&& fn, Args&&... args) {
     return detail::with_function_pointer<F>(
-        fn, [&](auto f) { return apply(f, std::forward<Args>(args)...); });
+        fn, [&](auto f) { return ex_.submit(f, std::forward<Args>(args)...).result(); });
   }
 
   /// No more tasks (later calls throw RuntimeError); queued ones still run.
@@ -459,6 +281,11 @@ class Pool {
     for (auto it = std::begin(inputs); it != std::end(inputs); ++it) ++n;
     const std::size_t parts = processes_ * 4;
     return std::max<std::size_t>(1, n / parts + (n % parts != 0 ? 1 : 0));
+  }
+
+  template <bool Ordered, class R>
+  static detail::ChunkedResults<R, Ordered> chunked_range(std::vector<Future<std::vector<R>>> fs) {
+    return detail::ChunkedResults<R, Ordered>(std::move(fs));
   }
 
   // The results of the chunks, in chunk order. Throws the first failing chunk's error.

@@ -210,6 +210,7 @@ bool ProcessPoolCore::finished_locked() const {
 void ProcessPoolCore::run_dispatcher() {
   dispatching_ = this;
   dispatch();
+  dispatcher_done_.set();
   if (free_when_done_) {  // destroyed from a callback on this thread
     dispatcher_.detach();
     delete this;

@@ -19,8 +19,10 @@
 #include <utility>
 
 #include "process/code_ref.hpp"
+#include "process/fork_server.hpp"
 #include "process/framing.hpp"
 #include "process/worker.hpp"
+#include "weft/detail/parking_lot.hpp"
 #include "weft/detail/thread_registry.hpp"
 #include "weft/errors.hpp"
 
@@ -38,6 +40,7 @@ ProcessPoolCore::ProcessPoolCore(std::size_t max_workers, ProcessPoolOptions opt
 }
 
 ProcessPoolCore::~ProcessPoolCore() {
+  NoInterruptScope uninterrupted;  // a destructor waits for the workers and cannot throw
   shutdown(true, false);
   ::close(wake_fd_);
 }
@@ -109,6 +112,11 @@ void ProcessPoolCore::shutdown(bool wait, bool cancel_futures) {
   }
   wake();
   if (!wait || dispatching_ == this) return;  // a callback cannot wait for its own thread
+  {
+    std::scoped_lock hold(mu_);
+    if (!dispatcher_started_) return;
+  }
+  dispatcher_done_.wait();  // throws when the caller is stopped
   std::scoped_lock joining(join_mu_);
   if (dispatcher_.joinable()) dispatcher_.join();
 }
@@ -207,7 +215,7 @@ std::unique_ptr<ProcessPoolCore::Worker> ProcessPoolCore::start_worker(StartErro
   std::string marker;
   try {
     w = std::make_unique<Worker>();
-    envp = worker_environment(marker);
+    envp = worker_environment(marker, kWorkerMarker);
   } catch (const std::bad_alloc&) {
     error.set("cannot start a worker process", ENOMEM);
     return nullptr;
@@ -228,7 +236,7 @@ std::unique_ptr<ProcessPoolCore::Worker> ProcessPoolCore::start_worker(StartErro
       return nullptr;
     }
   }
-  const int rc = spawn_worker_process(child_end, envp.data());
+  const int rc = start_worker_process(child_end, envp.data());
   ::close(child_end);
   if (rc <= 0) {
     ::close(sv[0]);

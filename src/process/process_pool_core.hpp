@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "weft/event.hpp"
 #include "weft/process.hpp"
 
 namespace weft::detail {
@@ -45,8 +46,11 @@ class ProcessPoolCore {
               ResultDeliverer deliver);
 
   // Refuses later submits; with cancel_futures, cancels the queued tasks; with wait,
-  // joins the dispatcher (not from the dispatcher itself: a callback cannot wait for
-  // its own thread).
+  // waits until the dispatcher is done (every queued task finished, every worker gone)
+  // and joins it (not from the dispatcher itself: a callback cannot wait for its own
+  // thread). The wait honours the caller's stops (CancelScope, Timeout, request_stop,
+  // Ctrl-C: see weft/cancel.hpp) and throws as any blocking call; the pool stays shut
+  // down and finishes in the background. The destructor's wait is not interruptible.
   void shutdown(bool wait, bool cancel_futures);
 
  private:
@@ -180,6 +184,7 @@ class ProcessPoolCore {
   bool dispatcher_started_ = false;
   std::string broken_;
   std::thread dispatcher_;
+  Event dispatcher_done_;  // set once dispatch() has returned
   std::mutex join_mu_;
   bool free_when_done_ = false;  // dispatcher thread only
 };

@@ -2,8 +2,9 @@
 // src/process/worker.cpp: starting a worker process, and the worker's loop: read a task,
 // find its function, run it, send back the result or the exception.
 //
-// This file holds the static object that turns a process started as a worker into one
-// before main(); spawn_worker_process, which every pool calls, keeps it linked in.
+// This file holds the static object that turns a process started as a fork server or a
+// worker into one before main(); spawn_program, which every pool calls through the fork
+// server, keeps it linked in.
 #include "process/worker.hpp"
 
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include <utility>
 
 #include "process/code_ref.hpp"
+#include "process/fork_server.hpp"
 #include "process/framing.hpp"
 #include "weft/process.hpp"
 
@@ -34,7 +36,9 @@ namespace {
   ::_exit(code);
 }
 
-[[noreturn]] void worker_main(int fd) {
+}  // namespace
+
+[[noreturn]] void run_worker(int fd) {
   std::string body;
   if (!receive_message(fd, body)) worker_exit(0);
   std::uint64_t max_tasks = 0;
@@ -96,24 +100,31 @@ namespace {
   worker_exit(0);
 }
 
-// Turns this process into a worker before main() when it was started as one.
+namespace {
+
+// Turns this process into a fork server or a worker before main() when it was started
+// as one.
 struct WorkerEntry {
   WorkerEntry() {
     const char* v = std::getenv(kWorkerEnv);
     if (v == nullptr) return;
-    const int fd = std::atoi(v);
-    ::unsetenv(kWorkerEnv);  // the worker's own pools start ordinary workers
+    const bool bind_now = std::strcmp(v, kForkServerBindNowMarker) == 0;
+    const bool server = bind_now || std::strcmp(v, kForkServerMarker) == 0;
+    const int fd = server ? kWorkerFd : std::atoi(v);
+    ::unsetenv(kWorkerEnv);  // the workers' own pools start their own fork server
+    if (bind_now) ::unsetenv("LD_BIND_NOW");
     // Not inherited by the programs a task runs: the parent sees this worker's end of the
     // socket close (and the worker's death) even while such a program lives on.
     ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-    worker_main(fd);
+    if (server) run_fork_server(fd);
+    run_worker(fd);
   }
 };
 const WorkerEntry worker_entry;
 
 }  // namespace
 
-std::vector<char*> worker_environment(std::string& marker) {
+std::vector<char*> worker_environment(std::string& marker, const char* value) {
   std::vector<char*> envp;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     if (std::strncmp(*e, kWorkerEnv, std::strlen(kWorkerEnv)) == 0 &&
@@ -121,13 +132,13 @@ std::vector<char*> worker_environment(std::string& marker) {
       continue;
     envp.push_back(*e);
   }
-  marker = std::string(kWorkerEnv) + "=" + std::to_string(kWorkerFd);
+  marker = std::string(kWorkerEnv) + "=" + value;
   envp.push_back(marker.data());
   envp.push_back(nullptr);
   return envp;
 }
 
-int spawn_worker_process(int child_end, char** envp) noexcept {
+int spawn_program(int child_end, char** envp) noexcept {
   char arg0[] = "weft-process-worker";
   char* argv[] = {arg0, nullptr};
   posix_spawn_file_actions_t fa;
