@@ -91,7 +91,9 @@ namespace weft {
 ///   dispatcher thread as the worker reads); submit() starts a worker process itself
 ///   when it needs one (a request to the fork server; the first one of the process
 ///   also starts the server). shutdown(true) waits for every queued
-///   task and for the workers to exit.
+///   task and for the workers to exit. Every wait (a future's result, map iteration,
+///   shutdown(true)) honours the caller's CancelScope, Timeout, Thread::request_stop and
+///   Ctrl-C (weft/cancel.hpp); the destructor's wait does not.
 /// Cost:     a round trip is two socket messages plus encoding; workers start lazily
 ///           (one per submit that finds no idle worker, up to max_workers).
 /// Lifetime: the destructor is shutdown(true). Futures may outlive the pool. Destroyed
@@ -147,7 +149,9 @@ class ProcessPoolExecutor {
   }
 
   /// Stops accepting work; cancel_futures cancels the tasks not sent to a worker yet;
-  /// wait blocks until the rest are done and the workers have exited.
+  /// wait blocks until the rest are done and the workers have exited. A stopped wait
+  /// (CancelledError, TimeoutError, KeyboardInterrupt) leaves the pool shut down and
+  /// finishing in the background; the destructor waits for it.
   void shutdown(bool wait = true, bool cancel_futures = false) {
     detail::process_shutdown(core_, wait, cancel_futures);
   }
