@@ -143,7 +143,11 @@ bool single_threaded() noexcept {
 // the clone serves `worker_fd`. Returns the clone's pid or -errno.
 int clone_worker(int server_fd, int worker_fd) noexcept {
   // A raw clone: glibc's fork() takes no flags. The clone runs on a copy of this stack,
-  // as a fork's child does, in a process that had a single thread.
+  // as a fork's child does, in a process that had a single thread. What glibc's fork()
+  // would also do is skipped: no atfork handlers run (this process holds no lock and has
+  // run no weft code), and the thread descriptor keeps the server's cached thread id,
+  // which only priority-inheritance and robust mutexes would notice (the worker's own
+  // threads get theirs; raise() and abort() ask the kernel).
   const long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
   if (pid == 0) {
     ::close(server_fd);
