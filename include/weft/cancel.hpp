@@ -77,6 +77,9 @@ void restore_stop_reason() noexcept;
 /// The environment variable WEFT_SIGINT=raise does the same at start-up. While weft joins
 /// the non-daemon threads at exit, a Ctrl-C ends the process with status 130 instead.
 /// The handler only sets a flag and wakes the main thread (async-signal-safe).
+/// A KeyboardInterrupt that escapes main() ends the process killed by SIGINT (a shell
+/// reports status 130), as Python does, not by abort(): weft's std::terminate handler
+/// raises SIGINT with its default action; other terminates reach the previous handler.
 /// Throws: RuntimeError if the handler cannot be installed.
 void install_keyboard_interrupt();
 

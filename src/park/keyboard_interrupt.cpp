@@ -6,6 +6,9 @@
 //        then checks the exit flag again (seq_cst).
 //   (K2) the exit join stores the flag (seq_cst), then loads the main thread's reasons: a
 //        handler that missed the flag at its second check added the reason before it.
+//   (K3) a KeyboardInterrupt that escapes main() (std::terminate with it as the current
+//        exception) ends the process killed by SIGINT, as Python does; any other
+//        terminate goes to the handler that was installed before.
 #include "weft/detail/keyboard_interrupt.hpp"
 
 #include <pthread.h>
@@ -18,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -73,6 +77,37 @@ int start_watcher_if_needed() {
   return 0;
 }
 
+std::terminate_handler g_previous_terminate = nullptr;
+
+bool current_exception_is_keyboard_interrupt() noexcept {
+  const std::exception_ptr current = std::current_exception();
+  if (!current) return false;
+  try {
+    std::rethrow_exception(current);
+  } catch (const KeyboardInterrupt&) {
+    return true;
+  } catch (...) {
+  }
+  return false;
+}
+
+// (K3) Ends the process by SIGINT's default action (the shell reports 130), so an uncaught
+// Ctrl-C neither aborts nor dumps core.
+[[noreturn]] void terminate_on_keyboard_interrupt() noexcept {
+  if (current_exception_is_keyboard_interrupt()) {
+    std::fflush(nullptr);
+    ::signal(SIGINT, SIG_DFL);
+    sigset_t only_sigint;
+    sigemptyset(&only_sigint);
+    sigaddset(&only_sigint, SIGINT);
+    ::pthread_sigmask(SIG_UNBLOCK, &only_sigint, nullptr);
+    ::raise(SIGINT);
+    std::_Exit(kInterruptedExitStatus);  // only if SIGINT did not end the process
+  }
+  if (g_previous_terminate != nullptr) g_previous_terminate();
+  std::abort();
+}
+
 }  // namespace
 
 void install_sigint_handler() {
@@ -91,6 +126,8 @@ void install_sigint_handler() {
     action.sa_flags = SA_RESTART;
     if (::sigaction(SIGINT, &action, nullptr) != 0) error = errno;
   }
+  if (error == 0 && std::get_terminate() != terminate_on_keyboard_interrupt)
+    g_previous_terminate = std::set_terminate(terminate_on_keyboard_interrupt);
   if (error != 0)
     throw RuntimeError(std::string("cannot install the SIGINT handler: ") + std::strerror(error));
 }

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,8 +41,9 @@ struct Child {
   int ready_fd = -1;
 };
 
-// Starts ChildProcess.<scenario> in a new process; with `sigint_env`, WEFT_SIGINT=raise.
-Child spawn_child(const std::string& scenario, bool sigint_env = false) {
+// Starts ChildProcess.<scenario> in a new process; with `sigint_env`, WEFT_SIGINT=raise;
+// with `uncaught`, GoogleTest lets an exception escape the test body (and main()).
+Child spawn_child(const std::string& scenario, bool sigint_env = false, bool uncaught = false) {
   int fds[2];
   if (::pipe(fds) != 0) {
     ADD_FAILURE() << "pipe: " << std::strerror(errno);
@@ -60,7 +62,8 @@ Child spawn_child(const std::string& scenario, bool sigint_env = false) {
   if (sigint_env) env.push_back(sigint.data());
   env.push_back(nullptr);
   char exe[] = "/proc/self/exe";
-  char* argv[] = {exe, filter.data(), nullptr};
+  char no_catch[] = "--gtest_catch_exceptions=0";
+  char* argv[] = {exe, filter.data(), uncaught ? no_catch : nullptr, nullptr};
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(fds[1], kReadyFd);
@@ -112,8 +115,9 @@ int wait_exit(Child& c) {
 }
 
 // Runs the scenario, sends SIGINT once it is ready (if `interrupt`), returns its status.
-int run_child(const std::string& scenario, bool interrupt, bool sigint_env = false) {
-  Child c = spawn_child(scenario, sigint_env);
+int run_child(const std::string& scenario, bool interrupt, bool sigint_env = false,
+              bool uncaught = false) {
+  Child c = spawn_child(scenario, sigint_env, uncaught);
   if (c.pid < 0) return -1;
   if (interrupt) {
     EXPECT_TRUE(wait_ready(c)) << "the child never got ready";
@@ -149,6 +153,17 @@ TEST(KeyboardInterrupt, CtrlCWhileJoiningAtExitEndsWithStatus130) {
   GTEST_SKIP() << "ThreadSanitizer defers signal handlers past an untimed futex wait";
 #endif
   EXPECT_TRUE(exited_with(run_child("ExitJoin", true), 130));
+}
+
+TEST(KeyboardInterrupt, EscapingMainEndsTheProcessBySigintNotAbort) {
+  const int status = run_child("UncaughtFromMain", true, false, true);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT)
+      << (WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                              : "exit status " + std::to_string(WEXITSTATUS(status)));
+}
+
+TEST(KeyboardInterrupt, OtherUncaughtExceptionsReachThePreviousTerminateHandler) {
+  EXPECT_TRUE(exited_with(run_child("UncaughtOtherError", false, false, true), 42));
 }
 
 TEST(KeyboardInterrupt, WeftSigintRaiseInstallsTheHandlerAtStartUp) {
@@ -247,6 +262,21 @@ TEST(ChildProcess, ExitJoin) {
   never_ends.start();
   signal_ready();
   std::exit(0);  // weft joins never_ends at exit; Ctrl-C ends that with status 130
+}
+
+TEST(ChildProcess, UncaughtFromMain) {
+  WEFT_CHILD_ONLY("UncaughtFromMain");
+  weft::install_keyboard_interrupt();
+  signal_ready();
+  weft::sleep(1h);  // KeyboardInterrupt escapes the test body and main()
+  ADD_FAILURE() << "the sleep was not interrupted";
+}
+
+TEST(ChildProcess, UncaughtOtherError) {
+  WEFT_CHILD_ONLY("UncaughtOtherError");
+  std::set_terminate([] { std::_Exit(42); });
+  weft::install_keyboard_interrupt();
+  throw weft::RuntimeError("escapes main()");
 }
 
 TEST(ChildProcess, FromEnvironment) {

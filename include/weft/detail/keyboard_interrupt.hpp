@@ -11,7 +11,10 @@
 namespace weft::detail {
 
 // Installs the handler (once per process; again in a forked child only to restart the
-// fallback backend's watcher). Throws: RuntimeError if it cannot be installed.
+// fallback backend's watcher), and a std::terminate handler under which a KeyboardInterrupt
+// escaping main() ends the process killed by SIGINT (the shell reports 130) instead of
+// aborting; other terminates go to the previous handler. Throws: RuntimeError if it cannot
+// be installed.
 void install_sigint_handler();
 
 // WEFT_SIGINT=raise: install_sigint_handler() at start-up; a failure is reported on
