@@ -6,7 +6,6 @@
 // comes before the child blocks stays pending until its next blocking call, so the test
 // does not depend on timing.
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,112 +17,27 @@
 #include <exception>
 #include <string>
 #include <thread>
-#include <vector>
 
+#include "cancel/child_process.hpp"
 #include "support/blocking.hpp"
 #include "weft/cancel.hpp"
 #include "weft/detail/tsan.hpp"
 #include "weft/thread.hpp"
 
-extern char** environ;
-
 namespace {
 
 using namespace std::chrono_literals;
+using weft::testing::child::exited_with;
+using weft::testing::child::signal_ready;
 
 constexpr const char* kChildVariable = "WEFT_CANCEL_CHILD";
-constexpr int kReadyFd = 3;
 
-// ---- the parent's side ----
-
-struct Child {
-  pid_t pid = -1;
-  int ready_fd = -1;
-};
-
-// Starts ChildProcess.<scenario> in a new process; with `sigint_env`, WEFT_SIGINT=raise;
-// with `uncaught`, GoogleTest lets an exception escape the test body (and main()).
-Child spawn_child(const std::string& scenario, bool sigint_env = false, bool uncaught = false) {
-  int fds[2];
-  if (::pipe(fds) != 0) {
-    ADD_FAILURE() << "pipe: " << std::strerror(errno);
-    return {};
-  }
-  // Everything the child needs is built before fork(): after it, only dup2 and execve.
-  std::string filter = "--gtest_filter=ChildProcess." + scenario;
-  std::string marker = std::string(kChildVariable) + "=" + scenario;
-  std::string sigint = "WEFT_SIGINT=raise";
-  std::vector<char*> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::strncmp(*e, "WEFT_SIGINT=", 12) != 0 && std::strncmp(*e, "WEFT_CANCEL_CHILD=", 18) != 0)
-      env.push_back(*e);
-  }
-  env.push_back(marker.data());
-  if (sigint_env) env.push_back(sigint.data());
-  env.push_back(nullptr);
-  char exe[] = "/proc/self/exe";
-  char no_catch[] = "--gtest_catch_exceptions=0";
-  char* argv[] = {exe, filter.data(), uncaught ? no_catch : nullptr, nullptr};
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(fds[1], kReadyFd);
-    ::execve(exe, argv, env.data());
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  if (pid < 0) {
-    ::close(fds[0]);
-    ADD_FAILURE() << "fork: " << std::strerror(errno);
-    return {};
-  }
-  return {pid, fds[0]};
-}
-
-// Waits (at most a bound far beyond what a correct child needs) for the child's byte.
-bool wait_ready(const Child& c) {
-  pollfd p{c.ready_fd, POLLIN, 0};
-  if (::poll(&p, 1, 60'000) != 1) return false;
-  char byte = 0;
-  return ::read(c.ready_fd, &byte, 1) == 1;
-}
-
-// The child's wait status; a child still running after the bound is killed (the test
-// fails instead of hanging).
-int wait_exit(Child& c) {
-  int status = 0;
-  const auto end = std::chrono::steady_clock::now() + 60s;
-  for (;;) {
-    const pid_t r = ::waitpid(c.pid, &status, WNOHANG);
-    if (r == c.pid) break;
-    if (std::chrono::steady_clock::now() > end) {
-      ADD_FAILURE() << "the child did not end; killing it";
-      ::kill(c.pid, SIGKILL);
-      ::waitpid(c.pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(2ms);
-  }
-  ::close(c.ready_fd);
-  return status;
-}
-
-::testing::AssertionResult exited_with(int status, int code) {
-  if (WIFEXITED(status) && WEXITSTATUS(status) == code) return ::testing::AssertionSuccess();
-  if (WIFEXITED(status))
-    return ::testing::AssertionFailure() << "exit status " << WEXITSTATUS(status);
-  return ::testing::AssertionFailure() << "killed by signal " << WTERMSIG(status);
-}
-
-// Runs the scenario, sends SIGINT once it is ready (if `interrupt`), returns its status.
+// Runs ChildProcess.<scenario>, sends SIGINT once it is ready (if `interrupt`), returns its
+// status. `sigint_env`: WEFT_SIGINT=raise; `uncaught`: exceptions escape main().
 int run_child(const std::string& scenario, bool interrupt, bool sigint_env = false,
               bool uncaught = false) {
-  Child c = spawn_child(scenario, sigint_env, uncaught);
-  if (c.pid < 0) return -1;
-  if (interrupt) {
-    EXPECT_TRUE(wait_ready(c)) << "the child never got ready";
-    ::kill(c.pid, SIGINT);
-  }
-  return wait_exit(c);
+  return weft::testing::child::run(
+      {"ChildProcess." + scenario, kChildVariable, scenario, sigint_env, uncaught}, interrupt);
 }
 
 TEST(KeyboardInterrupt, MainThreadBlockedInSleepThrowsIt) {
@@ -176,18 +90,9 @@ TEST(KeyboardInterrupt, ForkingThreadIsTheChildsMainThread) {
 
 // ---- the children ----
 
-bool is_child(const char* scenario) {
-  const char* v = std::getenv(kChildVariable);
-  return v != nullptr && std::strcmp(v, scenario) == 0;
-}
-
-#define WEFT_CHILD_ONLY(scenario) \
-  if (!is_child(scenario)) GTEST_SKIP() << "runs in a child process of KeyboardInterrupt.*"
-
-void signal_ready() {
-  const char byte = 1;
-  ASSERT_EQ(::write(kReadyFd, &byte, 1), 1);
-}
+#define WEFT_CHILD_ONLY(scenario)                                    \
+  if (!weft::testing::child::is_child(kChildVariable, scenario)) \
+  GTEST_SKIP() << "runs in a child process of KeyboardInterrupt.*"
 
 bool handler_installed() {
   struct sigaction current {};

@@ -96,8 +96,8 @@ class PullRange {
   iterator begin() {
     Owner* owner = static_cast<Owner*>(this);
     if (!started_) {
+      owner->advance();  // an interrupted first wait leaves the range unstarted
       started_ = true;
-      owner->advance();
     }
     return iterator(owner);
   }

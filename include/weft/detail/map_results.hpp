@@ -55,6 +55,8 @@ class MapResults
   }
 
   // begin() blocks for the first result. Throws: the task's exception, TimeoutError.
+  // A wait cut short by a stop, a Timeout scope or Ctrl-C takes no result: iterating
+  // again (a new begin(), or ++) waits for the same one.
   using iterator = PullIterator<MapResults, value_type>;
   std::size_t size() const noexcept { return fs_.size(); }
 
@@ -63,10 +65,21 @@ class MapResults
   friend PullRange<MapResults, value_type>;
   bool exhausted() const noexcept { return !current_.has_value(); }
   value_type& current_item() noexcept { return *current_; }
+  // A wait that ends without the future being done (a stop, Ctrl-C, the deadline)
+  // consumes nothing: iterating again waits for the same result.
   void advance() {
     current_.reset();
     if (next_ >= fs_.size()) return;
-    Future<R>& f = fs_[next_++];
+    Future<R>& f = fs_[next_];
+    try {
+      take_result(f);
+    } catch (...) {
+      if (f.done()) ++next_;  // the task's own exception: consumed
+      throw;
+    }
+    ++next_;
+  }
+  void take_result(Future<R>& f) {
     if (deadline_ != kForever) {
       const Clock::duration left = time_left(deadline_);
       if constexpr (std::is_void_v<R>) {
