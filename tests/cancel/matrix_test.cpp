@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "cancel/child_process.hpp"
+#include "cancel/stop_outcome.hpp"
 #include "support/blocking.hpp"
 #include "weft/cancel.hpp"
 #include "weft/futures.hpp"
@@ -450,27 +451,6 @@ const char* name_of(Stop s) {
     case Stop::kCtrlC: return "CtrlC";
   }
   return "?";
-}
-
-enum class Ended { kRunning, kReturned, kExpected, kOther };
-
-// Runs call.block() and says how it ended: kExpected if it threw E.
-template <class E>
-Ended run_block(Call& call) {
-  try {
-    call.block();
-    return Ended::kReturned;
-  } catch (const E&) {
-    return Ended::kExpected;
-  } catch (...) {
-    return Ended::kOther;
-  }
-}
-
-void expect_expected(Ended e, const char* exception) {
-  EXPECT_NE(e, Ended::kReturned) << "the call returned instead of throwing " << exception;
-  EXPECT_NE(e, Ended::kOther) << "the call threw something other than " << exception;
-  EXPECT_NE(e, Ended::kRunning) << "the call never ended";
 }
 
 // Joins `t` after `ident` was seen parked and `stop` ran; call.release() rescues a call the

@@ -20,6 +20,7 @@
 #include <tuple>
 
 #include "cancel/child_process.hpp"
+#include "cancel/stop_outcome.hpp"
 #include "redis_server.hpp"
 #include "support/blocking.hpp"
 #include "weft/cancel.hpp"
@@ -123,24 +124,6 @@ class QueueCall {
   Queue<int> q_;
 };
 
-enum class Ended { kRunning, kReturned, kExpected, kOther };
-
-template <class E>
-Ended run_block(QueueCall& call) {
-  try {
-    call.block();
-    return Ended::kReturned;
-  } catch (const E&) {
-    return Ended::kExpected;
-  } catch (...) {
-    return Ended::kOther;
-  }
-}
-
-void expect_expected(Ended e) {
-  EXPECT_EQ(e, Ended::kExpected) << "0 running, 1 returned, 2 the stop's exception, 3 another";
-}
-
 template <class Join>
 void stop_once_blocked(QueueCall& call, std::uint64_t ident, const std::function<void()>& stop,
                        Join join) {
@@ -166,7 +149,7 @@ TEST(DistCancelChild, BlockedCallGetsCtrlC) {
   });
   const Ended ended = run_block<weft::KeyboardInterrupt>(call);
   tell_parent.join();
-  expect_expected(ended);
+  expect_expected(ended, "the stop's exception");
   call.expect_intact();
 }
 
@@ -213,7 +196,7 @@ TEST_P(DistCancel, BlockedCallThrowsAndLeavesTheQueueIntact) {
       EXPECT_FALSE(weft::testing::run_with_rescue([&] { t.join(); }, [&] { call.release(); }));
     }
   }
-  expect_expected(ended);
+  expect_expected(ended, "the stop's exception");
   call.expect_intact();
 }
 
