@@ -158,7 +158,8 @@ class DistCancel : public ::testing::TestWithParam<std::tuple<What, Stop>> {};
 TEST_P(DistCancel, BlockedCallThrowsAndLeavesTheQueueIntact) {
   WEFT_REQUIRE_REDIS();
   weft_test::RedisServer server;
-  const auto [what, stop] = GetParam();
+  const What what = std::get<0>(GetParam());
+  const Stop stop = std::get<1>(GetParam());
   const std::string url = server.url(std::string("cancel") + name_of(what));
   if (stop == Stop::kCtrlC) {
     ::setenv(kUrlVariable, url.c_str(), 1);
