@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "redis_server.hpp"
+#include "support/blocking.hpp"
 #include "weft/dist.hpp"
 #include "workers.hpp"
 
@@ -165,17 +166,19 @@ TEST(DistExecutor, SigtermFinishesTheCurrentTaskAndExitsZero) {
   EXPECT_EQ(later.result(60s), 2);
 }
 
-// Blocks until n clients wait in blocking reads on the server (every worker thread has
-// issued its read on the existing group, and the collector waits for replies).
-void wait_for_blocked_clients(weft_test::RedisServer& server, int n) {
+// True once n clients wait in blocking reads on the server (every worker thread has
+// issued its read on the existing group, and the collector waits for replies); false
+// after weft::testing::kPollLimit.
+bool wait_for_blocked_clients(weft_test::RedisServer& server, int n) {
   weft::dist::detail::Connection c(server.endpoint());
-  for (;;) {
-    auto r = c.checked({"INFO", "clients"});
-    const std::string_view info = weft::dist::detail::text(r.get());
-    const std::size_t at = info.find("blocked_clients:");
-    if (at != std::string_view::npos && std::atoi(info.data() + at + 16) >= n) return;
-    std::this_thread::sleep_for(5ms);
-  }
+  return weft::testing::poll_until(
+      [&] {
+        auto r = c.checked({"INFO", "clients"});
+        const std::string_view info = weft::dist::detail::text(r.get());
+        const std::size_t at = info.find("blocked_clients:");
+        return at != std::string_view::npos && std::atoi(info.data() + at + 16) >= n;
+      },
+      weft::testing::kPollLimit, 5ms);
 }
 
 // After shutdown nothing of the executor is left on the server, and its workers return
@@ -188,7 +191,8 @@ TEST(DistExecutor, ShutdownRemovesEverythingAndEndsTheWorkers) {
   const pid_t b = workers.start();
   {
     Executor ex(server.url("gone"));
-    wait_for_blocked_clients(server, 2 * 2 + 1);  // 2 workers x 2 threads, the collector
+    // 2 workers x 2 threads, the collector.
+    EXPECT_TRUE(wait_for_blocked_clients(server, 2 * 2 + 1));
     std::vector<int> xs(30, 1);
     int sum = 0;
     for (int y : ex.map(twice, xs)) sum += y;

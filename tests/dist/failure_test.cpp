@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "redis_server.hpp"
+#include "support/blocking.hpp"
 #include "support/scope_exit.hpp"
 #include "weft/dist.hpp"
 #include "workers.hpp"
@@ -189,12 +190,10 @@ int waiting_group_reads(weft_test::RedisServer& server, long long after) {
   return n;
 }
 
-// Polls `done` until it returns true (then true) or 60 s passed (then false).
+// Polls `done` every 5 ms until it returns true (then true) or 60 s passed (then false).
 template <class Done>
 bool poll_until(Done done) {
-  for (const auto give_up = Clock::now() + 60s; Clock::now() < give_up; std::this_thread::sleep_for(5ms))
-    if (done()) return true;
-  return false;
+  return weft::testing::poll_until(done, weft::testing::kPollLimit, 5ms);
 }
 
 // The server paused (SIGSTOP) longer than the lease, and the worker that runs two tasks

@@ -20,8 +20,8 @@ namespace {
 
 void say(const char* text) { (void)!::write(2, text, std::strlen(text)); }
 
-// In the child: a daemon blocked forever, and a non-daemon thread that finishes its
-// work only once the exiting thread is parked joining it.
+// In the child: a daemon blocked forever (exit begins once it is), and a non-daemon thread
+// that finishes its work only once the exiting thread is parked joining it.
 [[noreturn]] void exit_with_threads_running(weft::Thread*& keep_daemon, weft::Thread*& keep_worker) {
   static weft::Lock never;  // never released: the daemon blocks for good
   never.acquire();
@@ -32,6 +32,8 @@ void say(const char* text) { (void)!::write(2, text, std::strlen(text)); }
     say("daemon finished\n");
   });
   keep_daemon->start();
+  // Exit starts with the daemon blocked on `never` (so "daemon started" was said first).
+  if (!weft::testing::wait_until_parked(*keep_daemon->ident())) say("the daemon never blocked\n");
   keep_worker = new weft::Thread(weft::ThreadOptions{"worker", false}, [exiting] {
     // The exiting thread parks only inside weft's at-exit join: wait for that, so the
     // work below provably happens after std::exit began and before the process ends.

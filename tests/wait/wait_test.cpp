@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <thread>
 
+#include "support/blocking.hpp"
 #include "weft/detail/wait.hpp"
 
 namespace {
@@ -49,10 +50,16 @@ TEST(Wait, TimedWaitWaitsAtLeastTheTimeout) {
 TEST(Wait, WakeReleasesAWaiter) {
   std::atomic<std::uint32_t> word{0};
   std::atomic<bool> done{false};
+  std::atomic<long> tid{0};
   std::thread waiter([&] {
+    tid = weft::testing::current_tid();
     while (word.load() == 0) wait_on_address(word, 0, kForever);
     done = true;
   });
+  // Until the waiter sleeps in the kernel (in the wait, or about to be: either way the
+  // wake must release it).
+  weft::testing::poll_until([&] { return tid.load() != 0; });
+  EXPECT_TRUE(weft::testing::wait_until_asleep(tid.load()));
   word.store(1);
   wake_by_address(word, false);
   waiter.join();
@@ -62,12 +69,18 @@ TEST(Wait, WakeReleasesAWaiter) {
 TEST(Wait, WakeAllReleasesEveryWaiter) {
   std::atomic<std::uint32_t> word{0};
   std::atomic<int> done{0};
+  std::atomic<long> tids[4] = {};
   std::vector<std::thread> waiters;
   for (int i = 0; i < 4; ++i) {
-    waiters.emplace_back([&] {
+    waiters.emplace_back([&, i] {
+      tids[i] = weft::testing::current_tid();
       while (word.load() == 0) wait_on_address(word, 0, kForever);
       ++done;
     });
+  }
+  for (auto& tid : tids) {
+    weft::testing::poll_until([&] { return tid.load() != 0; });
+    EXPECT_TRUE(weft::testing::wait_until_asleep(tid.load()));
   }
   word.store(1);
   wake_by_address(word, true);
