@@ -229,12 +229,6 @@ struct ExecutorAccess;
 ///   server had taken the item (reply lost) loses that item: see docs/distributed.md.
 /// Blocking: get waits on the server (a blocking pop), in slices of the connection
 ///   budget; put on a full queue and join re-check every few ms (up to 50 ms).
-///   Every wait honours the calling thread's stops as weft's blocking calls do
-///   (<weft/cancel.hpp>: a stopped CancelScope or Thread::request_stop throws
-///   CancelledError, a Timeout scope TimeoutError, Ctrl-C KeyboardInterrupt), also while
-///   blocked on the server: a stopped get takes no item (one the server handed over
-///   meanwhile goes back to the head of the queue), a stopped put inserts none (a stopped
-///   put_many keeps the items it put before the stop).
 /// Shutdown: as weft::Queue (Python 3.13): shutdown(true) drains the items and returns
 ///   them to the caller, whichever process it is in; blocked getters everywhere wake.
 /// Throws: ConnectionError (see the header comment); Empty, Full, ShutDown, ValueError

@@ -14,7 +14,6 @@
 #include <thread>
 
 #include "dist/redis.hpp"
-#include "weft/cancel.hpp"
 #include "weft/dist.hpp"
 
 namespace weft::dist::detail {
@@ -63,10 +62,13 @@ return v
 constexpr std::size_t kMaxBatch = 512;  // payloads per server script call
 
 // Sleeps before the next check of a condition the server cannot wake us for: 1 ms,
-// doubling up to 50 ms, never past the deadline. Honours the calling thread's stops as
-// weft::sleep does (throws CancelledError, TimeoutError, KeyboardInterrupt).
+// doubling up to 50 ms, never past the deadline.
 void pause_before_retry(milliseconds& step, Deadline deadline) {
-  weft::detail::sleep_until(std::min(deadline, weft::detail::deadline_after(step)));
+  const auto now = weft::detail::Clock::now();
+  if (now >= deadline) return;
+  const auto left = deadline - now;
+  std::this_thread::sleep_for(left < step ? std::chrono::duration_cast<std::chrono::nanoseconds>(left)
+                                          : std::chrono::nanoseconds(step));
   step = std::min(step * 2, milliseconds(50));
 }
 
@@ -100,16 +102,6 @@ struct QueueCore::Impl {
       delivered.emplace_back(e.substr(0, colon));
       out.emplace_back(e.substr(colon + 1));
     }
-  }
-
-  // Puts back what a stopped BLMPOP took: items to the head of the list in their order,
-  // the shutdown token to its list.
-  void give_back(const redisReply* taken) {
-    const std::string_view list = text(element(taken, 0));
-    const redisReply* elements = element(taken, 1);
-    Args push{list == wake ? "RPUSH" : "LPUSH", list == wake ? wake : items};
-    for (std::size_t i = array_size(elements); i-- > 0;) push.push_back(text(element(elements, i)));
-    pool.checked(push);
   }
 
   ConnectionPool pool;
@@ -181,12 +173,7 @@ Status QueueCore::get(std::size_t max_items, Deadline deadline, std::vector<std:
     const milliseconds slice = deadline == weft::detail::kForever
                                    ? budget
                                    : std::min(budget, std::chrono::ceil<milliseconds>(deadline - now));
-    // A stop ends the block; what it took meanwhile goes back to the head of its list.
-    Reply b = interruptible_command(
-        q.pool, *c, {"BLMPOP", seconds_text(slice), "2", q.items, q.wake, "LEFT", "COUNT", count}, slice,
-        [&](const redisReply* taken) { q.give_back(taken); });
-    if (is_error(b.get()))
-      throw RuntimeError("weft::dist: BLMPOP failed on " + q.pool.endpoint().url + ": " + std::string(text(b.get())));
+    Reply b = c->checked({"BLMPOP", seconds_text(slice), "2", q.items, q.wake, "LEFT", "COUNT", count}, slice);
     if (is_nil(b.get())) continue;
     if (text(element(b.get(), 0)) == q.wake) {
       c->checked({"RPUSH", q.wake, "1"});  // the next blocked getter wakes too

@@ -7,12 +7,9 @@
 
 #include <charconv>
 #include <cstring>
-#include <exception>
 #include <random>
-#include <thread>
 
 #include "weft/dist.hpp"
-#include "weft/event.hpp"
 
 namespace weft::dist::detail {
 
@@ -245,48 +242,6 @@ std::vector<Reply> Connection::pipeline(const std::vector<Args>& commands) {
     out.emplace_back(static_cast<redisReply*>(r));
   }
   return out;
-}
-
-std::int64_t Connection::client_id() {
-  if (client_id_ < 0) {
-    Reply r = command({"CLIENT", "ID"});
-    if (is_error(r.get())) fail("CLIENT ID refused by");
-    client_id_ = integer(r.get());
-  }
-  return client_id_;
-}
-
-Reply interruptible_command(ConnectionPool& pool, Connection& c, const Args& args,
-                            std::chrono::milliseconds block,
-                            const std::function<void(const redisReply*)>& undo) {
-  const std::string id = std::to_string(c.client_id());
-  weft::Event replied;
-  Reply reply;
-  std::exception_ptr failure;
-  std::thread reader([&] {
-    try {
-      reply = c.command(args, block);
-    } catch (...) {
-      failure = std::current_exception();
-    }
-    replied.set();
-  });
-  try {
-    replied.wait();
-  } catch (...) {
-    // A stop. Unblocked, the command answers at once (nil, or what it took just before);
-    // if the unblock cannot be sent, the reader still ends within its budget.
-    try {
-      pool.command({"CLIENT", "UNBLOCK", id});
-    } catch (const std::exception&) {
-    }
-    reader.join();
-    if (reply != nullptr && !is_nil(reply.get()) && !is_error(reply.get())) undo(reply.get());
-    throw;
-  }
-  reader.join();
-  if (failure) std::rethrow_exception(failure);
-  return reply;
 }
 
 Reply Connection::checked(const Args& args, std::chrono::milliseconds extra) {

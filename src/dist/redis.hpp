@@ -8,14 +8,11 @@
 //
 // Budget: connecting and every command wait at most Endpoint::timeout; a blocking command
 // waits its block time plus that budget. Past it, ConnectionError; a call never hangs.
-// A blocking command sent with interruptible_command() also ends on the calling thread's
-// stops (<weft/cancel.hpp>: CancelScope, Timeout, Thread::request_stop, Ctrl-C).
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -78,8 +75,6 @@ class Connection {
   Reply checked(const Args& args, std::chrono::milliseconds extra = std::chrono::milliseconds(0));
 
   bool dead() const noexcept { return dead_; }
-  // The server's CLIENT ID of this connection (asked once). Throws ConnectionError.
-  std::int64_t client_id();
   // False if the server closed the socket (or sent something unasked) since the last
   // command: the connection must not be reused.
   bool looks_alive() const noexcept;
@@ -91,7 +86,6 @@ class Connection {
   const Endpoint ep_;
   std::unique_ptr<redisContext, ContextDeleter> ctx_;  // freed also when the constructor throws
   std::chrono::milliseconds current_timeout_{-1};
-  std::int64_t client_id_ = -1;
   bool dead_ = false;
 };
 
@@ -130,19 +124,6 @@ class ConnectionPool {
   std::mutex mu_;
   std::vector<std::unique_ptr<Connection>> idle_;
 };
-
-// Runs a blocking command (BLMPOP, XREAD ... BLOCK) on `c`, waiting at most the budget plus
-// `block`, as Connection::command does, except that the calling thread waits in an
-// interruptible weft wait while a helper thread reads the reply: a stop of the calling
-// thread (a stopped CancelScope, a Timeout's deadline, Thread::request_stop, Ctrl-C in the
-// main thread) ends the wait promptly. The command is then ended on the server (CLIENT
-// UNBLOCK from another connection of `pool`), its reply is read, `undo` is given a
-// non-nil, non-error reply that arrived anyway (it must give back what the command took,
-// so a stop never loses an item), and the stop's exception (CancelledError, TimeoutError,
-// KeyboardInterrupt) is rethrown.
-Reply interruptible_command(ConnectionPool& pool, Connection& c, const Args& args,
-                            std::chrono::milliseconds block,
-                            const std::function<void(const redisReply*)>& undo);
 
 // A Lua script, sent with EVAL (the server caches its compiled form). An error reply
 // throws RuntimeError.

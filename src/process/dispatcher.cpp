@@ -80,7 +80,11 @@ int ProcessPoolCore::assign() {
           continue;
         }
         if (idle_.empty()) {
-          spawn = live_locked() < max_workers_ && workers_.size() < 2 * max_workers_;
+          // Only when no submit is starting a worker: a submit whose own start fails
+          // while no worker lives takes its task back and throws, and that verdict must
+          // not depend on a start of the dispatcher's that happens to be under way.
+          spawn = starting_ == 0 && live_locked() < max_workers_ &&
+                  workers_.size() < 2 * max_workers_;
           if (spawn) ++starting_;
           break;
         }
