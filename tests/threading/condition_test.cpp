@@ -175,7 +175,12 @@ void notify_all_wakes_everyone(weft::Condition& cond) {
     ++woke;
     --inside;
   });
-  EXPECT_TRUE(bunch.wait_all_parked());  // no early return: notify_all() releases them
+  // All eight parked in cond.wait(), not merely parked: one still parked on the lock on
+  // its way in would miss notify_all() and wait for ever. No early return: notify_all()
+  // releases them.
+  EXPECT_TRUE(weft::testing::wait_until_parked_where(
+      [](const weft::detail::ParkedThread& t) { return t.site.kind == weft::detail::ObjKind::condition; },
+      8));
   {
     std::scoped_lock hold(cond);
     cond.notify_all();
