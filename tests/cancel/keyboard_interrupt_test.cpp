@@ -21,7 +21,6 @@
 #include "cancel/child_process.hpp"
 #include "support/blocking.hpp"
 #include "weft/cancel.hpp"
-#include "weft/detail/tsan.hpp"
 #include "weft/thread.hpp"
 
 namespace {
@@ -58,14 +57,7 @@ TEST(KeyboardInterrupt, OnlyTheMainThreadGetsIt) {
 }
 
 TEST(KeyboardInterrupt, CtrlCWhileJoiningAtExitEndsWithStatus130) {
-#if defined(WEFT_TSAN)
-  // ThreadSanitizer's own SIGINT handler defers weft's handler to the thread's next
-  // intercepted call. The exit join parks in an untimed futex wait, which the kernel
-  // restarts after TSan's handler returns, so weft's handler never runs (a hung child
-  // showed its main thread in futex_do_wait with no signal pending). Release, the
-  // fallback backend and ASan run this test.
-  GTEST_SKIP() << "ThreadSanitizer defers signal handlers past an untimed futex wait";
-#endif
+  WEFT_SKIP_CTRL_C_UNDER_TSAN();  // the exit join parks in an untimed futex wait
   EXPECT_TRUE(exited_with(run_child("ExitJoin", true), 130));
 }
 

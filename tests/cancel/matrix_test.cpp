@@ -42,7 +42,6 @@
 #include "cancel/stop_outcome.hpp"
 #include "support/blocking.hpp"
 #include "weft/cancel.hpp"
-#include "weft/detail/tsan.hpp"
 #include "weft/futures.hpp"
 #include "weft/queue.hpp"
 #include "weft/testing.hpp"
@@ -510,13 +509,7 @@ void cell_timeout(const CallKind& k) {
 constexpr const char* kChildVariable = "WEFT_MATRIX_CHILD";
 
 void cell_ctrl_c(const CallKind& k) {
-#if defined(WEFT_TSAN)
-  // ThreadSanitizer defers weft's SIGINT handler to the main thread's next intercepted
-  // call, and a call parked in an untimed futex wait makes none, so the child never sees
-  // the signal (as KeyboardInterrupt.CtrlCWhileJoiningAtExitEndsWithStatus130). Release,
-  // the fallback backend and ASan+UBSan run these cells.
-  GTEST_SKIP() << "ThreadSanitizer defers signal handlers past an untimed futex wait " << k.name;
-#endif
+  WEFT_SKIP_CTRL_C_UNDER_TSAN();
   const int status = weft::testing::child::run(
       {"MatrixChild.BlockedCallGetsCtrlC", kChildVariable, k.name}, true);
   EXPECT_TRUE(weft::testing::child::exited_with(status, 0))

@@ -19,7 +19,6 @@
 
 #include "support/blocking.hpp"
 #include "weft/cancel.hpp"
-#include "weft/detail/tsan.hpp"
 #include "weft/process.hpp"
 #include "weft/thread.hpp"
 
@@ -188,9 +187,7 @@ void ctrl_c_ends_a_blocked_wait(Wait w) {
 }
 
 TEST_P(ProcessPoolStop, CtrlCWakesABlockedWaitInTheMainThread) {
-#if defined(WEFT_TSAN)
-  GTEST_SKIP() << "ThreadSanitizer defers signal handlers past an untimed futex wait";
-#endif
+  WEFT_SKIP_CTRL_C_UNDER_TSAN();
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(ctrl_c_ends_a_blocked_wait(GetParam()), ::testing::ExitedWithCode(0), "");
 }
