@@ -50,26 +50,30 @@ struct DebugThreadData;  // L5 (src/debug/state.hpp); only a pointer is stored h
 // The registry's phases of a thread (L2 section below).
 enum ThreadPhase : std::uint32_t { kNew = 0, kStarting = 1, kRunning = 2, kFinished = 3 };
 
-struct ThreadRecord {
+// Aligned to a cache line: its first line holds exactly what an unparker touches (the
+// hand-off fields and the bubble pointer it tests), so a wake-up moves one line of the
+// parked thread's record; what only the parked thread writes at each park (site, since,
+// deadline) lies on later lines.
+struct alignas(64) ThreadRecord {
   ThreadRecord() noexcept = default;
   ThreadRecord(const ThreadRecord&) = delete;
   ThreadRecord& operator=(const ThreadRecord&) = delete;
 
-  // ---- identity and name (L1: thread_record.cpp) ----
-  std::atomic<std::uint64_t> ident{0};      // get_ident() of the thread; 0 until it runs
-  std::atomic<std::uint64_t> native_id{0};  // gettid(); 0 until it runs (set by L2)
-  std::atomic<bool> main{false};            // the main thread (see become_main_thread)
-  std::string name() const;                 // a copy of the name
-  void set_name(std::string name) noexcept;
-  bool has_name() const noexcept;
-
-  // ---- parking lot (L1: parking_lot.cpp, states in parked_word.hpp) ----
+  // ---- parking lot, the hand-off line (L1: parking_lot.cpp, states in parked_word.hpp) ----
   std::atomic<std::uint32_t> parked{0};   // kSpinning / kSleeping while queued or being
                                           // unparked; 0 once unparked
   std::atomic<const void*> key{nullptr};  // the queue we are on; nullptr once dequeued
   ThreadRecord* next = nullptr;           // bucket list; guarded by the bucket lock
   ParkToken park_token = 0;               // guarded by the bucket lock
   ParkToken unpark_token = 0;             // written at (U1), read after (P2)
+
+  // ---- virtual time (#14: bubble.cpp) ----
+  // Its first member, `bubble`, which every unparker tests, is on the hand-off line.
+  BubbleSlot bubble_slot;  // the thread's part of its bubble (bubble_slot.hpp)
+  Bubble* bubble_for_new_threads = nullptr;  // set_bubble_for_new_threads(); the owning
+                                             // thread's only
+
+  // ---- parking lot, written by the parked thread only (read by for_each_parked) ----
   WaitSite site{};                        // guarded by the bucket lock
   Deadline since{};                       // guarded by the bucket lock
   Deadline deadline{};                    // guarded by the bucket lock
@@ -79,10 +83,13 @@ struct ThreadRecord {
   Deadline scope_deadline = kForever;        // the owning thread's only
   std::uint32_t no_interrupt_depth = 0;      // live NoInterruptScopes; the owning thread's only
 
-  // ---- virtual time (#14: bubble.cpp) ----
-  BubbleSlot bubble_slot;  // the thread's part of its bubble (bubble_slot.hpp)
-  Bubble* bubble_for_new_threads = nullptr;  // set_bubble_for_new_threads(); the owning
-                                             // thread's only
+  // ---- identity and name (L1: thread_record.cpp) ----
+  std::atomic<std::uint64_t> ident{0};      // get_ident() of the thread; 0 until it runs
+  std::atomic<std::uint64_t> native_id{0};  // gettid(); 0 until it runs (set by L2)
+  std::atomic<bool> main{false};            // the main thread (see become_main_thread)
+  std::string name() const;                 // a copy of the name
+  void set_name(std::string name) noexcept;
+  bool has_name() const noexcept;
 
   // ---- thread registry (L2: src/threading; see thread_state.hpp there) ----
   std::atomic<std::uint32_t> phase{kNew};   // ThreadPhase; also the key of start()/join()
