@@ -88,14 +88,8 @@ Wake sleep_until_unparked(ThreadRecord& me, Deadline deadline, bool interruptibl
   for (;;) {
     std::uint32_t state = me.parked.load(std::memory_order_acquire);  // (P2)
     if (state == 0) return Wake::kByUnpark;
-    if (state == kInterrupted) {
-      if (interruptible || bubble_wakes) {
-        if (wake_pending()) return Wake::kByInterrupt;  // (P6)
-        me.parked.compare_exchange_strong(state, kSpinning | kAcceptsInterrupt,
-                                          std::memory_order_acquire, std::memory_order_acquire);
-        continue;
-      }
-    } else if ((state & kSpinning) != 0) {
+    // The spinning states first: the loop's common case.
+    if ((state & kSpinning) != 0) {
       if (backoff.spin()) continue;
       // (P4) announce that we are going to sleep in the kernel.
       const std::uint32_t sleeping = (state & ~kSpinning) | kSleeping;
@@ -103,6 +97,11 @@ Wake sleep_until_unparked(ThreadRecord& me, Deadline deadline, bool interruptibl
                                            std::memory_order_acquire))
         continue;
       state = sleeping;
+    } else if (state == kInterrupted && (interruptible || bubble_wakes)) {
+      if (wake_pending()) return Wake::kByInterrupt;  // (P6)
+      me.parked.compare_exchange_strong(state, kSpinning | kAcceptsInterrupt,
+                                        std::memory_order_acquire, std::memory_order_acquire);
+      continue;
     }
     if (wait_on_address(me.parked, state, deadline) == WaitResult::timed_out) {
       state = me.parked.load(std::memory_order_acquire);
