@@ -8,8 +8,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 shift || true
 build="$root/build/fuzz"
+# Line tables only: enough for the stack of a crash, and about a quarter cheaper to build than -g.
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_BUILD_FUZZ=ON -DWEFT_BUILD_TESTS=OFF \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -gline-tables-only -DNDEBUG" \
+  -DWEFT_BUILD_FUZZ=ON -DWEFT_BUILD_TESTS=OFF \
   -DWEFT_BUILD_EXAMPLES=OFF -DWEFT_BUILD_TOOLS=OFF -DWEFT_SANITIZE=address,undefined >/dev/null
 cmake --build "$build" --target weft_queue_fuzz -j 2
 corpus="$build/queue_corpus"

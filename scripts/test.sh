@@ -5,7 +5,8 @@
 #      the Debian packages and installed tree, docs: the API reference builds without warnings)
 #   2. the same binaries with the portable wait backend forced (WEFT_WAIT_BACKEND=fallback)
 #   3. the same binaries with lock-order checking on in throw mode (any false positive fails)
-#   4. gcc + ThreadSanitizer
+#      (2 and 3 skip the checks the environment cannot change: compiler-only tests, docs)
+#   4. gcc + ThreadSanitizer          (4 and 5: not the compiler-only tests, run in 1)
 #   5. gcc + AddressSanitizer + UndefinedBehaviorSanitizer
 #   6. clang 14, warnings as errors, every test
 #   7. the queue fuzzer (libFuzzer), for a bounded time
@@ -137,21 +138,26 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 export ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1
 
+# The reruns of the release binaries skip what the environment cannot change: the tests that
+# only run the compiler (label compile), the docs, licence, version and layering checks.
+same_everywhere='compile|docs|license|version|layers'
+
 step "gcc release: build"
 if build release; then
   step "gcc release: tests"
   tests release build/release
   step "fallback wait backend: tests"
-  WEFT_WAIT_BACKEND=fallback tests fallback build/release -LE 'package|tour'
+  WEFT_WAIT_BACKEND=fallback tests fallback build/release -LE "package|tour|$same_everywhere"
   step "lock-order checking, throw mode: tests"
-  WEFT_DEBUG=lock-order WEFT_LOCK_ORDER_MODE=throw tests lock-order build/release -LE 'package|tour|debug'
+  WEFT_DEBUG=lock-order WEFT_LOCK_ORDER_MODE=throw tests lock-order build/release \
+    -LE "package|tour|debug|$same_everywhere"
 fi
 
 if [ "$fast" -eq 0 ]; then
   step "gcc ThreadSanitizer: build"
-  build tsan && { step "ThreadSanitizer: tests"; tests tsan build/tsan -LE 'package|notsan'; }
+  build tsan && { step "ThreadSanitizer: tests"; tests tsan build/tsan -LE 'package|notsan|compile'; }
   step "gcc AddressSanitizer + UBSan: build"
-  build asan-ubsan && { step "ASan + UBSan: tests"; tests asan-ubsan build/asan-ubsan -LE 'package'; }
+  build asan-ubsan && { step "ASan + UBSan: tests"; tests asan-ubsan build/asan-ubsan -LE 'package|compile'; }
   step "clang 14: build (warnings are errors)"
   build clang && { step "clang 14: tests"; tests clang build/clang -LE 'package|tour|stress'; }
   if [ -x fuzz/run.sh ]; then
