@@ -35,10 +35,9 @@ class alignas(64) TaskBatch {
   static constexpr std::uint32_t kCapacity = 7;  // plus the task its owner runs first: 8
 
   // (B2) Owner, under the pool's lock_, with every slot empty: the n (<= kCapacity)
-  // tasks linked from `first` through next_, taking over one reference of each.
-  void fill(FutureStateBase* first, std::uint32_t n) noexcept {
-    for (std::uint32_t i = 0; i < n; ++i, first = first->next_)
-      slots_[i].store(first, std::memory_order_seq_cst);
+  // tasks of `tasks`, taking over one reference of each.
+  void fill(FutureStateBase* const* tasks, std::uint32_t n) noexcept {
+    for (std::uint32_t i = 0; i < n; ++i) slots_[i].store(tasks[i], std::memory_order_seq_cst);
     next_ = 0;
     count_ = static_cast<std::uint16_t>(n);
   }

@@ -5,6 +5,7 @@
 // (or fails with BrokenExecutor); shutdown(cancel_futures) cancels every task no worker
 // has started, batched ones included; idle workers are reused before new ones start.
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <mutex>
 #include <optional>
@@ -12,7 +13,6 @@
 
 #include "thread_pool_core.hpp"
 #include "weft/detail/backoff.hpp"
-#include "weft/detail/intrusive_list.hpp"
 #include "weft/detail/parking_lot.hpp"
 #include "weft/errors.hpp"
 #include "weft/futures.hpp"
@@ -59,7 +59,7 @@ bool ThreadPoolCore::submit(FutureStateBase* t, Deadline deadline) {
         if (threads_.empty()) throw;  // otherwise the existing workers run it
       }
     }
-    fifo_push_back<&FutureStateBase::next_>(head_, tail_, *t);
+    queue_.push(t);  // (Q1) std::bad_alloc: nothing queued
     queued_.fetch_add(1, std::memory_order_seq_cst);  // (TP2)
   }
   wake_one_sleeper();  // (TP2) (TP5)
@@ -133,39 +133,41 @@ bool ThreadPoolCore::has_work() const noexcept {
 }
 
 FutureStateBase* ThreadPoolCore::take_all_locked() noexcept {
-  FutureStateBase* h = head_;
-  head_ = tail_ = nullptr;
+  FutureStateBase* h = queue_.take_all();
   queued_.store(0, std::memory_order_seq_cst);
   for (std::size_t i = 0; i < batch_count_; ++i) batches_[i].drain_into(h);  // (TP7)
   return h;
 }
 
 FutureStateBase* ThreadPoolCore::pop(TaskBatch* batch, std::uint32_t& filled) {
-  FutureStateBase* t;
+  TaskFifo::Entry taken[1 + TaskBatch::kCapacity];
   filled = 0;
   {
     std::scoped_lock hold(lock_);
-    t = head_;
-    if (t == nullptr) return nullptr;
     const std::size_t queued = queued_.load(std::memory_order_relaxed);
+    if (queued == 0) return nullptr;
     // (TP7) at least two tasks per live thread, and no pending bound to keep exact.
     if (batch != nullptr && max_pending_.load(std::memory_order_relaxed) == 0 &&
         queued >= 2 * std::max<std::size_t>(live_, 1)) {
       filled = static_cast<std::uint32_t>(
           std::min<std::size_t>(TaskBatch::kCapacity, queued / std::max<std::size_t>(live_, 1) - 1));
     }
-    FutureStateBase* last = t;
-    for (std::uint32_t i = 0; i < filled; ++i) last = last->next_;
-    if (filled != 0) batch->fill(t->next_, filled);
-    head_ = last->next_;
-    if (head_ == nullptr) tail_ = nullptr;
+    for (std::uint32_t i = 0; i <= filled; ++i) taken[i] = queue_.pop();
+    if (filled != 0) {
+      FutureStateBase* tasks[TaskBatch::kCapacity];
+      for (std::uint32_t i = 0; i < filled; ++i) tasks[i] = taken[1 + i].task();
+      batch->fill(tasks, filled);
+    }
     queued_.fetch_sub(1 + filled, std::memory_order_seq_cst);
   }
+  // (Q3) This worker runs these states next: their lines come over while it runs the
+  // first one. (A batched task stolen and freed meanwhile only makes a prefetch useless.)
+  for (std::uint32_t i = 0; i <= filled; ++i) taken[i].prefetch();
   if (space_waiters_.load(std::memory_order_seq_cst) != 0) {
     space_epoch_.fetch_add(1, std::memory_order_seq_cst);
     unpark_one(&space_epoch_);
   }
-  return t;
+  return taken[0].task();
 }
 
 FutureStateBase* ThreadPoolCore::steal() noexcept {

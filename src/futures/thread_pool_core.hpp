@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// ThreadPoolCore (L4 internals): ThreadPoolExecutor's core. An intrusive FIFO of task
+// ThreadPoolCore (L4 internals): ThreadPoolExecutor's core. A FIFO of task
 // states under one Lock, per-worker batches taken from it, lazily started workers, idle
 // workers parked on epoch_, and spare threads for workers that block on their own pool.
 //   thread_pool.cpp           submit, shutdown, the queue and batches, the workers' loop,
 //                             sleep and wake-up: (TP1) (TP2) (TP4) (TP5) (TP6) (TP7)
 //   thread_pool_blocking.cpp  workers blocked on their own pool: (TP3)
-//   task_batch.hpp            one worker's batch (B1)-(B4)
+//   task_batch.hpp            one worker's batch (B1)-(B5)
+//   task_fifo.hpp             the shared queue's storage (Q1)-(Q4)
 //
 // Sleep / wake protocol (no lost wake-up, no wake-up when nobody sleeps). "Work" is a
 // task in the queue (queued_ != 0) or in some worker's batch (TP7): has_work().
@@ -46,7 +47,10 @@
 //        the queue holds at least two tasks per live thread and no pending bound is set,
 //        up to TaskBatch::kCapacity more into its own TaskBatch, in the same lock_
 //        section; it runs them in FIFO order. One visit to the shared queue (its cache
-//        line moving between the CPUs) then serves up to 8 tasks. Batched tasks stay
+//        line moving between the CPUs) then serves up to 8 tasks, and the worker asks
+//        for all their states' lines at once (Q3), which arrive while it runs the
+//        first: the states' transfers overlap the work instead of stalling each task's
+//        claim and finish. Batched tasks stay
 //        pending and cancellable (B3). A worker whose batch and the queue are empty
 //        steals the oldest task of another worker's batch before it spins or sleeps, so
 //        a task that waits for a later task of its own batch still sees it run, on
@@ -70,6 +74,7 @@
 #include <vector>
 
 #include "task_batch.hpp"
+#include "task_fifo.hpp"
 #include "weft/detail/future_state.hpp"
 #include "weft/thread.hpp"
 
@@ -154,20 +159,19 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
   const std::function<void()> init_;
 
   // What every submit and pop touches shares one cache line: a task hand-off moves one
-  // line between the submitting thread and a worker, not three.
+  // line between the submitting thread and a worker, not three (queue_'s 24 bytes end it).
   alignas(64) InternalLock lock_;                   // guards the queue and the threads
   std::atomic<bool> broken_{false};
   std::atomic<bool> shutdown_{false};
   std::atomic<bool> full_{false};           // every worker started: no idle tokens
   std::atomic<std::uint32_t> sleepers_{0};
-  FutureStateBase* head_ = nullptr;
-  FutureStateBase* tail_ = nullptr;
-  std::atomic<std::size_t> queued_{0};
+  std::atomic<std::size_t> queued_{0};      // tasks in queue_ (written under lock_)
   std::atomic<std::size_t> max_pending_{0};
   std::atomic<bool> excess_{false};          // (TP3) live_ > max_workers_ + blocked_
   std::atomic<std::uint32_t> spinning_{0};  // (TP5) 0 or 1
   std::atomic<std::uint32_t> space_waiters_{0};
   std::atomic<std::uint32_t> idle_{0};
+  TaskFifo queue_;                          // under lock_
 
   alignas(64) std::atomic<std::uint32_t> epoch_{0};  // parking key of idle workers
   std::atomic<std::uint32_t> space_epoch_{0};

@@ -260,6 +260,7 @@ class FutureStateBase {
   // (F5) the thread running a task (TaskState only; stored once, right after (F1)).
   std::atomic<ThreadData*> runner_{nullptr};
   bool has_runner_ = false;            // a TaskState: a claimed task sets runner_
+  std::uint32_t state_bytes_ = 0;      // a TaskState: its size (the executor prefetches it)
   std::stop_source stop_source_{std::nostopstate};  // a task that takes a std::stop_token
 
  protected:
@@ -360,6 +361,7 @@ class TaskState final : public FutureState<R> {
  public:
   explicit TaskState(Fn&& fn) : FutureState<R>(2u), fn_(std::move(fn)) {
     this->has_runner_ = true;
+    this->state_bytes_ = sizeof(TaskState);
     if constexpr (kTakesToken) this->stop_source_ = std::stop_source();
   }
 

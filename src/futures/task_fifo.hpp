@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: Apache-2.0
+// TaskFifo (L4 internals): ThreadPoolExecutor's shared queue -- the queued tasks'
+// pointers (each with how many cache lines its state spans) in fixed-size segments,
+// first in, first out. Not thread-safe: the pool's lock_ guards it.
+//
+// Contract:
+//   (Q1) push() appends an entry (the queue then owns one reference of the task), or
+//        throws std::bad_alloc and leaves the queue unchanged when it needs a segment
+//        and none can be allocated.
+//   (Q2) pop() removes and returns the oldest entry; the queue must not be empty.
+//   (Q3) Taking tasks reads consecutive entries (eight to a cache line), never the tasks'
+//        own memory: a worker that takes a batch does not pull the states' lines one
+//        after the other while it holds the pool's lock; it prefetches them afterwards,
+//        all at once, from the line counts stored in the entries.
+//   (Q4) Memory: an empty queue keeps its current segment and restarts at its front.
+//        Emptied segments go to a cache that every pool of the process shares, up to
+//        kCachedSegments (1 MiB; beyond it they are freed), so a burst of submits takes
+//        memory the previous one used instead of faulting fresh pages in (task_fifo.cpp).
+// Layout: 24 bytes, which the pool keeps on its hot cache line.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+#include "prefetch.hpp"
+#include "weft/detail/future_state.hpp"
+
+namespace weft::detail {
+
+class TaskFifo {
+ public:
+  // A queued task: its state's address, and in the low bits (free: states are 8-byte
+  // aligned) how many cache lines the state spans beyond its first, at most 3.
+  class Entry {
+   public:
+    Entry() = default;
+    explicit Entry(FutureStateBase* t) noexcept
+        : bits_(reinterpret_cast<std::uintptr_t>(t) | extra_lines(t)) {}
+    FutureStateBase* task() const noexcept {
+      return reinterpret_cast<FutureStateBase*>(bits_ & ~kLineBits);
+    }
+    // (Q3) The state's lines, for writing (touches no memory).
+    void prefetch() const noexcept { prefetch_lines_for_write(task(), 1 + (bits_ & kLineBits)); }
+
+   private:
+    static constexpr std::uintptr_t kLineBits = 3;
+    static_assert(alignof(FutureStateBase) > kLineBits);
+    static std::uintptr_t extra_lines(const FutureStateBase* t) noexcept {
+      const std::uintptr_t offset = reinterpret_cast<std::uintptr_t>(t) % 64;
+      const std::uintptr_t bytes = t->state_bytes_ != 0 ? t->state_bytes_ : 1;
+      return std::min<std::uintptr_t>(kLineBits, (offset + bytes - 1) / 64);
+    }
+    std::uintptr_t bits_ = 0;
+  };
+
+  static constexpr std::uint32_t kSlots = 511;  // a segment is 4 KiB
+  struct Segment {
+    Segment* next = nullptr;
+    Entry slots[kSlots];
+  };
+
+  TaskFifo() = default;
+  TaskFifo(const TaskFifo&) = delete;
+  TaskFifo& operator=(const TaskFifo&) = delete;
+  ~TaskFifo() {
+    while (head_ != nullptr) {
+      Segment* next = head_->next;
+      free_segment(head_);
+      head_ = next;
+    }
+  }
+
+  bool empty() const noexcept { return head_ == tail_ && head_index_ == tail_index_; }
+
+  // (Q1)
+  void push(FutureStateBase* t) {
+    if (tail_ == nullptr || tail_index_ == kSlots) grow();
+    tail_->slots[tail_index_++] = Entry(t);
+  }
+
+  // (Q2)
+  Entry pop() noexcept {
+    if (head_index_ == kSlots) {
+      Segment* used = head_;
+      head_ = used->next;
+      head_index_ = 0;
+      free_segment(used);
+    }
+    const Entry e = head_->slots[head_index_++];
+    if (empty()) head_index_ = tail_index_ = 0;  // (Q4)
+    return e;
+  }
+
+  // Empties the queue: its tasks linked from the returned head through next_, oldest
+  // first (the caller owns each one's reference).
+  FutureStateBase* take_all() noexcept {
+    FutureStateBase* first = nullptr;
+    FutureStateBase** link = &first;
+    while (!empty()) {
+      FutureStateBase* t = pop().task();
+      *link = t;
+      link = &t->next_;
+    }
+    *link = nullptr;
+    return first;
+  }
+
+ private:
+  static constexpr std::size_t kCachedSegments = 256;
+  // (Q4) From the shared cache, else allocated (std::bad_alloc); next is null.
+  static Segment* new_segment();
+  static void free_segment(Segment* s) noexcept;
+
+  void grow() {
+    Segment* s = new_segment();  // std::bad_alloc: nothing changed (Q1)
+    if (tail_ == nullptr) {
+      head_ = s;
+      head_index_ = 0;
+    } else {
+      tail_->next = s;
+    }
+    tail_ = s;
+    tail_index_ = 0;
+  }
+
+  Segment* head_ = nullptr;  // oldest entry at slots[head_index_]
+  Segment* tail_ = nullptr;  // next push at slots[tail_index_]
+  std::uint32_t head_index_ = 0;
+  std::uint32_t tail_index_ = 0;
+};
+
+}  // namespace weft::detail
