@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// TaskFifo's segments (task_fifo.hpp, (Q4)): kept for reuse by every pool of the process.
+// TaskFifo's segments (task_fifo.hpp, (Q4)): those of destroyed queues, kept for reuse by
+// every pool of the process.
 #include "task_fifo.hpp"
 
 #include <mutex>

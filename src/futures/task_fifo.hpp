@@ -13,13 +13,18 @@
 //        after the other while it holds the pool's lock; it prefetches them afterwards,
 //        all at once, from the line counts stored in the entries.
 //   (Q4) Memory: an empty queue keeps its current segment and restarts at its front.
-//        Emptied segments go to a cache that every pool of the process shares, up to
-//        kCachedSegments (1 MiB; beyond it they are freed), so a burst of submits takes
-//        memory the previous one used instead of faulting fresh pages in (task_fifo.cpp).
-// Layout: 24 bytes, which the pool keeps on its hot cache line.
+//        An emptied segment stays with its queue for the next ones (so a queue holds at
+//        most the segments of its longest backlog, and workers never free memory the
+//        submitter allocated); when the queue is destroyed its segments go to a cache
+//        that every pool of the process shares, up to kCachedSegments (1 MiB; the rest
+//        are freed), so the next pool's burst takes memory an earlier one used instead
+//        of faulting fresh pages in (task_fifo.cpp).
+// Layout: push() and pop() use the first 24 bytes, which the pool keeps on its hot cache
+// line; the spare list (used once per 511 tasks) may spill over.
 #pragma once
 
 #include <algorithm>
+#include <initializer_list>
 #include <cstddef>
 #include <cstdint>
 
@@ -64,10 +69,12 @@ class TaskFifo {
   TaskFifo(const TaskFifo&) = delete;
   TaskFifo& operator=(const TaskFifo&) = delete;
   ~TaskFifo() {
-    while (head_ != nullptr) {
-      Segment* next = head_->next;
-      free_segment(head_);
-      head_ = next;
+    for (Segment* list : {head_, spare_}) {
+      while (list != nullptr) {
+        Segment* next = list->next;
+        free_segment(list);
+        list = next;
+      }
     }
   }
 
@@ -85,7 +92,8 @@ class TaskFifo {
       Segment* used = head_;
       head_ = used->next;
       head_index_ = 0;
-      free_segment(used);
+      used->next = spare_;  // (Q4)
+      spare_ = used;
     }
     const Entry e = head_->slots[head_index_++];
     if (empty()) head_index_ = tail_index_ = 0;  // (Q4)
@@ -108,12 +116,18 @@ class TaskFifo {
 
  private:
   static constexpr std::size_t kCachedSegments = 256;
-  // (Q4) From the shared cache, else allocated (std::bad_alloc); next is null.
+  // (Q4) From the process's cache, else allocated (std::bad_alloc); next is null.
   static Segment* new_segment();
   static void free_segment(Segment* s) noexcept;
 
   void grow() {
-    Segment* s = new_segment();  // std::bad_alloc: nothing changed (Q1)
+    Segment* s = spare_;
+    if (s != nullptr) {
+      spare_ = s->next;
+      s->next = nullptr;
+    } else {
+      s = new_segment();  // std::bad_alloc: nothing changed (Q1)
+    }
     if (tail_ == nullptr) {
       head_ = s;
       head_index_ = 0;
@@ -128,6 +142,7 @@ class TaskFifo {
   Segment* tail_ = nullptr;  // next push at slots[tail_index_]
   std::uint32_t head_index_ = 0;
   std::uint32_t tail_index_ = 0;
+  Segment* spare_ = nullptr;  // (Q4) emptied segments, linked through next
 };
 
 }  // namespace weft::detail
