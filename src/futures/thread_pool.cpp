@@ -162,7 +162,11 @@ FutureStateBase* ThreadPoolCore::pop(TaskBatch* batch, std::uint32_t& filled) {
   }
   // (Q3) This worker runs these states next: their lines come over while it runs the
   // first one. (A batched task stolen and freed meanwhile only makes a prefetch useless.)
-  for (std::uint32_t i = 0; i <= filled; ++i) taken[i].prefetch();
+  // Not for a single task: the queue is short then, the task runs at once, and its last
+  // line may hold the head of the state its submitter is writing now.
+  if (filled != 0) {
+    for (std::uint32_t i = 0; i <= filled; ++i) taken[i].prefetch();
+  }
   if (space_waiters_.load(std::memory_order_seq_cst) != 0) {
     space_epoch_.fetch_add(1, std::memory_order_seq_cst);
     unpark_one(&space_epoch_);
