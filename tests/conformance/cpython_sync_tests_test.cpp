@@ -161,20 +161,36 @@ void check_notify(weft::Condition& cond) {
     std::scoped_lock hold(mu);
     results2.push_back(seen2);
   });
+  // Before ~Bunch joins, also after a failure: notify until every thread has returned.
+  weft::testing::ScopeExit release([&] {
+    while (bunch.done() < kThreads) {
+      {
+        std::scoped_lock hold(cond);
+        cond.notify_all();
+      }
+      std::this_thread::yield();
+    }
+  });
   auto count1 = [&] {
     std::scoped_lock hold(mu);
     return results1.size();
   };
-  EXPECT_TRUE(bunch.wait_all_parked());
+  auto count = [&] {
+    std::scoped_lock hold(mu);
+    return results1.size() + results2.size();
+  };
+  // Each notify below must find its waiters in cond.wait(): a thread still parked on the
+  // lock on its way in (where wait_all_parked() would count it) would miss it.
+  EXPECT_TRUE(bunch.wait_all_parked_in(&cond));
   EXPECT_EQ(count1(), 0u);
 
   cond.acquire();
   cond.notify(3);
   phase = 1;
   cond.release();
-  while (count1() < 3) std::this_thread::yield();
+  EXPECT_TRUE(weft::testing::poll_until([&] { return count1() >= 3; }));
   // The two not notified are still waiting; the three notified wait again.
-  EXPECT_TRUE(bunch.wait_all_parked());
+  EXPECT_TRUE(bunch.wait_all_parked_in(&cond));
   {
     std::scoped_lock hold(mu);
     EXPECT_EQ(results1, std::vector<int>(3, 1));
@@ -185,11 +201,8 @@ void check_notify(weft::Condition& cond) {
   cond.notify(5);  // the first waiters queued are woken first: the two left from round 1
   phase = 2;
   cond.release();
-  while (true) {
-    std::scoped_lock hold(mu);
-    if (results1.size() + results2.size() >= 8) break;
-  }
-  EXPECT_TRUE(bunch.wait_parked(2));
+  EXPECT_TRUE(weft::testing::poll_until([&] { return count() >= 8; }));
+  EXPECT_TRUE(bunch.wait_parked_in(&cond, 2));
   {
     std::scoped_lock hold(mu);
     EXPECT_EQ(results1, (std::vector<int>{1, 1, 1, 2, 2}));
@@ -272,7 +285,11 @@ TEST(ConditionTests, WaitForTimeout) {
         [&] { result = cond.wait_for([&] { return state == 4; }, 30ms); });
   });
   for (int i = 0; i < 3; ++i) {
-    if (!bunch.wait_parked(1)) break;
+    // Parked again, or already timed out (30 ms pass quickly on a loaded machine): then
+    // there is nothing left to notify.
+    EXPECT_TRUE(weft::testing::poll_until(
+        [&] { return bunch.done() == 1 || bunch.parked_count() == 1; }));
+    if (bunch.done() == 1) break;
     std::scoped_lock hold(cond);
     ++state;
     cond.notify();

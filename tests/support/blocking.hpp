@@ -115,6 +115,22 @@ inline bool wait_until_parked(std::uint64_t ident, std::chrono::milliseconds lim
   return poll_until([&] { return is_parked(ident); }, limit);
 }
 
+// True when the thread with this ident is parked right now in a wait on `object` (the
+// object of its WaitSite). Unlike is_parked, a thread parked on the way in does not count:
+// one that waits for a Condition's lock before cond.wait(), or for a Barrier's or Queue's
+// internal lock, is not yet parked in the wait a notify must find.
+inline bool is_parked_in(std::uint64_t ident, const void* object) {
+  return count_parked([&](const weft::detail::ParkedThread& t) {
+           return t.ident == ident && t.site.object == object;
+         }) > 0;
+}
+
+// Polls until the thread is parked in a wait on `object` (is_parked_in); false after `limit`.
+inline bool wait_until_parked_in(std::uint64_t ident, const void* object,
+                                 std::chrono::milliseconds limit = kPollLimit) {
+  return poll_until([&] { return is_parked_in(ident, object); }, limit);
+}
+
 // Polls until at least `n` threads are parked on `key`; false after `limit`.
 inline bool wait_until_parked_on(const void* key, std::size_t n = 1,
                                  std::chrono::milliseconds limit = kPollLimit) {
@@ -253,6 +269,11 @@ class BlockedCall {
 
   // Waits until the call is parked in the parking lot; false after kPollLimit.
   [[nodiscard]] bool wait_parked() const { return wait_until_parked(ident_); }
+  // Waits until the call is parked in a wait on `object` (is_parked_in): needed when the
+  // call may park on another object first (a Condition's lock); false after kPollLimit.
+  [[nodiscard]] bool wait_parked_in(const void* object) const {
+    return wait_until_parked_in(ident_, object);
+  }
   // Delivers a stop request to the call's thread (it may be parked or about to park).
   void interrupt() const {
     weft::detail::interrupt_thread(data(), weft::detail::kInterruptStop);

@@ -125,8 +125,11 @@ TEST(Barrier, AbortBreaksWaitersAndLaterCalls) {
       broken_errors.fetch_add(1);
     }
   });
-  EXPECT_TRUE(bunch.wait_all_parked());  // no early return: abort() releases the bunch
-  EXPECT_EQ(barrier.n_waiting(), 2u);
+  // Counted, not merely parked: a thread parks on the barrier's internal lock on its way
+  // in while the other, already queued, still holds it. No early return: abort()
+  // releases the bunch.
+  EXPECT_TRUE(weft::testing::poll_until([&] { return barrier.n_waiting() == 2; }));
+  EXPECT_TRUE(bunch.wait_all_parked());
   barrier.abort();
   bunch.join();
   EXPECT_EQ(broken_errors.load(), 2);

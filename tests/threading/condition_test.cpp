@@ -135,20 +135,22 @@ TEST(Condition, NotifyNWakesAtMostN) {
     cond.wait();
     woke.fetch_add(1);
   });
-  // EXPECT, not ASSERT: an early return would leave ~Bunch joining blocked threads.
-  EXPECT_TRUE(bunch.wait_all_parked());
+  // All five parked in cond.wait(), not merely parked: one still parked on the lock on
+  // its way in would miss notify(2). EXPECT, not ASSERT: an early return would leave
+  // ~Bunch joining blocked threads.
+  EXPECT_TRUE(bunch.wait_all_parked_in(&cond));
   {
     std::scoped_lock hold(cond);
     cond.notify(2);
   }
-  bunch.wait_done(2);
-  EXPECT_TRUE(bunch.wait_parked(3));
+  EXPECT_TRUE(bunch.wait_done(2));
+  EXPECT_TRUE(bunch.wait_parked_in(&cond, 3));
   EXPECT_EQ(woke.load(), 2);
   {
     std::scoped_lock hold(cond);
     cond.notify();
   }
-  bunch.wait_done(3);
+  EXPECT_TRUE(bunch.wait_done(3));
   EXPECT_EQ(woke.load(), 3);
   {
     std::scoped_lock hold(cond);
@@ -178,9 +180,7 @@ void notify_all_wakes_everyone(weft::Condition& cond) {
   // All eight parked in cond.wait(), not merely parked: one still parked on the lock on
   // its way in would miss notify_all() and wait for ever. No early return: notify_all()
   // releases them.
-  EXPECT_TRUE(weft::testing::wait_until_parked_where(
-      [](const weft::detail::ParkedThread& t) { return t.site.kind == weft::detail::ObjKind::condition; },
-      8));
+  EXPECT_TRUE(bunch.wait_all_parked_in(&cond));
   {
     std::scoped_lock hold(cond);
     cond.notify_all();

@@ -261,10 +261,13 @@ void notify_races_interrupt(std::size_t notify_n) {
       std::scoped_lock hold(cv);
       cv.notify_all();
     };
+    // Both in cv.wait(), not merely parked: the second parks on the lock on its way in
+    // while the first, already queued on cv, still holds it; there it would miss the
+    // notification.
     BlockedCall first(wait_once(lock, cv, returned, held_on_throw), rescue);
-    ASSERT_TRUE(first.wait_parked());
+    ASSERT_TRUE(first.wait_parked_in(&cv));
     BlockedCall second(wait_once(lock, cv, returned, held_on_throw), rescue);
-    ASSERT_TRUE(second.wait_parked());
+    ASSERT_TRUE(second.wait_parked_in(&cv));
     race(
         [&] {
           std::scoped_lock hold(cv);
@@ -275,7 +278,7 @@ void notify_races_interrupt(std::size_t notify_n) {
     ASSERT_TRUE(a == Outcome::kReturned || a == Outcome::kCancelled) << to_string(a);
     if (a == Outcome::kReturned && notify_n == 1) {
       // The first took the notification; the second still waits for one.
-      ASSERT_TRUE(second.wait_parked());
+      ASSERT_TRUE(second.wait_parked_in(&cv));
       std::scoped_lock hold(cv);
       cv.notify();
     }
@@ -311,8 +314,10 @@ TEST(InterruptBarrier, InterruptedWaitWithdrawsItsPartyAndLeavesTheBarrierUnbrok
   BlockedCall first(pass, [&] { barrier.abort(); });
   ASSERT_TRUE(first.wait_parked());
   BlockedCall second(pass, [&] { barrier.abort(); });
+  // Counted, not merely parked: the second parks on the barrier's internal lock on its
+  // way in while the first, already queued, still holds it.
+  ASSERT_TRUE(weft::testing::poll_until([&] { return barrier.n_waiting() == 2; }));
   ASSERT_TRUE(second.wait_parked());
-  EXPECT_EQ(barrier.n_waiting(), 2u);
   first.interrupt();
   EXPECT_EQ(first.join(), Outcome::kCancelled);
   EXPECT_EQ(barrier.n_waiting(), 1u) << "the cancelled party withdrew";

@@ -184,7 +184,8 @@ TEST(RLockAlgorithm, RequeuedConditionWaitersGetTheirLevelsBack) {
     for (std::size_t l = 0; l < levels; ++l) lock.release();
     if (lock.is_owned()) wrong.fetch_add(1);
   });
-  const bool parked = waiters.wait_all_parked();
+  // In cond.wait_for(), not on the lock on their way in: only waiters are requeued.
+  const bool parked = waiters.wait_all_parked_in(&cond);
   EXPECT_TRUE(parked);
   {
     std::scoped_lock hold(lock);

@@ -46,14 +46,19 @@ class Bunch {
     return poll_until([&] { return parked_count() >= count; });
   }
   bool wait_all_parked() const { return wait_parked(threads_.size()); }
-  std::size_t parked_count() const {
-    std::size_t parked = 0;
-    for (const auto& id : idents_) parked += is_parked(id.load()) ? 1 : 0;
-    return parked;
+  // Waits until `count` of the threads are parked in a wait on `object` (is_parked_in).
+  // Use it, not wait_parked, when a thread may park on another object first: a thread
+  // parked on a Condition's lock on its way into cond.wait() would miss a notify.
+  bool wait_parked_in(const void* object, std::size_t count) const {
+    wait_started();
+    auto in_object = [object](std::uint64_t id) { return is_parked_in(id, object); };
+    return poll_until([&] { return count_threads(in_object) >= count; });
   }
-  // Waits until at least `count` threads have returned from fn.
-  void wait_done(std::size_t count) const {
-    while (done_.load() < count) std::this_thread::yield();
+  bool wait_all_parked_in(const void* object) const { return wait_parked_in(object, threads_.size()); }
+  std::size_t parked_count() const { return count_threads(is_parked); }
+  // Waits until at least `count` threads have returned from fn; false after 60 s.
+  [[nodiscard]] bool wait_done(std::size_t count) const {
+    return poll_until([&] { return done_.load() >= count; });
   }
   std::size_t done() const { return done_.load(); }
   void join() {
@@ -62,6 +67,13 @@ class Bunch {
   }
 
  private:
+  template <class Pred>
+  std::size_t count_threads(Pred&& pred) const {
+    std::size_t n = 0;
+    for (const auto& id : idents_) n += pred(id.load()) ? 1 : 0;
+    return n;
+  }
+
   std::vector<std::atomic<std::uint64_t>> idents_;
   std::vector<std::thread> threads_;
   std::atomic<std::size_t> started_{0};

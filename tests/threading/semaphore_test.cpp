@@ -75,7 +75,7 @@ TEST(Semaphore, ReleaseNWakesAtMostN) {
   // EXPECT, not ASSERT: an early return would leave ~Bunch joining blocked threads.
   EXPECT_TRUE(bunch.wait_all_parked());
   sem.release(2);
-  bunch.wait_done(2);
+  EXPECT_TRUE(bunch.wait_done(2));
   // No permit is left, so the third thread stays parked until the next release.
   EXPECT_TRUE(bunch.wait_parked(1));
   EXPECT_EQ(bunch.done(), 2u);
