@@ -41,14 +41,15 @@ def table(title, rows):
               f"{statistics.median(ratios):.3f} | {max(ratios):.3f} |")
 
 
-def interleave(program, before, after, before_filter, rounds, min_time):
-    """Runs BEFORE/program (its cases matching before_filter) and AFTER/program (every case)
+def interleave(program, before, after, before_filter, rounds, min_time, after_filter="."):
+    """Runs BEFORE/program (its cases matching before_filter) and AFTER/program (its cases
+    matching after_filter: by default every case)
     in `rounds` rounds, the order alternating; prints the load averages. Returns the lists
     of per-round results (as run() returns them) of the two builds."""
     results = {"before": [], "after": []}
     loads = [loadavg()]
     for r in range(rounds):
-        order = [("before", before, before_filter), ("after", after, ".")]
+        order = [("before", before, before_filter), ("after", after, after_filter)]
         if r % 2:
             order.reverse()
         for label, folder, flt in order:
