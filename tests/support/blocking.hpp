@@ -120,9 +120,8 @@ inline bool wait_until_parked(std::uint64_t ident, std::chrono::milliseconds lim
 // one that waits for a Condition's lock before cond.wait(), or for a Barrier's or Queue's
 // internal lock, is not yet parked in the wait a notify must find.
 inline bool is_parked_in(std::uint64_t ident, const void* object) {
-  return count_parked([&](const weft::detail::ParkedThread& t) {
-           return t.ident == ident && t.site.object == object;
-         }) > 0;
+  const std::optional<weft::detail::WaitSite> site = parked_site(ident);
+  return site.has_value() && site->object == object;
 }
 
 // Polls until the thread is parked in a wait on `object` (is_parked_in); false after `limit`.
