@@ -83,7 +83,7 @@ TEST(DistWorkerProcess, DiesWithItsParent) {
 
   OutputPipe output;
   const std::string spec = weft_test::worker_spec(::getpid(), server.url("ex"), one_thread());
-  const pid_t parent = weft_test::spawn_self(std::string(weft_test::kParentEnv) + "=" + spec,
+  const pid_t parent = weft_test::spawn_self(weft_test::kParentEnv, spec,
                                              {"--gtest_filter=DistWorkerProcess.Serve"}, output.write_end());
   output.close_write_end();
   pid_t worker = -1;
@@ -117,7 +117,7 @@ TEST(DistWorkerProcess, DiesWithItsParent) {
 TEST(DistWorkerProcess, ExitsWhenItsParentIsAlreadyGone) {
   const std::string spec = weft_test::worker_spec(::getppid(), "redis+unix:///nonexistent/redis.sock?name=ex",
                                                   one_thread());
-  const pid_t worker = weft_test::spawn_self(std::string(weft_test::kWorkerEnv) + "=" + spec,
+  const pid_t worker = weft_test::spawn_self(weft_test::kWorkerEnv, spec,
                                              {"--gtest_filter=DistWorkerProcess.Serve"});
   EXPECT_EQ(weft_test::wait_exit(worker), weft_test::kOrphanedExit);
 }
