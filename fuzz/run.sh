@@ -3,6 +3,7 @@
 # Builds the queue fuzzer with clang (+ AddressSanitizer and UBSan) and runs it for a
 # bounded time. Usage: fuzz/run.sh [seconds=60] [extra libFuzzer args...]
 # Exits non-zero if the fuzzer finds a mismatch with the model or a sanitizer error.
+# fuzz/run.sh --build-only: builds it and stops.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
@@ -14,6 +15,7 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
   -DWEFT_BUILD_FUZZ=ON -DWEFT_BUILD_TESTS=OFF \
   -DWEFT_BUILD_EXAMPLES=OFF -DWEFT_BUILD_TOOLS=OFF -DWEFT_SANITIZE=address,undefined >/dev/null
 cmake --build "$build" --target weft_queue_fuzz -j 2
+[ "$seconds" = --build-only ] && exit 0
 corpus="$build/queue_corpus"
 mkdir -p "$corpus"
 "$build/fuzz/weft_queue_fuzz" -max_total_time="$seconds" -max_len=512 -print_final_stats=1 \

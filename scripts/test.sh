@@ -11,6 +11,8 @@
 #   6. clang 14, warnings as errors, every test
 #   7. the queue fuzzer (libFuzzer), for a bounded time
 # Installs the Debian packages it needs first. Exits non-zero if anything failed.
+# While one build's tests run, the next build compiles in the background at nice 19 (see
+# prebuild below); a build step's time is what was left of it in the foreground.
 # The full logs (builds, ctest, fuzzer) are kept in build/ci-report/. The output ends with a
 # summary: each step's time, then per failed step the failed and timed-out tests (with the
 # last lines of each one's output), and as its last line the sum of every run.
@@ -45,13 +47,35 @@ step_end() {
   step_name=""
 }
 
+# Overlap: while one build's tests run, the next build compiles in the background at the
+# lowest CPU priority (nice 19), so it takes only the CPU time the tests leave idle; a
+# test's threads always win the CPU over it (the tests already pass beside CPU hogs of
+# normal priority). The build step then waits for it and finishes what is left in the
+# foreground; a failure there is reported as that build's failure.
+declare -A background=()
+# prebuild PRESET: starts PRESET's configure and build in the background (log: its build log).
+prebuild() {
+  local preset=$1
+  { cmake --preset "$preset" && nice -n 19 cmake --build --preset "$preset" -j "$jobs"; } \
+    >"$report/build-$preset.log" 2>&1 </dev/null &
+  background[$preset]=$!
+}
+trap 'for pid in "${background[@]}"; do kill "$pid" 2>/dev/null; done' EXIT
+
 # build PRESET [extra cmake args...]: configure and build; a failure counts as a failed step.
 # The compiler's output goes to build/ci-report/build-PRESET.log; on failure the summary
 # shows the first failed command and its errors.
 build() {
   local preset=$1 log="$report/build-$1.log"
   shift
-  if cmake --preset "$preset" "$@" >"$log" 2>&1 && cmake --build --preset "$preset" -j "$jobs" >>"$log" 2>&1; then
+  if [ -n "${background[$preset]:-}" ]; then
+    wait "${background[$preset]}" || true  # its failure, if any, shows again below
+    unset "background[$preset]"
+    echo "--- the foreground build (the background one ended at $(date +%T))" >>"$log"
+  else
+    : >"$log"
+  fi
+  if cmake --preset "$preset" "$@" >>"$log" 2>&1 && cmake --build --preset "$preset" -j "$jobs" >>"$log" 2>&1; then
     echo "built (log: $log)"
     return 0
   fi
@@ -143,7 +167,9 @@ export ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after
 same_everywhere='compile|docs|license|version|layers'
 
 step "gcc release: build"
-if build release; then
+build release; build_ok=$?
+[ "$fast" -eq 0 ] && prebuild tsan
+if [ "$build_ok" -eq 0 ]; then
   step "gcc release: tests"
   tests release build/release
   step "fallback wait backend: tests"
@@ -155,13 +181,24 @@ fi
 
 if [ "$fast" -eq 0 ]; then
   step "gcc ThreadSanitizer: build"
-  build tsan && { step "ThreadSanitizer: tests"; tests tsan build/tsan -LE 'package|notsan|compile'; }
+  build tsan; build_ok=$?
+  prebuild asan-ubsan
+  [ "$build_ok" -eq 0 ] && { step "ThreadSanitizer: tests"; tests tsan build/tsan -LE 'package|notsan|compile'; }
   step "gcc AddressSanitizer + UBSan: build"
-  build asan-ubsan && { step "ASan + UBSan: tests"; tests asan-ubsan build/asan-ubsan -LE 'package|compile'; }
+  build asan-ubsan; build_ok=$?
+  prebuild clang
+  [ "$build_ok" -eq 0 ] && { step "ASan + UBSan: tests"; tests asan-ubsan build/asan-ubsan -LE 'package|compile'; }
   step "clang 14: build (warnings are errors)"
-  build clang && { step "clang 14: tests"; tests clang build/clang -LE 'package|tour|stress'; }
+  build clang; build_ok=$?
+  fuzz_build=""
+  if [ -x fuzz/run.sh ]; then
+    nice -n 19 fuzz/run.sh --build-only >"$report/fuzz-build.log" 2>&1 </dev/null &
+    fuzz_build=$!
+  fi
+  [ "$build_ok" -eq 0 ] && { step "clang 14: tests"; tests clang build/clang -LE 'package|tour|stress'; }
   if [ -x fuzz/run.sh ]; then
     step "queue fuzzer (bounded time)"
+    wait "$fuzz_build" || true  # fuzz/run.sh builds again below, in the foreground
     fuzz 30
   fi
 fi
