@@ -7,6 +7,7 @@
 #include <link.h>
 
 #include <mutex>
+#include <new>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -51,9 +52,31 @@ int find_by_name(dl_phdr_info* info, std::size_t, void* data) {
   return 0;
 }
 
+int note_module(dl_phdr_info* info, std::size_t, void* data) {
+  static_cast<std::vector<std::pair<std::string, std::uintptr_t>>*>(data)->emplace_back(
+      info->dlpi_name != nullptr ? info->dlpi_name : "", info->dlpi_addr);
+  return 0;
+}
+
+// The fork server's modules (remember_loaded_modules); null elsewhere. Written once by
+// the single-threaded server before its first clone, then only read.
+const std::vector<std::pair<std::string, std::uintptr_t>>* known_modules = nullptr;
+
 }  // namespace
 
+void remember_loaded_modules() noexcept {
+  try {
+    auto* modules = new std::vector<std::pair<std::string, std::uintptr_t>>();
+    dl_iterate_phdr(note_module, modules);
+    known_modules = modules;  // kept for the process's life
+  } catch (const std::bad_alloc&) {
+  }
+}
+
 std::uintptr_t locate(const CodeRef& r) {
+  if (known_modules != nullptr)
+    for (const auto& [name, base] : *known_modules)
+      if (name == r.module) return base + r.offset;
   FindByName q{&r.module, std::nullopt};
   dl_iterate_phdr(find_by_name, &q);
   if (!q.base && !r.module.empty()) {

@@ -34,5 +34,11 @@ namespace detail {
 // when the module cannot be found.
 std::uintptr_t locate(const CodeRef& r);
 
+// In the fork server, before it serves requests: notes the modules loaded now and where,
+// so that its clones find them without walking the dynamic linker's list (which would
+// touch pages a new process has not touched yet: each costs it a page fault). Without
+// memory, nothing is noted and locate() walks the list.
+void remember_loaded_modules() noexcept;
+
 }  // namespace detail
 }  // namespace weft

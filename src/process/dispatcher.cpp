@@ -68,7 +68,7 @@ void ProcessPoolCore::fail(Pending& p, const std::string& why) {
 
 int ProcessPoolCore::assign() {
   for (;;) {
-    bool spawn = false;
+    std::optional<Pending> first;  // the task of a worker to start
     std::vector<Pending> dropped;  // cancelled while queued
     {
       std::scoped_lock hold(mu_);
@@ -83,32 +83,29 @@ int ProcessPoolCore::assign() {
           // Only when no submit is starting a worker: a submit whose own start fails
           // while no worker lives takes its task back and throws, and that verdict must
           // not depend on a start of the dispatcher's that happens to be under way.
-          spawn = starting_ == 0 && live_locked() < max_workers_ &&
-                  workers_.size() < 2 * max_workers_;
-          if (spawn) ++starting_;
+          if (starting_ == 0 && live_locked() < max_workers_ && workers_.size() < 2 * max_workers_) {
+            first = take_queued_locked(dropped);
+            if (first) ++starting_;
+          }
           break;
         }
-        Pending p = std::move(front);
-        pending_.pop_front();
-        if (!p.claimed && !p.s->try_claim()) {  // cancelled just now
-          dropped.push_back(std::move(p));
-          continue;
-        }
-        p.claimed = true;
+        std::optional<Pending> p = take_queued_locked(dropped);
+        if (!p) break;
         Worker* w = idle_.back();
         idle_.pop_back();
-        start_task_locked(*w, std::move(p));
+        start_task_locked(*w, std::move(*p));
       }
     }
     for (Pending& p : dropped) p.s->release();
-    if (!spawn) return -1;
+    if (!first) return -1;
     StartError error;
-    std::unique_ptr<Worker> w = start_worker(error);
+    std::unique_ptr<Worker> w = start_worker(error, first);
     std::deque<Pending> stranded;
     int retry_ms = -1;
     {
       std::scoped_lock hold(mu_);
       --starting_;
+      if (first) pending_.push_front(std::move(*first));  // not started: queued again
       if (w && add_worker_locked(w, error)) continue;
       if (live_locked() == 0) {
         if (++spawn_failures_ <= kSpawnRetries) {
@@ -205,7 +202,7 @@ void ProcessPoolCore::read_from(Worker& w) {
 }
 
 bool ProcessPoolCore::finished_locked() const {
-  if (!shutdown_ || !pending_.empty()) return false;
+  if (!shutdown_ || !pending_.empty() || starting_ != 0) return false;
   for (auto& w : workers_)
     if (w->fd >= 0 && w->current) return false;
   return true;

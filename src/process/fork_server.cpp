@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "process/code_ref.hpp"
 #include "process/worker.hpp"
 
 namespace weft::detail {
@@ -178,6 +179,7 @@ int start_worker_process(int child_end, char** envp) noexcept {
 [[noreturn]] void run_fork_server(int fd) {
   // A static initialiser of the program started a thread: cloning is not safe here.
   const int refusal = single_threaded() ? 0 : -ENOTSUP;
+  remember_loaded_modules();
   for (;;) {
     OneFdMessage m;
     const ssize_t k = ::recvmsg(fd, &m.msg, MSG_CMSG_CLOEXEC);

@@ -69,6 +69,8 @@ void ProcessPoolCore::submit(FutureStateBase* s, std::uintptr_t invoker, std::ui
   args = std::string();
   bool spawn = false;
   bool need_wake = true;
+  std::optional<Pending> first;
+  std::vector<Pending> dropped;  // cancelled while queued
   {
     std::scoped_lock hold(mu_);
     if (shutdown_) throw RuntimeError("cannot schedule new futures after shutdown");
@@ -84,13 +86,33 @@ void ProcessPoolCore::submit(FutureStateBase* s, std::uintptr_t invoker, std::ui
       need_wake = w->sending || w->retiring;  // the dispatcher finishes or re-queues it
     } else {
       pending_.push_back(std::move(p));
-      // More queued tasks than idle or starting workers: one more worker, if allowed.
-      spawn = pending_.size() > idle_.size() + starting_ && live_locked() < max_workers_;
-      if (spawn) ++starting_;
+      // More queued tasks than idle workers (a worker being started carries its own
+      // task): one more worker, if allowed. It takes the oldest queued task.
+      spawn = pending_.size() > idle_.size() && live_locked() < max_workers_;
+      if (spawn) {
+        first = take_queued_locked(dropped);
+        ++starting_;
+      }
     }
   }
-  if (spawn) spawn_for_submit(id);
+  for (Pending& d : dropped) d.s->release();
+  if (spawn) spawn_for_submit(id, std::move(first));
   if (need_wake) wake();
+}
+
+std::optional<ProcessPoolCore::Pending> ProcessPoolCore::take_queued_locked(
+    std::vector<Pending>& dropped) {
+  while (!pending_.empty()) {
+    Pending p = std::move(pending_.front());
+    pending_.pop_front();
+    if (!p.claimed && !p.s->try_claim()) {  // cancelled while queued
+      dropped.push_back(std::move(p));
+      continue;
+    }
+    p.claimed = true;
+    return p;
+  }
+  return std::nullopt;
 }
 
 void ProcessPoolCore::shutdown(bool wait, bool cancel_futures) {
@@ -100,6 +122,11 @@ void ProcessPoolCore::shutdown(bool wait, bool cancel_futures) {
     std::scoped_lock hold(mu_);
     shutdown_ = true;
     if (cancel_futures) cancelled.swap(pending_);
+    // Nothing left to run: the workers are told to exit now, not once the dispatcher
+    // has woken up to do it (it reaps them).
+    if (finished_locked())
+      for (auto& w : workers_)
+        if (w->fd >= 0) ::shutdown(w->fd, SHUT_WR);
   }
   for (Pending& p : cancelled) {
     if (!p.claimed) {
@@ -209,7 +236,8 @@ void ProcessPoolCore::StartError::set(const char* what, int err) noexcept {
   std::snprintf(text, sizeof text, "%s: %s", what, std::strerror(err));
 }
 
-std::unique_ptr<ProcessPoolCore::Worker> ProcessPoolCore::start_worker(StartError& error) noexcept {
+std::unique_ptr<ProcessPoolCore::Worker> ProcessPoolCore::start_worker(
+    StartError& error, std::optional<Pending>& first) noexcept {
   std::unique_ptr<Worker> w;
   std::vector<char*> envp;
   std::string marker;
@@ -236,6 +264,24 @@ std::unique_ptr<ProcessPoolCore::Worker> ProcessPoolCore::start_worker(StartErro
       return nullptr;
     }
   }
+  // The hello and the first task go into the socket before the worker exists, so the
+  // worker starts its task as soon as it runs. A new socket's buffer is empty: the short
+  // hello fits; what does not fit of the task the dispatcher writes later. Nobody reads
+  // the socket yet, so the write cannot fail but for lack of memory.
+  iovec parts[2] = {{hello_.data(), hello_.size()}, {nullptr, 0}};
+  if (first) parts[1] = {first->frame.data(), first->frame.size()};
+  msghdr m{};
+  m.msg_iov = parts;
+  m.msg_iovlen = first ? 2 : 1;
+  ssize_t k;
+  while ((k = ::sendmsg(sv[0], &m, MSG_NOSIGNAL | MSG_DONTWAIT)) < 0 && errno == EINTR) {
+  }
+  if (k < static_cast<ssize_t>(hello_.size())) {
+    error.set("cannot write to a worker socket", k < 0 ? errno : ENOBUFS);
+    ::close(sv[0]);
+    ::close(child_end);
+    return nullptr;
+  }
   const int rc = start_worker_process(child_end, envp.data());
   ::close(child_end);
   if (rc <= 0) {
@@ -245,11 +291,13 @@ std::unique_ptr<ProcessPoolCore::Worker> ProcessPoolCore::start_worker(StartErro
   }
   w->pid = rc;
   w->fd = sv[0];
-  // A new socket's buffer is empty, so this short message fits; if it does not go out
-  // whole, the worker is treated as dead (EOF in the poll loop) and replaced.
-  if (::send(w->fd, hello_.data(), hello_.size(), MSG_NOSIGNAL | MSG_DONTWAIT) !=
-      static_cast<ssize_t>(hello_.size()))
-    ::shutdown(w->fd, SHUT_RDWR);
+  if (first) {
+    w->current = std::move(*first);
+    first.reset();
+    w->sent = static_cast<std::size_t>(k) - hello_.size();
+    w->sending = w->sent < w->current->frame.size();
+    if (!w->sending) std::string().swap(w->current->frame);  // sent: not needed any more
+  }
   return w;
 }
 
@@ -262,23 +310,28 @@ bool ProcessPoolCore::add_worker_locked(std::unique_ptr<Worker>& w, StartError& 
     while (::waitpid(w->pid, nullptr, 0) < 0 && errno == EINTR) {
     }
     ::close(w->fd);
+    if (w->current) {  // never ran: the worker was killed before it could answer
+      w->current->claimed = true;
+      pending_.push_front(std::move(*w->current));
+    }
     w.reset();
     error.set("cannot start a worker process", ENOMEM);
     return false;
   }
-  idle_.push_back(w.get());
+  if (!w->current) idle_.push_back(w.get());
   workers_.push_back(std::move(w));
   spawn_failures_ = 0;
   return true;
 }
 
-void ProcessPoolCore::spawn_for_submit(std::uint64_t id) {
+void ProcessPoolCore::spawn_for_submit(std::uint64_t id, std::optional<Pending> first) {
   StartError error;
-  std::unique_ptr<Worker> w = start_worker(error);
+  std::unique_ptr<Worker> w = start_worker(error, first);
   bool withdrawn = false;
   {
     std::scoped_lock hold(mu_);
     --starting_;
+    if (first) pending_.push_front(std::move(*first));  // not started: queued again
     if (w && add_worker_locked(w, error)) {
     } else if (live_locked() == 0) {
       auto it = std::find_if(pending_.begin(), pending_.end(),

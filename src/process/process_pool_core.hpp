@@ -103,18 +103,28 @@ class ProcessPoolCore {
 
   // ---- starting workers (process_pool.cpp) ----
 
-  // Starts one worker process (no lock held). Null, with the reason in `error`, when
-  // the system refuses (no descriptors, processes or memory: EMFILE, EAGAIN, ENOMEM).
-  // Everything that allocates happens before a descriptor or a process exists.
-  std::unique_ptr<Worker> start_worker(StartError& error) noexcept;
-  // Under mu_: a started worker joins the pool, idle. Without memory for it, it is
-  // stopped instead and `error` says so; returns false.
+  // Under mu_: the task a worker being started will run first: the oldest queued one that
+  // is not cancelled (claimed now), or none. Cancelled ones go to `dropped` (released by
+  // the caller once mu_ is unlocked).
+  std::optional<Pending> take_queued_locked(std::vector<Pending>& dropped);
+  // Starts one worker process (no lock held) whose socket already holds the hello and as
+  // much of `first`'s task (claimed; may be empty) as fits: the worker starts that task
+  // as soon as it runs, without a hop through the dispatcher. On success the worker
+  // carries `first` as its current task; on failure `first` is left as it was. Null,
+  // with the reason in `error`, when the system refuses (no descriptors, processes or
+  // memory: EMFILE, EAGAIN, ENOMEM). Everything that allocates happens before a
+  // descriptor or a process exists.
+  std::unique_ptr<Worker> start_worker(StartError& error, std::optional<Pending>& first) noexcept;
+  // Under mu_: a started worker joins the pool (idle unless it carries a task). Without
+  // memory for it, it is stopped instead, its task goes back to the front of the queue,
+  // and `error` says so; returns false.
   bool add_worker_locked(std::unique_ptr<Worker>& w, StartError& error) noexcept;
   // submit() found no idle worker and a free slot (reserved in starting_): it starts a
-  // worker itself, as Python does. When that fails and no worker is alive or starting,
-  // nothing could run the task: it is withdrawn and submit() throws RuntimeError; the
-  // pool stays usable. With a live worker the task stays queued for it.
-  void spawn_for_submit(std::uint64_t id);
+  // worker itself, as Python does, and hands it `first` (the oldest queued task). When
+  // that fails, `first` goes back to the front of the queue; if no worker is alive or
+  // starting, nothing could run task `id`: it is withdrawn and submit() throws
+  // RuntimeError; the pool stays usable. With a live worker the task stays queued for it.
+  void spawn_for_submit(std::uint64_t id, std::optional<Pending> first);
 
   // ---- the dispatcher (dispatcher.cpp) ----
 
@@ -141,7 +151,8 @@ class ProcessPoolCore {
   // Reads what w sent and handles every complete message; a malformed one counts as
   // the worker's death.
   void read_from(Worker& w);
-  // Under mu_: shut down, nothing queued, no task on a live worker.
+  // Under mu_: shut down, nothing queued, no worker being started (it may carry a task),
+  // no task on a live worker.
   bool finished_locked() const;
   // The dispatcher thread: dispatch(), then frees the pool if its owner asked it to.
   void run_dispatcher();
@@ -178,7 +189,7 @@ class ProcessPoolCore {
   std::deque<Pending> pending_;
   std::vector<Worker*> idle_;                     // live workers with no task
   std::vector<std::unique_ptr<Worker>> workers_;  // erased only by the dispatcher
-  std::size_t starting_ = 0;                      // workers being started
+  std::size_t starting_ = 0;                      // workers being started, each with a task
   int spawn_failures_ = 0;  // failed starts in a row while no worker was alive
   bool shutdown_ = false;
   bool dispatcher_started_ = false;

@@ -29,10 +29,14 @@ extern char** environ;
 namespace weft::detail {
 namespace {
 
-[[noreturn]] void worker_exit(int code) {
+void flush_output() {
   std::cout.flush();
   std::cerr.flush();
   std::fflush(nullptr);
+}
+
+[[noreturn]] void worker_exit(int code) {
+  flush_output();
   ::_exit(code);
 }
 
@@ -96,6 +100,10 @@ namespace {
     }
     if (!send_message(fd, out.buffer())) worker_exit(0);
     if (max_tasks != 0 && ++served >= max_tasks) break;
+    // What the task printed goes out now, while the pool reads the result, instead of
+    // when the worker exits: the first flush touches code and data this process has not
+    // touched yet (a page fault each), which then stay off the pool's shutdown path.
+    flush_output();
   }
   worker_exit(0);
 }

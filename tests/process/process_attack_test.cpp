@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -414,6 +415,81 @@ TEST(ProcessPoolFrozen, StoppedWorkerStallsNeitherSubmitNorTheOtherWorkers) {
   EXPECT_FALSE(big[0].done()) << "the frozen worker's task waits for it";
   ASSERT_EQ(::kill(frozen, SIGCONT), 0);
   EXPECT_EQ(big[0].result(kPatience), 8u << 20);
+}
+
+// ---- a busy pool thread: new workers start their tasks, idle ones exit at shutdown ----
+
+// Holds a pool's thread in a done callback until release(): a gated task runs on one
+// worker, the callback is added while it runs, then the task is let go. Declare it before
+// the pool (its callback refers to it) and release it before the pool is destroyed.
+struct PoolThreadHold {
+  FifoGate gate;
+  weft::Event in_callback, leave_callback;
+  std::optional<Future<int>> held;  // the gated task: done once engaged
+
+  void engage(ProcessPoolExecutor& pool) {
+    held = pool.submit(wait_gate_then_pid, gate.path());
+    ASSERT_EQ(gate.wait_started(1).size(), 1u);
+    held->add_done_callback([this](Future<int>) {
+      in_callback.set();
+      leave_callback.wait();
+    });
+    gate.release(1);
+    ASSERT_TRUE(in_callback.wait(kPatience)) << "the done callback runs";
+  }
+  void release() { leave_callback.set(); }
+};
+
+TEST(ProcessPoolStart, ANewWorkerStartsItsTaskWhileThePoolsThreadRunsACallback) {
+  PoolThreadHold hold;
+  ProcessPoolExecutor pool(2);
+  Cleanup let_go{[&] { hold.release(); }};
+  FifoGate busy_gate, new_gate;
+  ASSERT_NO_FATAL_FAILURE(hold.engage(pool));
+  // The idle worker takes the next task from submit itself; the one after needs a
+  // second worker, which submit starts.
+  auto busy = pool.submit(wait_gate_then_pid, busy_gate.path());
+  ASSERT_EQ(busy_gate.wait_started(1).size(), 1u) << "an idle worker gets its task from submit";
+  auto on_new = pool.submit(wait_gate_then_pid, new_gate.path());
+  EXPECT_EQ(new_gate.wait_started(1).size(), 1u)
+      << "the worker started for the task runs it while the pool's thread is busy";
+  hold.release();
+  busy_gate.release(1);
+  new_gate.release(1);
+  EXPECT_GT(hold.held->result(kPatience), 0);
+  EXPECT_GT(busy.result(kPatience), 0);
+  EXPECT_GT(on_new.result(kPatience), 0);
+  EXPECT_NE(busy.result(), on_new.result()) << "two workers";
+}
+
+// The state letter of process `pid` in /proc/PID/stat ('Z': exited, not reaped yet); 0
+// if it is gone.
+char process_state(int pid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  FILE* f = std::fopen(path, "re");
+  if (f == nullptr) return 0;
+  char text[512] = "";
+  const std::size_t n = std::fread(text, 1, sizeof text - 1, f);
+  std::fclose(f);
+  text[n] = '\0';
+  const char* close_paren = std::strrchr(text, ')');
+  return close_paren != nullptr && close_paren[1] == ' ' ? close_paren[2] : 0;
+}
+
+TEST(ProcessPoolStart, ShutdownTellsIdleWorkersToExitWhileThePoolsThreadRunsACallback) {
+  PoolThreadHold hold;
+  ProcessPoolExecutor pool(1);
+  Cleanup let_go{[&] { hold.release(); }};
+  ASSERT_NO_FATAL_FAILURE(hold.engage(pool));
+  const int worker = hold.held->result();
+  ASSERT_GT(worker, 0);
+  pool.shutdown(false);
+  // The pool's thread, held in the callback, cannot reap the worker: it stays a zombie.
+  const auto give_up = std::chrono::steady_clock::now() + kPatience;
+  while (process_state(worker) != 'Z' && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(process_state(worker), 'Z') << "the idle worker exits at shutdown";
 }
 
 // ---- #7: destroyed from its own done callback ----
