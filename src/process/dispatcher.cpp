@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <exception>
 #include <optional>
@@ -68,6 +69,7 @@ void ProcessPoolCore::fail(Pending& p, const std::string& why) {
 
 int ProcessPoolCore::assign() {
   for (;;) {
+    int wait_ms = -1;
     std::optional<Pending> first;  // the task of a worker to start
     std::vector<Pending> dropped;  // cancelled while queued
     {
@@ -84,8 +86,15 @@ int ProcessPoolCore::assign() {
           // while no worker lives takes its task back and throws, and that verdict must
           // not depend on a start of the dispatcher's that happens to be under way.
           if (starting_ == 0 && live_locked() < max_workers_ && workers_.size() < 2 * max_workers_) {
-            first = take_queued_locked(dropped);
-            if (first) ++starting_;
+            const auto now = std::chrono::steady_clock::now();
+            if (now < no_spawn_before_) {  // after a failed start
+              wait_ms = static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(
+                                             no_spawn_before_ - now)
+                                             .count());
+            } else {
+              first = take_queued_locked(dropped);
+              if (first) ++starting_;
+            }
           }
           break;
         }
@@ -97,7 +106,7 @@ int ProcessPoolCore::assign() {
       }
     }
     for (Pending& p : dropped) p.s->release();
-    if (!first) return -1;
+    if (!first) return wait_ms;
     StartError error;
     std::unique_ptr<Worker> w = start_worker(error, first);
     std::deque<Pending> stranded;
@@ -107,19 +116,46 @@ int ProcessPoolCore::assign() {
       --starting_;
       if (first) pending_.push_front(std::move(*first));  // not started: queued again
       if (w && add_worker_locked(w, error)) continue;
-      if (live_locked() == 0) {
-        if (++spawn_failures_ <= kSpawnRetries) {
-          retry_ms = kFirstSpawnRetryMs << (spawn_failures_ - 1);
-        } else {
-          spawn_failures_ = 0;
-          stranded.swap(pending_);
-        }
-      }
+      retry_ms = start_failed_locked(stranded);
     }
     if (!stranded.empty())
       fail_all(stranded, std::string(error.text) + " (no worker process was left to run this task)");
     return retry_ms;
   }
+}
+
+int ProcessPoolCore::start_failed_locked(std::deque<Pending>& stranded) {
+  int wait_ms = kFirstSpawnRetryMs;
+  if (live_locked() == 0) {
+    if (++spawn_failures_ <= kSpawnRetries) {
+      wait_ms = kFirstSpawnRetryMs << (spawn_failures_ - 1);
+    } else {
+      spawn_failures_ = 0;
+      stranded.swap(pending_);
+    }
+  }
+  no_spawn_before_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  return wait_ms;
+}
+
+void ProcessPoolCore::on_failed_start(Worker& w) {
+  std::deque<Pending> stranded;
+  {
+    std::scoped_lock hold(mu_);
+    ::close(w.fd);
+    w.fd = -1;
+    w.retiring = true;
+    w.sending = false;
+    std::erase(idle_, &w);
+    if (w.current) {  // never ran: no process read it
+      w.current->claimed = true;
+      pending_.push_front(std::move(*w.current));
+      w.current.reset();
+    }
+    start_failed_locked(stranded);
+  }
+  if (!stranded.empty())
+    fail_all(stranded, "cannot start a worker process (no worker process was left to run this task)");
 }
 
 void ProcessPoolCore::on_message(Worker& w, std::string_view body) {
@@ -147,6 +183,7 @@ void ProcessPoolCore::on_message(Worker& w, std::string_view body) {
     p = std::move(*w.current);
     w.current.reset();
     ++w.served;
+    spawn_failures_ = 0;  // a worker answered: starts work
     if (options_.max_tasks_per_child != 0 && w.served >= options_.max_tasks_per_child) {
       w.retiring = true;  // it exits by itself after this result
     } else {
@@ -164,6 +201,10 @@ void ProcessPoolCore::on_message(Worker& w, std::string_view body) {
 }
 
 void ProcessPoolCore::on_eof(Worker& w) {
+  if (!known_pid(w)) {
+    on_failed_start(w);
+    return;
+  }
   ::kill(w.pid, SIGKILL);  // not reaped yet, so the pid is still the worker's
   int status = 0;
   while (::waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {

@@ -38,6 +38,10 @@ struct ForkServer {
   uid_t uid = 0;    // this process's effective user and group when it started the server
   gid_t gid = 0;
   bool unusable = false;  // the server refused to clone: workers are exec'd from now on
+  bool proven = false;    // the running server cloned a worker: requests do not wait for it
+  std::uint64_t sent = 0;      // requests sent (to every server of this process), numbered 1..
+  std::uint64_t answered = 0;  // requests answered, or given up on when their server went away
+  std::vector<std::pair<std::uint64_t, int>> unclaimed;  // answers nobody has asked for yet
 };
 std::atomic<ForkServer*> the_server{nullptr};
 
@@ -68,8 +72,17 @@ ForkServer* own_server() noexcept {
   return s;
 }
 
+// Under s.mu: keeps the answer to request `seq` until worker_process_pid() asks for it.
+// Without memory it is lost, and that worker's pid reads as unknown (0).
+void note_answer_locked(ForkServer& s, std::uint64_t seq, int answer) noexcept {
+  try {
+    s.unclaimed.emplace_back(seq, answer);
+  } catch (const std::bad_alloc&) {
+  }
+}
+
 // Under s.mu.
-void stop_server_locked(ForkServer& s) noexcept {
+void kill_server_locked(ForkServer& s) noexcept {
   if (s.fd < 0) return;
   ::close(s.fd);
   s.fd = -1;
@@ -77,6 +90,44 @@ void stop_server_locked(ForkServer& s) noexcept {
   while (::waitpid(s.pid, nullptr, 0) < 0 && errno == EINTR) {
   }
   s.pid = -1;
+  s.proven = false;
+  for (std::uint64_t seq = s.answered + 1; seq <= s.sent; ++seq) note_answer_locked(s, seq, 0);
+  s.answered = s.sent;  // the server is gone: its unanswered requests read as 0
+}
+
+// Under s.mu: reads the server's next answer. False when the server is gone (it died, or
+// sent something else), which kill_server_locked() then records.
+bool read_answer_locked(ForkServer& s) noexcept {
+  std::int32_t reply = 0;
+  ssize_t k;
+  while ((k = ::recv(s.fd, &reply, sizeof reply, 0)) < 0 && errno == EINTR) {
+  }
+  if (k != static_cast<ssize_t>(sizeof reply) || reply == 0) {
+    kill_server_locked(s);
+    return false;
+  }
+  note_answer_locked(s, ++s.answered, reply);
+  return true;
+}
+
+// Under s.mu: the answer to request `seq` (waiting for it): a pid, -errno, or 0 when the
+// server went away first.
+int claim_answer_locked(ForkServer& s, std::uint64_t seq) noexcept {
+  while (s.answered < seq && s.fd >= 0) read_answer_locked(s);
+  for (auto it = s.unclaimed.begin(); it != s.unclaimed.end(); ++it) {
+    if (it->first != seq) continue;
+    const int answer = it->second;
+    s.unclaimed.erase(it);
+    return answer;
+  }
+  return 0;
+}
+
+// Under s.mu: stops the server once it has answered every request (each is a worker or
+// an error its pool must learn).
+void stop_server_locked(ForkServer& s) noexcept {
+  while (s.fd >= 0 && s.answered < s.sent) read_answer_locked(s);
+  kill_server_locked(s);
 }
 
 // Under s.mu. Returns 0 or -errno.
@@ -107,9 +158,9 @@ int start_server_locked(ForkServer& s) noexcept {
   return 0;
 }
 
-// Under s.mu: one request. The worker's pid, -errno from the server, or 0 when the
-// server is gone (it died, or was killed).
-int request_locked(ForkServer& s, int child_end) noexcept {
+// Under s.mu: sends one request; its number, or 0 when the server is gone (it died, or
+// was killed).
+std::uint64_t request_locked(ForkServer& s, int child_end) noexcept {
   OneFdMessage m;
   m.tag = 'F';
   cmsghdr* c = CMSG_FIRSTHDR(&m.msg);
@@ -121,11 +172,7 @@ int request_locked(ForkServer& s, int child_end) noexcept {
   while ((k = ::sendmsg(s.fd, &m.msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
   }
   if (k != 1) return 0;
-  std::int32_t reply = 0;
-  while ((k = ::recv(s.fd, &reply, sizeof reply, 0)) < 0 && errno == EINTR) {
-  }
-  if (k != static_cast<ssize_t>(sizeof reply) || reply == 0) return 0;
-  return reply;
+  return ++s.sent;
 }
 
 // Whether this process has one thread (a clone copies only the calling thread: with
@@ -159,21 +206,35 @@ int clone_worker(int server_fd, int worker_fd) noexcept {
 
 }  // namespace
 
-int start_worker_process(int child_end, char** envp) noexcept {
+WorkerStart start_worker_process(int child_end, char** envp) noexcept {
   if (ForkServer* s = own_server()) {
     std::scoped_lock hold(s->mu);
     if (s->fd >= 0 && (s->uid != ::geteuid() || s->gid != ::getegid()))
       stop_server_locked(*s);  // its workers would run as the old user
     for (int attempt = 0; attempt < 2 && !s->unusable; ++attempt) {
       if (s->fd < 0 && start_server_locked(*s) != 0) break;
-      const int rc = request_locked(*s, child_end);
-      if (rc > 0 || rc == -EAGAIN || rc == -ENOMEM) return rc;
+      const std::uint64_t seq = request_locked(*s, child_end);
+      if (seq == 0) {  // gone: a new one is tried
+        kill_server_locked(*s);
+        continue;
+      }
+      if (s->proven) return {0, seq};  // answered later, through worker_process_pid()
+      const int rc = claim_answer_locked(*s, seq);
+      if (rc > 0) s->proven = true;
+      if (rc > 0 || rc == -EAGAIN || rc == -ENOMEM) return {rc, 0};
       stop_server_locked(*s);  // gone (a new one is tried), or it cannot clone
       s->unusable = rc == -ENOTSUP;
       if (rc < 0) break;  // this worker is exec'd
     }
   }
-  return spawn_program(child_end, envp);
+  return {spawn_program(child_end, envp), 0};
+}
+
+int worker_process_pid(std::uint64_t request) noexcept {
+  ForkServer* s = the_server.load(std::memory_order_acquire);
+  if (s == nullptr || s->owner != ::getpid()) return 0;
+  std::scoped_lock hold(s->mu);
+  return claim_answer_locked(*s, request);
 }
 
 [[noreturn]] void run_fork_server(int fd) {

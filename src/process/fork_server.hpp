@@ -19,16 +19,33 @@
 // (SCM_RIGHTS); the reply is an i32: the worker's pid, or -errno.
 #pragma once
 
+#include <cstdint>
+
 namespace weft::detail {
+
+// How a worker start went: `pid` (a child of this process) or -errno; or, with `request`
+// set, the clone was asked for and the fork server has not answered yet: ask
+// worker_process_pid(request) once, before the pid is needed.
+struct WorkerStart {
+  int pid;
+  std::uint64_t request;
+};
 
 // Starts a worker process serving the socket `child_end` (the caller keeps and closes its
 // own copy). Starts or restarts the fork server when there is none yet, it died, this
 // process was forked from the one that started it, or this process's user or group
 // changed since; starts the worker directly instead (an exec of the program with `envp`,
 // from worker_environment) when no fork server can run or the server refuses to clone.
-// Returns the pid (a child of this process), or -errno. Thread-safe; allocates only to
-// start the server.
-int start_worker_process(int child_end, char** envp) noexcept;
+// A server that has cloned a worker before is not waited for: the request is returned at
+// once, and a clone that fails then closes the server's copy of `child_end` (the worker's
+// socket reaches EOF with no worker behind it). Thread-safe; allocates only to start the
+// server and to keep answers.
+WorkerStart start_worker_process(int child_end, char** envp) noexcept;
+
+// The answer to `request` (blocks until the fork server gives it): the worker's pid,
+// -errno when it could not be cloned, 0 when the server went away first (the worker may
+// or may not exist; its socket tells). Each request's answer is read once.
+int worker_process_pid(std::uint64_t request) noexcept;
 
 // The fork server's loop, in a process started as one (worker.cpp's static entry).
 // Serves requests on `fd` until it reaches EOF, then exits.

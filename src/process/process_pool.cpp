@@ -220,7 +220,9 @@ void ProcessPoolCore::write_some_locked(Worker& w) {
     return;
   }
   w.sending = false;
-  std::string().swap(w.current->frame);  // sent: the arguments are not needed any more
+  // Sent: the arguments are not needed any more (while the worker's clone may still fail,
+  // the task may have to run elsewhere: kept).
+  if (w.start_request == 0) std::string().swap(w.current->frame);
 }
 
 void ProcessPoolCore::requeue_unsent_locked(Worker& w) {
@@ -282,21 +284,23 @@ std::unique_ptr<ProcessPoolCore::Worker> ProcessPoolCore::start_worker(
     ::close(child_end);
     return nullptr;
   }
-  const int rc = start_worker_process(child_end, envp.data());
+  const WorkerStart started = start_worker_process(child_end, envp.data());
   ::close(child_end);
-  if (rc <= 0) {
+  if (started.request == 0 && started.pid <= 0) {
     ::close(sv[0]);
-    error.set("cannot start a worker process", -rc);
+    error.set("cannot start a worker process", -started.pid);
     return nullptr;
   }
-  w->pid = rc;
+  w->pid = started.pid;
+  w->start_request = started.request;
   w->fd = sv[0];
   if (first) {
     w->current = std::move(*first);
     first.reset();
     w->sent = static_cast<std::size_t>(k) - hello_.size();
     w->sending = w->sent < w->current->frame.size();
-    if (!w->sending) std::string().swap(w->current->frame);  // sent: not needed any more
+    // Sent: not needed any more, unless the clone may still fail (then it runs elsewhere).
+    if (!w->sending && w->start_request == 0) std::string().swap(w->current->frame);
   }
   return w;
 }
@@ -306,8 +310,14 @@ bool ProcessPoolCore::add_worker_locked(std::unique_ptr<Worker>& w, StartError& 
     workers_.reserve(workers_.size() + 1);
     idle_.reserve(workers_.size() + 1);
   } catch (const std::bad_alloc&) {
-    ::kill(w->pid, SIGKILL);
-    while (::waitpid(w->pid, nullptr, 0) < 0 && errno == EINTR) {
+    if (w->start_request != 0) {  // not added: no other thread sees it
+      w->pid = worker_process_pid(w->start_request);
+      w->start_request = 0;
+    }
+    if (w->pid > 0) {
+      ::kill(w->pid, SIGKILL);
+      while (::waitpid(w->pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
     }
     ::close(w->fd);
     if (w->current) {  // never ran: the worker was killed before it could answer
@@ -318,10 +328,20 @@ bool ProcessPoolCore::add_worker_locked(std::unique_ptr<Worker>& w, StartError& 
     error.set("cannot start a worker process", ENOMEM);
     return false;
   }
+  if (w->start_request == 0) spawn_failures_ = 0;  // else once it answers (on_message)
   if (!w->current) idle_.push_back(w.get());
   workers_.push_back(std::move(w));
-  spawn_failures_ = 0;
   return true;
+}
+
+bool ProcessPoolCore::known_pid(Worker& w) noexcept {
+  if (w.start_request != 0) {
+    const int pid = worker_process_pid(w.start_request);  // may wait: no lock held
+    std::scoped_lock hold(mu_);
+    w.pid = pid;
+    w.start_request = 0;
+  }
+  return w.pid > 0;
 }
 
 void ProcessPoolCore::spawn_for_submit(std::uint64_t id, std::optional<Pending> first) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -62,7 +63,9 @@ class ProcessPoolCore {
     bool claimed;  // already moved to running (a retry after a failed send)
   };
   struct Worker {
+    // Once added: written by the dispatcher under mu_, read by it without (known_pid).
     pid_t pid = -1;
+    std::uint64_t start_request = 0;  // the fork server's answer (the pid) is still to read
     int fd = -1;                     // closed (-1) only by the dispatcher, under mu_
     std::optional<Pending> current;  // under mu_
     std::size_t sent = 0;            // under mu_: bytes of current->frame written
@@ -115,6 +118,16 @@ class ProcessPoolCore {
   // memory: EMFILE, EAGAIN, ENOMEM). Everything that allocates happens before a
   // descriptor or a process exists.
   std::unique_ptr<Worker> start_worker(StartError& error, std::optional<Pending>& first) noexcept;
+  // Whether w's process exists, reading its pid from the fork server's answer first if
+  // that is still due. False: its clone failed (nothing ran on its socket) or its pid is
+  // unknown (the server went away before answering).
+  // Dispatcher only.
+  bool known_pid(Worker& w) noexcept;
+  // Under mu_: a start failed. While no worker lives, the next start waits (10 ms
+  // doubling) and after kSpawnRetries the queued tasks are failed (moved to `stranded`;
+  // the pool itself stays usable); with a live worker, the next start waits 10 ms.
+  // Returns the wait in ms.
+  int start_failed_locked(std::deque<Pending>& stranded);
   // Under mu_: a started worker joins the pool (idle unless it carries a task). Without
   // memory for it, it is stopped instead, its task goes back to the front of the queue,
   // and `error` says so; returns false.
@@ -127,6 +140,10 @@ class ProcessPoolCore {
   void spawn_for_submit(std::uint64_t id, std::optional<Pending> first);
 
   // ---- the dispatcher (dispatcher.cpp) ----
+
+  // The worker's clone failed after its request was sent (its socket reached EOF): its
+  // task never ran and goes back to the front of the queue; counts as a failed start.
+  void on_failed_start(Worker& w);
 
   // Fails every queued task and every later submit (a worker's initializer failed).
   void break_pool(const std::string& why);
@@ -191,6 +208,7 @@ class ProcessPoolCore {
   std::vector<std::unique_ptr<Worker>> workers_;  // erased only by the dispatcher
   std::size_t starting_ = 0;                      // workers being started, each with a task
   int spawn_failures_ = 0;  // failed starts in a row while no worker was alive
+  std::chrono::steady_clock::time_point no_spawn_before_{};  // the dispatcher's next start
   bool shutdown_ = false;
   bool dispatcher_started_ = false;
   std::string broken_;

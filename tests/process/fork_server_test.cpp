@@ -10,12 +10,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <optional>
+#include <thread>
 #include <cstdlib>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "weft/event.hpp"
 #include "weft/process.hpp"
 
 namespace {
@@ -118,6 +122,43 @@ TEST(ForkServer, AKilledServerIsReplaced) {
   EXPECT_FALSE(now.contains(*servers.begin()));
   EXPECT_EQ(pool.submit(square, 7).result(), 49);
   EXPECT_EQ(warm_up.submit(square, 8).result(), 64) << "the first pool's worker lives on";
+}
+
+// A pool does not wait for the fork server to answer once it has cloned a worker: a
+// submit that needs a new worker returns while the server is stopped, and when the server
+// dies without serving the request, the task runs on a worker of a new server.
+TEST(ForkServer, ASubmitDoesNotWaitForTheServerAndARequestItNeverServesIsRetried) {
+  ProcessPoolExecutor warm_up(1);
+  const pid_t first_worker = warm_up.submit(pid_if_cloned_from_the_fork_server).result();
+  ASSERT_GT(first_worker, 0);
+  const std::set<pid_t> servers = fork_servers({first_worker});
+  ASSERT_EQ(servers.size(), 1u);
+  const pid_t server = *servers.begin();
+  ProcessPoolExecutor pool(1);
+  weft::Event submitted;
+  std::optional<weft::Future<int>> f;
+  std::thread submitter;
+  struct JoinOnExit {
+    std::thread& t;
+    ~JoinOnExit() {
+      if (t.joinable()) t.join();
+    }
+  } join{submitter};
+  ASSERT_EQ(::kill(server, SIGSTOP), 0);
+  struct KillOnExit {
+    pid_t pid;
+    ~KillOnExit() { ::kill(pid, SIGKILL); }  // first: unblocks a submit waiting for it
+  } kill_server{server};
+  submitter = std::thread([&] {
+    f = pool.submit(square, 7);
+    submitted.set();
+  });
+  EXPECT_TRUE(submitted.wait(std::chrono::seconds(60)))
+      << "submit waited for the stopped fork server";
+  ASSERT_EQ(::kill(server, SIGKILL), 0);
+  submitted.wait();
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->result(), 49) << "the task runs on a worker of a new fork server";
 }
 
 }  // namespace
