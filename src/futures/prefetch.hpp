@@ -29,15 +29,15 @@ inline const bool g_has_prefetchw = cpu_has_prefetchw();
 inline void prefetch_lines_for_write(const void* p, std::size_t lines) noexcept {
   constexpr std::uintptr_t kLine = 64;
   std::uintptr_t a = reinterpret_cast<std::uintptr_t>(p) & ~(kLine - 1);
-  for (std::size_t i = 0; i < lines; ++i, a += kLine) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (g_has_prefetchw) {
+  if (g_has_prefetchw) {
+    for (std::size_t i = 0; i < lines; ++i, a += kLine)
       asm volatile("prefetchw %0" : : "m"(*reinterpret_cast<const char*>(a)));
-      continue;
-    }
-#endif
-    __builtin_prefetch(reinterpret_cast<const void*>(a), 1, 3);
+    return;
   }
+#endif
+  for (std::size_t i = 0; i < lines; ++i, a += kLine)
+    __builtin_prefetch(reinterpret_cast<const void*>(a), 1, 3);
 }
 
 }  // namespace weft::detail

@@ -8,8 +8,11 @@
 //        draining it -- owns that reference; so every task is taken exactly once: none is
 //        lost, none runs twice.
 //   (B2) Only the owning worker fills its batch (fill(), under the pool's lock_, when its
-//        earlier batch is used up), with seq_cst stores: a thread that counts itself as
-//        a sleeper before it scans the slots (any()) sees them, or the owner sees it.
+//        earlier batch is used up). The pool publishes the filled slots with the
+//        seq_cst decrement of its queued count that follows the fill: a thread that
+//        reads that count (seq_cst) before it scans the slots (any()) sees them, or read
+//        an older count that still included these tasks (see has_work() in
+//        thread_pool.cpp).
 //   (B3) Tasks stay pending while batched: Future::cancel() cancels one, and whoever
 //        takes it then finds it not claimable (execute() is false) and only releases it.
 //   (B4) take_next() gives the owner its tasks in FIFO order; steal() gives any thread
@@ -35,9 +38,10 @@ class alignas(64) TaskBatch {
   static constexpr std::uint32_t kCapacity = 7;  // plus the task its owner runs first: 8
 
   // (B2) Owner, under the pool's lock_, with every slot empty: the n (<= kCapacity)
-  // tasks of `tasks`, taking over one reference of each.
-  void fill(FutureStateBase* const* tasks, std::uint32_t n) noexcept {
-    for (std::uint32_t i = 0; i < n; ++i) slots_[i].store(tasks[i], std::memory_order_seq_cst);
+  // tasks task_at(0), ..., task_at(n - 1), taking over one reference of each.
+  template <class TaskAt>
+  void fill(std::uint32_t n, TaskAt task_at) noexcept {
+    for (std::uint32_t i = 0; i < n; ++i) slots_[i].store(task_at(i), std::memory_order_relaxed);
     next_ = 0;
     count_ = static_cast<std::uint16_t>(n);
   }

@@ -19,8 +19,7 @@
 //        that every pool of the process shares, up to kCachedSegments (1 MiB; the rest
 //        are freed), so the next pool's burst takes memory an earlier one used instead
 //        of faulting fresh pages in (task_fifo.cpp).
-// Layout: push() and pop() use the first 24 bytes, which the pool keeps on its hot cache
-// line; the spare list (used once per 511 tasks) may spill over.
+// Layout: 32 bytes, which the pool keeps on the cache line its lock_ is on.
 #pragma once
 
 #include <algorithm>
@@ -46,7 +45,8 @@ class TaskFifo {
       return reinterpret_cast<FutureStateBase*>(bits_ & ~kLineBits);
     }
     // (Q3) The state's lines, for writing (touches no memory).
-    void prefetch() const noexcept { prefetch_lines_for_write(task(), 1 + (bits_ & kLineBits)); }
+    void prefetch() const noexcept { prefetch_lines_for_write(task(), lines()); }
+    std::size_t lines() const noexcept { return 1 + (bits_ & kLineBits); }
 
    private:
     static constexpr std::uintptr_t kLineBits = 3;
@@ -58,6 +58,11 @@ class TaskFifo {
     }
     std::uintptr_t bits_ = 0;
   };
+
+  // (Q3) Entry::prefetch() of each of the n entries.
+  static void prefetch(const Entry* entries, std::uint32_t n) noexcept {
+    for (std::uint32_t i = 0; i < n; ++i) entries[i].prefetch();
+  }
 
   static constexpr std::uint32_t kSlots = 511;  // a segment is 4 KiB
   struct Segment {
@@ -88,16 +93,29 @@ class TaskFifo {
 
   // (Q2)
   Entry pop() noexcept {
-    if (head_index_ == kSlots) {
-      Segment* used = head_;
-      head_ = used->next;
-      head_index_ = 0;
-      used->next = spare_;  // (Q4)
-      spare_ = used;
-    }
-    const Entry e = head_->slots[head_index_++];
-    if (empty()) head_index_ = tail_index_ = 0;  // (Q4)
+    Entry e;
+    pop_many(&e, 1);
     return e;
+  }
+
+  // (Q2) Removes the n oldest entries into out[0..n), oldest first; the queue must hold
+  // at least n.
+  void pop_many(Entry* out, std::uint32_t n) noexcept {
+    while (n != 0) {
+      if (head_index_ == kSlots) {
+        Segment* used = head_;
+        head_ = used->next;
+        head_index_ = 0;
+        used->next = spare_;  // (Q4)
+        spare_ = used;
+      }
+      const std::uint32_t end = head_ == tail_ ? tail_index_ : kSlots;
+      const std::uint32_t k = std::min(n, end - head_index_);
+      for (std::uint32_t i = 0; i < k; ++i) *out++ = head_->slots[head_index_ + i];
+      head_index_ += k;
+      n -= k;
+    }
+    if (empty()) head_index_ = tail_index_ = 0;  // (Q4)
   }
 
   // Empties the queue: its tasks linked from the returned head through next_, oldest
@@ -144,5 +162,6 @@ class TaskFifo {
   std::uint32_t tail_index_ = 0;
   Segment* spare_ = nullptr;  // (Q4) emptied segments, linked through next
 };
+static_assert(sizeof(TaskFifo) == 32);
 
 }  // namespace weft::detail

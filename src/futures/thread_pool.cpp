@@ -125,6 +125,7 @@ std::string ThreadPoolCore::default_prefix() {
 
 // ---- the queue and the batches ----
 
+// The count first: it publishes the batches' slots (B2).
 bool ThreadPoolCore::has_work() const noexcept {
   if (queued_.load(std::memory_order_seq_cst) != 0) return true;
   for (std::size_t i = 0; i < batch_count_; ++i)
@@ -147,26 +148,19 @@ FutureStateBase* ThreadPoolCore::pop(TaskBatch* batch, std::uint32_t& filled) {
     const std::size_t queued = queued_.load(std::memory_order_relaxed);
     if (queued == 0) return nullptr;
     // (TP7) at least two tasks per live thread, and no pending bound to keep exact.
-    if (batch != nullptr && max_pending_.load(std::memory_order_relaxed) == 0 &&
-        queued >= 2 * std::max<std::size_t>(live_, 1)) {
-      filled = static_cast<std::uint32_t>(
-          std::min<std::size_t>(TaskBatch::kCapacity, queued / std::max<std::size_t>(live_, 1) - 1));
-    }
-    for (std::uint32_t i = 0; i <= filled; ++i) taken[i] = queue_.pop();
-    if (filled != 0) {
-      FutureStateBase* tasks[TaskBatch::kCapacity];
-      for (std::uint32_t i = 0; i < filled; ++i) tasks[i] = taken[1 + i].task();
-      batch->fill(tasks, filled);
-    }
+    const std::size_t live = std::max<std::size_t>(live_, 1);
+    if (batch != nullptr && queued >= 2 * live && max_pending_.load(std::memory_order_relaxed) == 0)
+      filled = static_cast<std::uint32_t>(std::min<std::size_t>(TaskBatch::kCapacity, queued / live - 1));
+    queue_.pop_many(taken, 1 + filled);
+    if (filled != 0) batch->fill(filled, [&](std::uint32_t i) { return taken[1 + i].task(); });
+    // (B2) publishes the batch's slots.
     queued_.fetch_sub(1 + filled, std::memory_order_seq_cst);
   }
   // (Q3) This worker runs these states next: their lines come over while it runs the
   // first one. (A batched task stolen and freed meanwhile only makes a prefetch useless.)
   // Not for a single task: the queue is short then, the task runs at once, and its last
   // line may hold the head of the state its submitter is writing now.
-  if (filled != 0) {
-    for (std::uint32_t i = 0; i <= filled; ++i) taken[i].prefetch();
-  }
+  if (filled != 0) TaskFifo::prefetch(taken, 1 + filled);
   if (space_waiters_.load(std::memory_order_seq_cst) != 0) {
     space_epoch_.fetch_add(1, std::memory_order_seq_cst);
     unpark_one(&space_epoch_);
@@ -230,7 +224,7 @@ bool ThreadPoolCore::wait_for_space(Deadline deadline) {
 // (TP5) Wakes one sleeping worker unless the spinning token is held; the woken worker
 // receives the token. If nobody was parked yet (a sleeper between (TP1)'s increment and
 // its park), gives the token back and retries while work and sleepers remain.
-void ThreadPoolCore::wake_one_sleeper() {
+void ThreadPoolCore::wake_one_sleeper_slow() {
   Backoff backoff;
   for (;;) {
     if (sleepers_.load(std::memory_order_seq_cst) == 0) return;

@@ -37,9 +37,9 @@
 //        hands it to the worker it unparks (park token kSpinToken), so a burst of submits
 //        wakes one sleeper, not one per submit. While it is held, nobody else wakes
 //        anyone: every holder releases it with fetch_sub (seq_cst) and then re-reads
-//        has_work() (seq_cst loads), which follows the submit's increment or the batch's
-//        stores in the seq_cst order (their maker read the token held before that
-//        fetch_sub), and takes work or wakes again.
+//        has_work() (seq_cst loads), which follows the submit's increment or the
+//        decrement that published a batch (B2) in the seq_cst order (their maker read the
+//        token held before that fetch_sub), and takes work or wakes again.
 //   (TP6) chain wake: a worker that takes a task while more work is left (in the queue
 //        or in the batch it just filled) wakes one sleeper (through TP5), so a burst
 //        reaches every worker one by one.
@@ -80,7 +80,20 @@
 
 namespace weft::detail {
 
-class alignas(64) ThreadPoolCore final : public ExecutorCore {
+// What every submit and every pop writes, on one cache line of its own (checked below):
+// a task hand-off moves this one line between the submitting thread and a worker.
+struct alignas(64) ThreadPoolHotLine {
+  InternalLock lock_;                       // guards the queue and the threads
+  std::atomic<std::size_t> queued_{0};      // tasks in queue_ (written under lock_)
+  TaskFifo queue_;                          // under lock_
+  std::atomic<std::uint32_t> sleepers_{0};
+  std::atomic<std::uint32_t> spinning_{0};  // (TP5) 0 or 1
+  std::atomic<std::uint32_t> space_waiters_{0};
+  std::atomic<std::uint32_t> idle_{0};
+};
+static_assert(sizeof(ThreadPoolHotLine) == 64, "the pool's hot fields must share one cache line");
+
+class alignas(64) ThreadPoolCore final : public ExecutorCore, private ThreadPoolHotLine {
  public:
   ThreadPoolCore(std::size_t max_workers, std::string prefix, std::function<void()> init);
   ~ThreadPoolCore();
@@ -132,7 +145,11 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
   bool take_idle_token() noexcept;
   void give_idle_token() noexcept;
   bool wait_for_space(Deadline deadline);
-  void wake_one_sleeper();
+  // (TP5) Nothing to do while no worker sleeps (the common case: one load, inline).
+  void wake_one_sleeper() {
+    if (sleepers_.load(std::memory_order_seq_cst) != 0) wake_one_sleeper_slow();
+  }
+  void wake_one_sleeper_slow();
   void wake_everyone();
 
   // ---- the workers (thread_pool.cpp) ----
@@ -158,20 +175,13 @@ class alignas(64) ThreadPoolCore final : public ExecutorCore {
   const std::string prefix_;
   const std::function<void()> init_;
 
-  // What every submit and pop touches shares one cache line: a task hand-off moves one
-  // line between the submitting thread and a worker, not three (queue_'s 24 bytes end it).
-  alignas(64) InternalLock lock_;                   // guards the queue and the threads
-  std::atomic<bool> broken_{false};
+  // Read on every submit or pop, written rarely: a line of their own that both sides
+  // keep a copy of.
+  alignas(64) std::atomic<bool> broken_{false};
   std::atomic<bool> shutdown_{false};
   std::atomic<bool> full_{false};           // every worker started: no idle tokens
-  std::atomic<std::uint32_t> sleepers_{0};
-  std::atomic<std::size_t> queued_{0};      // tasks in queue_ (written under lock_)
-  std::atomic<std::size_t> max_pending_{0};
   std::atomic<bool> excess_{false};          // (TP3) live_ > max_workers_ + blocked_
-  std::atomic<std::uint32_t> spinning_{0};  // (TP5) 0 or 1
-  std::atomic<std::uint32_t> space_waiters_{0};
-  std::atomic<std::uint32_t> idle_{0};
-  TaskFifo queue_;                          // under lock_
+  std::atomic<std::size_t> max_pending_{0};
 
   alignas(64) std::atomic<std::uint32_t> epoch_{0};  // parking key of idle workers
   std::atomic<std::uint32_t> space_epoch_{0};

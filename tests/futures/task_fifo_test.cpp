@@ -82,6 +82,31 @@ TEST(TaskFifo, TakeAllLinksEveryEntryOldestFirst) {
   EXPECT_EQ(fifo.take_all(), nullptr);
 }
 
+// pop_many takes runs of every length across segment ends, in order, and leaves the
+// queue restartable once emptied.
+TEST(TaskFifo, PopManyTakesRunsInOrderAcrossSegments) {
+  States states(3 * kSegment + 5);
+  TaskFifo fifo;
+  for (FutureStateBase* s : states.all) fifo.push(s);
+  std::size_t popped = 0;
+  std::uint32_t run = 1;
+  TaskFifo::Entry out[8];
+  while (popped < states.all.size()) {
+    const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(run, states.all.size() - popped));
+    fifo.pop_many(out, n);
+    for (std::uint32_t i = 0; i < n; ++i) ASSERT_EQ(out[i].task(), states.all[popped + i]) << "entry " << popped + i;
+    popped += n;
+    run = run % 8 + 1;  // 1, 2, ..., 8, 1, ...: some runs straddle a segment end
+  }
+  EXPECT_TRUE(fifo.empty());
+  TaskFifo::prefetch(out, 8);  // touches no memory
+  for (std::size_t i = 0; i < 9; ++i) fifo.push(states.all[i]);
+  fifo.pop_many(out, 8);
+  EXPECT_EQ(out[7].task(), states.all[7]);
+  EXPECT_EQ(fifo.pop().task(), states.all[8]);
+  EXPECT_TRUE(fifo.empty());
+}
+
 // A task's state gives back its exact address, whatever its size and alignment.
 TEST(TaskFifo, EntriesGiveBackTheirTasksExactly) {
   weft::ThreadPoolExecutor pool(1);
