@@ -506,12 +506,12 @@ void cell_timeout(const CallKind& k) {
   });
 }
 
-constexpr const char* kChildVariable = "WEFT_MATRIX_CHILD";
+constexpr const char* kMatrixChildVariable = "WEFT_MATRIX_CHILD";
 
 void cell_ctrl_c(const CallKind& k) {
   WEFT_SKIP_CTRL_C_UNDER_TSAN();
   const int status = weft::testing::child::run(
-      {"MatrixChild.BlockedCallGetsCtrlC", kChildVariable, k.name}, true);
+      {"MatrixChild.BlockedCallGetsCtrlC", kMatrixChildVariable, k.name}, true);
   EXPECT_TRUE(weft::testing::child::exited_with(status, 0))
       << "the child's own failures are in its output above";
 }
@@ -519,7 +519,7 @@ void cell_ctrl_c(const CallKind& k) {
 // In the child: the main thread blocks in the call; a helper thread tells the parent once
 // it parked, and the parent sends SIGINT.
 TEST(MatrixChild, BlockedCallGetsCtrlC) {
-  const char* name = std::getenv(kChildVariable);
+  const char* name = std::getenv(kMatrixChildVariable);
   if (name == nullptr) GTEST_SKIP() << "runs in a child process of Matrix.*";
   const CallKind* k = nullptr;
   for (const CallKind& c : calls())

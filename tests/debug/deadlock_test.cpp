@@ -21,10 +21,6 @@ namespace {
 
 constexpr const char* kFile = "deadlock_test.cpp";
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 using Dump = DebugTest;
 
 TEST_F(Dump, ShowsWhatABlockedThreadWaitsOnAndWhoHoldsIt) {

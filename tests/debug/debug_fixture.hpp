@@ -4,7 +4,9 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstddef>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -69,6 +71,24 @@ class DebugTest : public ::testing::Test {
   std::mutex mu_;
   std::vector<std::pair<std::string, std::string>> reports_;
 };
+
+inline bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// A file name for this test program's trace: TempDir()/<stem><pid>.json.
+inline std::string temp_path(const char* stem) {
+  return ::testing::TempDir() + stem + std::to_string(::getpid()) + ".json";
+}
+
+// Starts tracing to `path` from an empty trace and zero counts, whatever WEFT_* said.
+inline void enable_trace(const std::string& path, std::size_t events_per_thread = 16384) {
+  debug::Options o;
+  o.trace_path = path;
+  o.trace_events_per_thread = events_per_thread;
+  debug::disable();
+  debug::enable(o);
+}
 
 // "debug/lock_order_test.cpp:42", as reports print a site.
 inline std::string site(const char* file, unsigned line) {

@@ -37,10 +37,6 @@ std::size_t count(const std::string& text, const std::string& part) {
   return n;
 }
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 // This test program, re-run on one child scenario with `env` added to (and WEFT_*
 // variables removed from) the environment. Its stderr is a pipe the parent reads; the
 // destructor kills it if it still runs.

@@ -13,13 +13,9 @@
 namespace weft::testing {
 namespace {
 
-constexpr const char* kFile = "lock_order_test.cpp";
+constexpr const char* kLockOrderFile = "lock_order_test.cpp";
 
 using LockOrder = DebugTest;
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 TEST_F(LockOrder, TwoLockInversionIsReportedOnceWithBothSites) {
   lock_order();
@@ -59,10 +55,10 @@ TEST_F(LockOrder, TwoLockInversionIsReportedOnceWithBothSites) {
   EXPECT_TRUE(contains(text, "\"T1\"")) << text;
   EXPECT_TRUE(contains(text, "\"T2\"")) << text;
   // T2 acquires A at a2 while holding B from b2; earlier T1 acquired B at b1 holding A (a1).
-  EXPECT_TRUE(contains(text, "acquires Lock \"A\" at " + site(kFile, a2))) << text;
-  EXPECT_TRUE(contains(text, "holding Lock \"B\" (acquired at " + site(kFile, b2))) << text;
-  EXPECT_TRUE(contains(text, "acquired Lock \"B\" at " + site(kFile, b1))) << text;
-  EXPECT_TRUE(contains(text, "holding Lock \"A\" (acquired at " + site(kFile, a1))) << text;
+  EXPECT_TRUE(contains(text, "acquires Lock \"A\" at " + site(kLockOrderFile, a2))) << text;
+  EXPECT_TRUE(contains(text, "holding Lock \"B\" (acquired at " + site(kLockOrderFile, b2))) << text;
+  EXPECT_TRUE(contains(text, "acquired Lock \"B\" at " + site(kLockOrderFile, b1))) << text;
+  EXPECT_TRUE(contains(text, "holding Lock \"A\" (acquired at " + site(kLockOrderFile, a1))) << text;
 }
 
 TEST_F(LockOrder, ThreeLockInversionIsReportedOnce) {
@@ -85,7 +81,7 @@ TEST_F(LockOrder, ThreeLockInversionIsReportedOnce) {
   const std::string& text = r[0];
   for (const char* name : {"\"T1\"", "\"T2\"", "\"T3\"", "Lock \"A\"", "Lock \"B\"", "Lock \"C\""})
     EXPECT_TRUE(contains(text, name)) << name << "\n" << text;
-  EXPECT_TRUE(contains(text, "acquires Lock \"A\" at " + site(kFile, ca))) << text;
+  EXPECT_TRUE(contains(text, "acquires Lock \"A\" at " + site(kLockOrderFile, ca))) << text;
   EXPECT_TRUE(contains(text, "cycle: Lock \"C\" -> Lock \"A\" -> Lock \"B\" -> Lock \"C\""))
       << text;
 }

@@ -28,17 +28,6 @@ namespace {
 
 using ThreadNames = DebugTest;
 
-std::string temp_path(const char* stem) {
-  return ::testing::TempDir() + stem + std::to_string(::getpid()) + ".json";
-}
-
-void enable_trace(const std::string& path) {
-  debug::Options o;
-  o.trace_path = path;
-  debug::disable();  // start from an empty trace, whatever WEFT_* said
-  debug::enable(o);
-}
-
 // The names of the trace's thread tracks.
 std::set<std::string> trace_thread_names(const std::string& path) {
   EXPECT_TRUE(debug::write_trace());

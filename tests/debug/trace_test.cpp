@@ -28,18 +28,6 @@ namespace {
 using Trace = DebugTest;
 using nlohmann::json;
 
-std::string temp_path(const char* stem) {
-  return ::testing::TempDir() + stem + std::to_string(::getpid()) + ".json";
-}
-
-void enable_trace(const std::string& path, std::size_t events_per_thread = 16384) {
-  debug::Options o;
-  o.trace_path = path;
-  o.trace_events_per_thread = events_per_thread;
-  debug::disable();  // start from an empty trace and zero counts, whatever WEFT_* said
-  debug::enable(o);
-}
-
 json read_json(const std::string& path) {
   std::ifstream in(path);
   std::stringstream buf;

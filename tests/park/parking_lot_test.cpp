@@ -23,13 +23,13 @@ using weft::detail::park;
 using weft::detail::ParkStatus;
 using weft::detail::WaitSite;
 
-const WaitSite kSite{nullptr, ObjKind::other, weft::detail::SourceLoc::current()};
+const WaitSite kLotSite{nullptr, ObjKind::other, weft::detail::SourceLoc::current()};
 
 using weft::testing::wait_until_parked_on;
 
 TEST(ParkingLot, InvalidParkNeverSleeps) {
   int key = 0;
-  const auto r = park(&key, [] { return false; }, kForever, kSite);
+  const auto r = park(&key, [] { return false; }, kForever, kLotSite);
   EXPECT_EQ(r.status, ParkStatus::kInvalid);
 }
 
@@ -45,7 +45,7 @@ TEST(ParkingLot, TimesOutAfterDeadline) {
         timed_out_called = true;
         last = was_last;
       },
-      deadline, kSite);
+      deadline, kLotSite);
   EXPECT_EQ(r.status, ParkStatus::kTimedOut);
   EXPECT_GE(Clock::now(), deadline);
   EXPECT_TRUE(timed_out_called);
@@ -57,7 +57,9 @@ TEST(ParkingLot, UnparkOneDeliversTokenAndBlocksUntilThen) {
   int key = 0;
   weft::detail::ParkResult r{};
   weft::testing::expect_blocks_until(
-      [&] { r = park(&key, [] { return true; }, [] {}, [](const void*, bool) {}, kForever, kSite); },
+      [&] {
+        r = park(&key, [] { return true; }, [] {}, [](const void*, bool) {}, kForever, kLotSite);
+      },
       [&] {
         weft::detail::unpark_one(&key, [](weft::detail::UnparkResult u) -> weft::detail::ParkToken {
           EXPECT_EQ(u.unparked, 1u);
@@ -91,7 +93,7 @@ TEST(ParkingLot, UnparkOneIsFifo) {
     // Park one at a time, in order.
     EXPECT_TRUE(wait_until_parked_on(&key, static_cast<std::size_t>(i)));
     threads.emplace_back([&, i] {
-      park(&key, [] { return true; }, kForever, kSite);
+      park(&key, [] { return true; }, kForever, kLotSite);
       std::lock_guard<std::mutex> g(order_mutex);
       order.push_back(i);
     });
@@ -120,7 +122,7 @@ TEST(ParkingLot, UnparkAllAndUnparkN) {
   std::vector<std::thread> threads;
   for (int i = 0; i < 5; ++i) {
     threads.emplace_back([&] {
-      park(&key, [] { return true; }, kForever, kSite);
+      park(&key, [] { return true; }, kForever, kLotSite);
       ++woken;
     });
   }
@@ -139,7 +141,7 @@ TEST(ParkingLot, KeysSharingABucketAreKeptApart) {
   std::vector<std::thread> threads;
   for (auto& k : keys) {
     threads.emplace_back([&, key = &k] {
-      park(key, [] { return true; }, kForever, kSite);
+      park(key, [] { return true; }, kForever, kLotSite);
       ++woken;
     });
   }
@@ -157,7 +159,7 @@ TEST(ParkingLot, RequeueMovesWaitersToAnotherKey) {
   std::vector<std::thread> threads;
   for (int i = 0; i < 3; ++i) {
     threads.emplace_back([&] {
-      park(&from, [] { return true; }, kForever, kSite);
+      park(&from, [] { return true; }, kForever, kLotSite);
       ++woken;
     });
   }
@@ -189,7 +191,7 @@ TEST(ParkingLot, TimeoutRacingUnparkLosesNothing) {
       status = park(
                    &key, [&] { parked = true; return true; }, [] {},
                    [](const void*, bool) {}, Clock::now() + std::chrono::microseconds(round % 50),
-                   kSite)
+                   kLotSite)
                    .status;
     });
     while (!parked) std::this_thread::yield();

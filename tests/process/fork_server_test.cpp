@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "process/worker_functions.hpp"
 #include "weft/event.hpp"
 #include "weft/process.hpp"
 
@@ -55,7 +56,7 @@ int pid_if_cloned_from_the_fork_server() {
   return cloned ? ::getpid() : -::getpid();
 }
 
-int square(int x) { return x * x; }
+using weft_process_tests::square;
 
 // The live children of this process that run the fork server's loop (clones of it
 // excluded: `workers`).

@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "process/worker_functions.hpp"
 #include "weft/event.hpp"
 #include "weft/process.hpp"
 
@@ -55,12 +56,9 @@ Cleanup(F) -> Cleanup<F>;
 
 // ---- functions the workers run ----
 
-int square(int x) { return x * x; }
-int worker_pid() { return static_cast<int>(::getpid()); }
-int die_by_sigkill(int) {
-  ::raise(SIGKILL);
-  return 0;
-}
+using weft_process_tests::die_by_sigkill;
+using weft_process_tests::square;
+using weft_process_tests::worker_pid;
 std::size_t length_of(std::string s) { return s.size(); }
 
 // Tells the test it started (its pid, through dir/started), then blocks until the test

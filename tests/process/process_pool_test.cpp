@@ -19,6 +19,7 @@
 #include <tuple>
 #include <vector>
 
+#include "process/worker_functions.hpp"
 #include "weft/lock.hpp"
 #include "weft/process.hpp"
 
@@ -26,14 +27,15 @@ namespace {
 
 using weft::Future;
 using weft::ProcessPoolExecutor;
+using weft_process_tests::die_by_sigkill;
+using weft_process_tests::square;
+using weft_process_tests::worker_pid;
 
-int square(int x) { return x * x; }
 std::uint64_t cpu_sum(std::uint64_t n) {  // unsigned: wraps instead of overflowing
   std::uint64_t c = 0;
   for (std::uint64_t i = 0; i < n; ++i) c += i * i;
   return c;
 }
-int worker_pid() { return static_cast<int>(::getpid()); }
 std::string greet(std::string name, int times) {
   std::string s;
   for (int i = 0; i < times; ++i) s += "hi " + name + ";";
@@ -71,10 +73,6 @@ void no_core_dump() {
 int die_by_abort(int) {
   no_core_dump();
   std::abort();
-}
-int die_by_sigkill(int) {
-  ::raise(SIGKILL);
-  return 0;
 }
 int die_by_segfault(int) {
   no_core_dump();

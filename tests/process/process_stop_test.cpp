@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "process/worker_functions.hpp"
 #include "support/blocking.hpp"
 #include "weft/cancel.hpp"
 #include "weft/process.hpp"
@@ -37,7 +38,7 @@ int pass_gate(std::string path) {
   return k == 1 ? 1 : -1;
 }
 
-int square(int x) { return x * x; }
+using weft_process_tests::square;
 
 // A named pipe that holds pass_gate tasks until release(); the destructor lets every
 // task through (a failed assertion never leaves a worker blocked).

@@ -165,14 +165,14 @@ TYPED_TEST(CPythonQueue, TaskDoneWithItemsCountsEachOnce) {
 
 // ---- items whose move fails (CPython's FailingQueue: _put / _get raise) ------------------
 
-struct Fragile {
+struct FailingQueueItem {
   static inline std::atomic<bool> fail_next_move{false};
   int value = 0;
-  explicit Fragile(int v) : value(v) {}
-  Fragile(Fragile&& other) : value(other.value) {
+  explicit FailingQueueItem(int v) : value(v) {}
+  FailingQueueItem(FailingQueueItem&& other) : value(other.value) {
     if (fail_next_move.exchange(false)) throw std::runtime_error("move failed");
   }
-  Fragile& operator=(Fragile&& other) {
+  FailingQueueItem& operator=(FailingQueueItem&& other) {
     if (fail_next_move.exchange(false)) throw std::runtime_error("move failed");
     value = other.value;
     return *this;
@@ -180,22 +180,22 @@ struct Fragile {
 };
 
 TEST(CPythonFailingQueue, AFailedPutOrGetLeavesTheQueueUsable) {
-  weft::Queue<Fragile> q(2);
-  q.put(Fragile(1));
-  Fragile::fail_next_move = true;
+  weft::Queue<FailingQueueItem> q(2);
+  q.put(FailingQueueItem(1));
+  FailingQueueItem::fail_next_move = true;
   // The parameter is built from the temporary by move: failing there never reaches the
   // queue; failing inside is the case CPython's FailingQueue checks.
-  Fragile f(2);
+  FailingQueueItem f(2);
   EXPECT_THROW(q.put(std::move(f)), std::runtime_error);
   EXPECT_EQ(q.qsize(), 1u);
-  q.put(Fragile(3));
+  q.put(FailingQueueItem(3));
   EXPECT_TRUE(q.full());
-  Fragile::fail_next_move = true;
+  FailingQueueItem::fail_next_move = true;
   EXPECT_THROW((void)q.get(), std::runtime_error);
-  Fragile::fail_next_move = false;
+  FailingQueueItem::fail_next_move = false;
   // The queue still works after the failures and its lock is free.
   (void)q.get_nowait();
-  q.put(Fragile(4));
+  q.put(FailingQueueItem(4));
   while (!q.empty()) (void)q.get();
   EXPECT_THROW(q.get_nowait(), weft::Empty);
 }

@@ -52,17 +52,17 @@ struct Counted {
 };
 
 // Throws from its move constructor while fail_moves > 0 (one throw per move).
-struct Fragile {
+struct ThrowingMoveItem {
   static inline int fail_moves = 0;
   int v = 0;
-  explicit Fragile(int x) : v(x) {}
-  Fragile(Fragile&& o) : v(o.v) {
+  explicit ThrowingMoveItem(int x) : v(x) {}
+  ThrowingMoveItem(ThrowingMoveItem&& o) : v(o.v) {
     if (fail_moves > 0) {
       --fail_moves;
       throw std::runtime_error("move failed");
     }
   }
-  Fragile& operator=(Fragile&&) = default;
+  ThrowingMoveItem& operator=(ThrowingMoveItem&&) = default;
 };
 
 template <class Q, class Make, class Val>
@@ -185,23 +185,23 @@ TEST(FifoEngine, ItemsAreDestroyedExactlyOnce) {
 }
 
 TEST(FifoEngine, ThrowingMovesLoseNothing) {
-  weft::Queue<Fragile> q;
-  const int s = static_cast<int>(Peek<Fragile>::seg_items());
+  weft::Queue<ThrowingMoveItem> q;
+  const int s = static_cast<int>(Peek<ThrowingMoveItem>::seg_items());
   for (int i = 0; i < s; ++i) {
-    Fragile f(i);
+    ThrowingMoveItem f(i);
     ASSERT_TRUE(q.try_put(f));
   }
   // The next put needs a new segment and its move throws: nothing is queued.
-  Fragile bad(-1);
-  Fragile::fail_moves = 1;
+  ThrowingMoveItem bad(-1);
+  ThrowingMoveItem::fail_moves = 1;
   EXPECT_THROW((void)q.try_put(bad), std::runtime_error);
   EXPECT_EQ(q.qsize(), static_cast<std::size_t>(s));
   for (int i = s; i < s + 3; ++i) {
-    Fragile f(i);
+    ThrowingMoveItem f(i);
     ASSERT_TRUE(q.try_put(f));
   }
   // A get whose move throws leaves the item queued, at the front.
-  Fragile::fail_moves = 1;
+  ThrowingMoveItem::fail_moves = 1;
   EXPECT_THROW((void)q.try_get(), std::runtime_error);
   EXPECT_EQ(q.qsize(), static_cast<std::size_t>(s + 3));
   for (int i = 0; i < s + 3; ++i) {
@@ -210,7 +210,7 @@ TEST(FifoEngine, ThrowingMovesLoseNothing) {
     EXPECT_EQ(got->v, i);
   }
   EXPECT_FALSE(q.try_get().has_value());
-  EXPECT_EQ(Fragile::fail_moves, 0);
+  EXPECT_EQ(ThrowingMoveItem::fail_moves, 0);
 }
 
 // A put on another thread races each select's poll (get lock) and its registration

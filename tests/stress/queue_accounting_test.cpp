@@ -24,9 +24,9 @@ using namespace std::chrono_literals;
 namespace {
 
 #if defined(WEFT_TSAN)
-constexpr int kScale = 2;
+constexpr int kAccountingScale = 2;
 #else
-constexpr int kScale = 16;
+constexpr int kAccountingScale = 16;
 #endif
 
 using Item = std::uint64_t;  // (producer << 32) | index
@@ -193,7 +193,7 @@ void run_accounting(const Shape& shape, unsigned seed) {
   SCOPED_TRACE(::testing::Message() << "seed " << seed << ", " << shape.producers << "P"
                                     << shape.consumers << "C, maxsize " << shape.maxsize
                                     << (shape.immediate_shutdown_midway ? ", shutdown(true) midway" : ""));
-  const int per_producer = 2500 * kScale / shape.producers;
+  const int per_producer = 2500 * kAccountingScale / shape.producers;
   Q q(shape.maxsize);
   Ledger ledger(shape.producers, per_producer);
   std::vector<std::vector<char>> put_ok(static_cast<std::size_t>(shape.producers),
@@ -277,7 +277,7 @@ TEST(QueueStress, ExactAccountingPriority) {
 
 TEST(QueueStress, SimpleQueueManyToMany) {
   constexpr int kProducers = 4, kConsumers = 4;
-  const int per = 5000 * kScale / kProducers;
+  const int per = 5000 * kAccountingScale / kProducers;
   weft::SimpleQueue<Item> q;
   Ledger ledger(kProducers, per);
   std::vector<std::thread> threads;
@@ -313,7 +313,7 @@ TEST(QueueStress, SimpleQueueManyToMany) {
 void run_select(bool immediate, unsigned seed) {
   SCOPED_TRACE(::testing::Message() << "seed " << seed << (immediate ? ", shutdown(true) midway" : ""));
   constexpr int kProducers = 4, kConsumers = 4;
-  const int per = 2000 * kScale / kProducers;
+  const int per = 2000 * kAccountingScale / kProducers;
   weft::Queue<Item> a(4), b;
   weft::LifoQueue<Item> c(16);
   Ledger ledger(kProducers, per);
@@ -418,7 +418,7 @@ void run_select(bool immediate, unsigned seed) {
 // (set once every producer is done), then drain what is left with try_select.
 TEST(QueueStress, SelectWithStopEventExactAccounting) {
   constexpr int kProducers = 4, kConsumers = 4;
-  const int per = 2000 * kScale / kProducers;
+  const int per = 2000 * kAccountingScale / kProducers;
   weft::Queue<Item> a(8);
   weft::SimpleQueue<Item> b;
   weft::Event stop, noise;

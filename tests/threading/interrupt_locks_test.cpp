@@ -29,7 +29,7 @@ using weft::testing::ScopeDeadline;
 using weft::testing::StartGate;
 
 // Rounds of the races: enough to hit both orders many times, few enough for TSan.
-constexpr int kRaceRounds = 400;
+constexpr int kLockRaceRounds = 400;
 
 TEST(InterruptLock, InterruptedAcquireHoldsNothingAndThrows) {
   weft::Lock lock;
@@ -127,7 +127,7 @@ TEST(InterruptLock, AnOwnTimeoutBeforeTheScopeDeadlineReturnsFalse) {
 // gets the lock or throws; the second always gets it (no lost wake-up).
 template <class L>
 void release_races_interrupt(L& lock) {
-  for (int round = 0; round < kRaceRounds; ++round) {
+  for (int round = 0; round < kLockRaceRounds; ++round) {
     std::atomic<int> acquired{0};
     lock.acquire();
     auto take = [&] {
@@ -254,7 +254,7 @@ template <class L>
 void notify_races_interrupt(std::size_t notify_n) {
   L lock;
   weft::Condition cv(lock);
-  for (int round = 0; round < kRaceRounds; ++round) {
+  for (int round = 0; round < kLockRaceRounds; ++round) {
     std::atomic<int> returned{0};
     std::atomic<int> held_on_throw{0};
     auto rescue = [&] {
@@ -351,7 +351,7 @@ TEST(InterruptBarrier, TheLastArrivalRacingAnInterruptCompletesOneRound) {
   // with it (it returns its index) or it withdraws and the arriving party waits for a
   // new one. Every round ends with the barrier unbroken and empty.
   weft::Barrier barrier(2);
-  for (int round = 0; round < kRaceRounds; ++round) {
+  for (int round = 0; round < kLockRaceRounds; ++round) {
     std::atomic<int> passed{0};
     auto pass = [&] {
       barrier.wait();

@@ -161,10 +161,10 @@ concept Duration = kIsDuration<D>;
 template <class T>
 concept TimePoint = requires { typename T::clock; } && !kIsDuration<T>;
 
-enum class Form { kAcquire, kTryLockFor, kTryLockUntil };
+enum class LockForm { kAcquire, kTryLockFor, kTryLockUntil };
 
 // A Lock, RLock, Semaphore or Condition held by another thread until trigger().
-template <class L, Form F>
+template <class L, LockForm F>
 struct HeldLock : CaseOf<HeldLock<L, F>> {
   HeldLock() {
     holder = std::thread([this] {
@@ -181,13 +181,13 @@ struct HeldLock : CaseOf<HeldLock<L, F>> {
     if (got) lock.release();
   }
   template <Duration D>
-    requires(F != Form::kTryLockUntil)
+    requires(F != LockForm::kTryLockUntil)
   bool timed(D d) {
-    got = F == Form::kAcquire ? lock.acquire(d) : lock.try_lock_for(d);
+    got = F == LockForm::kAcquire ? lock.acquire(d) : lock.try_lock_for(d);
     return got;
   }
   template <TimePoint T>
-    requires(F == Form::kTryLockUntil)
+    requires(F == LockForm::kTryLockUntil)
   bool timed(T t) {
     got = lock.try_lock_until(t);
     return got;
@@ -438,18 +438,19 @@ void check_every_value(const Factory& factory) {
 #define EXTREME_TIMEOUTS(name, ...) \
   TEST(ExtremeTimeouts, name) { check_every_value(make<__VA_ARGS__>()); }
 
-EXTREME_TIMEOUTS(LockAcquire, HeldLock<weft::Lock, Form::kAcquire>)
-EXTREME_TIMEOUTS(LockTryLockFor, HeldLock<weft::Lock, Form::kTryLockFor>)
-EXTREME_TIMEOUTS(LockTryLockUntil, HeldLock<weft::Lock, Form::kTryLockUntil>)
-EXTREME_TIMEOUTS(RLockAcquire, HeldLock<weft::RLock, Form::kAcquire>)
-EXTREME_TIMEOUTS(RLockTryLockFor, HeldLock<weft::RLock, Form::kTryLockFor>)
-EXTREME_TIMEOUTS(RLockTryLockUntil, HeldLock<weft::RLock, Form::kTryLockUntil>)
-EXTREME_TIMEOUTS(SemaphoreAcquire, HeldLock<weft::Semaphore, Form::kAcquire>)
-EXTREME_TIMEOUTS(SemaphoreTryLockFor, HeldLock<weft::Semaphore, Form::kTryLockFor>)
-EXTREME_TIMEOUTS(SemaphoreTryLockUntil, HeldLock<weft::Semaphore, Form::kTryLockUntil>)
-EXTREME_TIMEOUTS(BoundedSemaphoreTryLockUntil, HeldLock<weft::BoundedSemaphore, Form::kTryLockUntil>)
-EXTREME_TIMEOUTS(ConditionAcquire, HeldLock<weft::Condition, Form::kAcquire>)
-EXTREME_TIMEOUTS(ConditionTryLockUntil, HeldLock<weft::Condition, Form::kTryLockUntil>)
+EXTREME_TIMEOUTS(LockAcquire, HeldLock<weft::Lock, LockForm::kAcquire>)
+EXTREME_TIMEOUTS(LockTryLockFor, HeldLock<weft::Lock, LockForm::kTryLockFor>)
+EXTREME_TIMEOUTS(LockTryLockUntil, HeldLock<weft::Lock, LockForm::kTryLockUntil>)
+EXTREME_TIMEOUTS(RLockAcquire, HeldLock<weft::RLock, LockForm::kAcquire>)
+EXTREME_TIMEOUTS(RLockTryLockFor, HeldLock<weft::RLock, LockForm::kTryLockFor>)
+EXTREME_TIMEOUTS(RLockTryLockUntil, HeldLock<weft::RLock, LockForm::kTryLockUntil>)
+EXTREME_TIMEOUTS(SemaphoreAcquire, HeldLock<weft::Semaphore, LockForm::kAcquire>)
+EXTREME_TIMEOUTS(SemaphoreTryLockFor, HeldLock<weft::Semaphore, LockForm::kTryLockFor>)
+EXTREME_TIMEOUTS(SemaphoreTryLockUntil, HeldLock<weft::Semaphore, LockForm::kTryLockUntil>)
+EXTREME_TIMEOUTS(BoundedSemaphoreTryLockUntil,
+                 HeldLock<weft::BoundedSemaphore, LockForm::kTryLockUntil>)
+EXTREME_TIMEOUTS(ConditionAcquire, HeldLock<weft::Condition, LockForm::kAcquire>)
+EXTREME_TIMEOUTS(ConditionTryLockUntil, HeldLock<weft::Condition, LockForm::kTryLockUntil>)
 EXTREME_TIMEOUTS(ConditionWait, ConditionWait<false>)
 EXTREME_TIMEOUTS(ConditionWaitForPredicate, ConditionWait<true>)
 EXTREME_TIMEOUTS(EventWait, EventWait)
