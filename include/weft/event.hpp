@@ -63,9 +63,13 @@ class Event {
 
   /// Sets the flag. Wakes: every thread blocked in wait().
   void set() {
-    // (E1) release: publishes what the setter did. Pairs with (E2).
-    const std::uint32_t old = state_.fetch_or(kSet, std::memory_order_acq_rel);
-    if (WEFT_UNLIKELY((old & (kWaiters | kSelect)) != 0)) wake_all();
+    // (E1) release: publishes what the setter did. Pairs with (E2). The same RMW takes
+    // the waiters it will wake (E4).
+    std::uint32_t old = state_.load(std::memory_order_relaxed);
+    while (!state_.compare_exchange_weak(old, state_after_set(old), std::memory_order_acq_rel,
+                                         std::memory_order_relaxed)) {
+    }
+    if (WEFT_UNLIKELY((old & (kWaiters | kSelect)) != 0)) wake_all(old);
   }
 
   /// Clears the flag; later wait() calls block until the next set().
@@ -98,9 +102,18 @@ class Event {
   static constexpr std::uint32_t kSet = 1;      // the flag
   static constexpr std::uint32_t kWaiters = 2;  // threads may be parked on &state_
   static constexpr std::uint32_t kSelect = 4;   // a weft::select may watch this event
+  // The bits above: the waiters' generation, which a set() that finds waiters advances (E4).
+  static constexpr std::uint32_t kGeneration = 8;
   friend struct detail::SelectAccess;           // sets kSelect (see detail/select_events.hpp)
+
+  // The state a set() leaves: the flag set; if there were waiters, kWaiters cleared and
+  // the next generation started (the waiters of `old`'s generation are this set's).
+  static constexpr std::uint32_t state_after_set(std::uint32_t old) noexcept {
+    if ((old & kSet) != 0 || (old & kWaiters) == 0) return old | kSet;
+    return ((old | kSet) & ~kWaiters) + kGeneration;
+  }
   WEFT_NOINLINE bool wait_slow(detail::Deadline deadline, detail::SourceLoc loc);
-  WEFT_NOINLINE void wake_all();
+  WEFT_NOINLINE void wake_all(std::uint32_t old_state);
 
   std::atomic<std::uint32_t> state_{0};
   std::uint8_t flags_ = 0;  // 1: named

@@ -237,7 +237,11 @@ bool unpark_one(const void* key) {
   return unpark_one(key, [](UnparkResult) -> ParkToken { return 0; }).unparked != 0;
 }
 
-std::size_t unpark_n(const void* key, std::size_t n, ParkToken token) {
+namespace {
+// Unparks up to `n` threads parked on `key` in FIFO order, those with park token
+// `*park_token` only if park_token is not null, each receiving `token`.
+std::size_t unpark_matching(const void* key, std::size_t n, const ParkToken* park_token,
+                            ParkToken token) {
   if (n == 0) return 0;
   Bucket& b = lock_bucket(key);
   ThreadRecord* woken_head = nullptr;
@@ -247,7 +251,8 @@ std::size_t unpark_n(const void* key, std::size_t n, ParkToken token) {
   ThreadRecord* t = b.head;
   while (t != nullptr && count < n) {
     ThreadRecord* next = t->next;
-    if (t->key.load(std::memory_order_relaxed) == key) {
+    if (t->key.load(std::memory_order_relaxed) == key &&
+        (park_token == nullptr || t->park_token == *park_token)) {
       b.remove(prev, t);
       t->unpark_token = token;
       t->key.store(nullptr, std::memory_order_release);  // (U1)
@@ -269,9 +274,18 @@ std::size_t unpark_n(const void* key, std::size_t n, ParkToken token) {
   }
   return count;
 }
+}  // namespace
+
+std::size_t unpark_n(const void* key, std::size_t n, ParkToken token) {
+  return unpark_matching(key, n, nullptr, token);
+}
 
 std::size_t unpark_all(const void* key, ParkToken token) {
-  return unpark_n(key, static_cast<std::size_t>(-1), token);
+  return unpark_matching(key, static_cast<std::size_t>(-1), nullptr, token);
+}
+
+std::size_t unpark_all_parked_with(const void* key, ParkToken park_token, ParkToken token) {
+  return unpark_matching(key, static_cast<std::size_t>(-1), &park_token, token);
 }
 
 UnparkResult unpark_requeue(const void* from, const void* to, FunctionRef<RequeueOp()> validate,

@@ -3,11 +3,17 @@
 //   (E1) set(): fetch_or(kSet, acq_rel) publishes the setter's writes; pairs with (E2)
 //        (the acquire load in is_set()/wait()) and with (E5).
 //   (E3) a waiter sets kWaiters before parking and park() validates, under the bucket
-//        lock, that the state is exactly kWaiters (flag clear, bit still set). set()
-//        reads kWaiters in the same RMW as (E1), so a waiter that validated before (E1)
-//        is on the queue when wake_all() runs, and one that validates after sees kSet.
-//   (E4) wake_all() clears kWaiters, then unparks everyone with token kWoken: a woken
-//        waiter returns true whatever the flag is by then (issue 13502).
+//        lock, that the state is exactly kWaiters plus the generation it announced in
+//        (flag clear, bit still set, no set() since), and parks with that generation as
+//        its park token. set() reads kWaiters in the same RMW as (E1), so a waiter that
+//        validated before (E1) is on the queue when wake_all() runs, and one that
+//        validates after sees kSet or a new generation.
+//   (E4) a set() that finds kWaiters clears it and advances the generation in that same
+//        RMW, then wake_all() unparks the threads parked with the old generation, token
+//        kWoken: a woken waiter returns true whatever the flag is by then (issue 13502).
+//        A waiter that parks after the flag was cleared again belongs to the new
+//        generation, so the earlier set() cannot wake it, however late it gets there
+//        (short of 2^29 later sets with waiters: the generation then wraps).
 //   (E7) an interrupted waiter has left the queue (clearing kWaiters if it was the last)
 //        and throws; set() wakes every waiter, so no other waiter misses anything.
 //   (E5) the parking lot orders the unparker's writes before the woken thread's return.
@@ -39,30 +45,40 @@ void Event::set_name(std::string_view name) {
 }
 
 bool Event::wait_slow(detail::Deadline deadline, detail::SourceLoc loc) {
-  // (E3) announce that we are about to park; false if the flag was set meanwhile.
+  // (E3) announce that we are about to park, in `generation`; false if the flag was set
+  // meanwhile.
+  detail::ParkToken generation = 0;
   auto announce = [&] {
     std::uint32_t state = state_.load(std::memory_order_relaxed);
-    if ((state & kWaiters) != 0) return true;
-    return (state & kSet) == 0 &&
-           state_.compare_exchange_weak(state, state | kWaiters, std::memory_order_relaxed,
-                                        std::memory_order_relaxed);
+    if ((state & kSet) != 0) return false;
+    if ((state & kWaiters) == 0 &&
+        !state_.compare_exchange_weak(state, state | kWaiters, std::memory_order_relaxed,
+                                      std::memory_order_relaxed)) {
+      return false;
+    }
+    generation = state & ~(kSet | kWaiters | kSelect);
+    return true;
   };
   return detail::wait_loop(
       [&] { return is_set(); }, announce, [] { return false; },  // (E2)
       detail::WaitPark{
           &state_,
-          [&] { return (state_.load(std::memory_order_relaxed) & ~kSelect) == kWaiters; },
+          [&] {
+            return (state_.load(std::memory_order_relaxed) & ~kSelect) == (kWaiters | generation);
+          },
           [] {},
           [&](const void*, bool was_last) {
             if (was_last) state_.fetch_and(~kWaiters, std::memory_order_relaxed);
           },
           [] {}, deadline, detail::WaitSite{this, detail::ObjKind::event, loc},
-          kWoken});  // (E4)
+          kWoken, /*spin=*/true, &generation});  // (E4)
 }
 
-void Event::wake_all() {
-  state_.fetch_and(~(kWaiters | kSelect), std::memory_order_relaxed);  // (E4)
-  detail::unpark_all(&state_, kWoken);
+void Event::wake_all(std::uint32_t old_state) {
+  if ((old_state & kSelect) != 0) state_.fetch_and(~kSelect, std::memory_order_relaxed);
+  if ((old_state & (kSet | kWaiters)) == kWaiters) {  // (E4) this set() took the waiters
+    detail::unpark_all_parked_with(&state_, old_state & ~(kSet | kWaiters | kSelect), kWoken);
+  }
   // (E6) the hook was stored before kSelect was first set, and (E1) read that bit.
   if (const auto hook = detail::g_event_select_hook.load(std::memory_order_acquire)) hook(this);
 }

@@ -23,6 +23,9 @@ struct WaitPark {
   WaitSite site;
   ParkToken done_token = kNoDoneToken;  // a wake-up with it ends the wait (no re-check)
   bool spin = true;                     // spin (Backoff) before each park
+  // If not null: read at each park, the park token this waiter parks with (see
+  // unpark_all_parked_with); announce() may change it.
+  const ParkToken* park_token = nullptr;
 };
 
 // Waits until ready() holds.
@@ -45,7 +48,8 @@ bool wait_loop(Ready ready, Announce announce, Completed completed, const WaitPa
     if (park_as.spin && backoff.spin()) continue;
     if (!announce()) continue;
     const ParkResult r = park(park_as.key, park_as.validate, park_as.before_sleep,
-                              park_as.timed_out, park_as.deadline, park_as.site);
+                              park_as.timed_out, park_as.deadline, park_as.site,
+                              park_as.park_token != nullptr ? *park_as.park_token : 0);
     park_as.after_park();
     switch (r.status) {
       case ParkStatus::kUnparked:

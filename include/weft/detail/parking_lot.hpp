@@ -99,6 +99,12 @@ std::size_t unpark_all(const void* key, ParkToken token = 0);
 // Unparks up to `n` threads parked on `key` in FIFO order. Returns how many.
 std::size_t unpark_n(const void* key, std::size_t n, ParkToken token = 0);
 
+// Unparks every thread parked on `key` with park token `park_token` (the one it passed to
+// park()), each receiving `token`; threads parked with another park token stay. Returns
+// how many. For a wake-up meant only for the threads that parked before some change
+// (Event: a set() must not wake a waiter that parked after the flag was cleared again).
+std::size_t unpark_all_parked_with(const void* key, ParkToken park_token, ParkToken token);
+
 enum class RequeueOp : std::uint8_t {
   kAbort,                     // do nothing
   kUnparkOneRequeueRest,      // wake the first, move the others to `to`
