@@ -133,6 +133,33 @@ TEST(ParkingLot, UnparkAllAndUnparkN) {
   EXPECT_EQ(woken, 5);
 }
 
+TEST(ParkingLot, UnparkAllParkedWithWakesOnlyThatParkToken) {
+  // Event's wake-up: only the threads parked with the given park token are woken, each
+  // with the unpark token; the others stay parked.
+  int key = 0;
+  constexpr int kThreads = 4;
+  std::array<weft::detail::ParkResult, kThreads> results{};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      results[static_cast<std::size_t>(i)] =
+          park(&key, [] { return true; }, [] {}, [](const void*, bool) {}, kForever, kLotSite,
+               /*park_token=*/static_cast<weft::detail::ParkToken>(i % 2));
+    });
+  }
+  EXPECT_TRUE(wait_until_parked_on(&key, kThreads));
+  EXPECT_EQ(weft::detail::unpark_all_parked_with(&key, 0, 7), 2u);
+  EXPECT_EQ(weft::detail::unpark_all_parked_with(&key, 0, 7), 0u);
+  EXPECT_EQ(weft::detail::unpark_all_parked_with(&key, 1, 9), 2u);
+  weft::detail::unpark_all(&key);  // on failure: no thread left parked
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < kThreads; ++i) {
+    const auto& r = results[static_cast<std::size_t>(i)];
+    EXPECT_EQ(r.status, ParkStatus::kUnparked) << "thread " << i;
+    EXPECT_EQ(r.token, i % 2 == 0 ? 7u : 9u) << "thread " << i;
+  }
+}
+
 TEST(ParkingLot, KeysSharingABucketAreKeptApart) {
   // Many keys in one array: some certainly share buckets. Waking one key must not
   // wake threads parked on another.
