@@ -112,6 +112,10 @@ class Event {
     if ((old & kSet) != 0 || (old & kWaiters) == 0) return old | kSet;
     return ((old | kSet) & ~kWaiters) + kGeneration;
   }
+  // The generation bits of a state (E3): a waiter's park token.
+  static constexpr std::uint32_t generation_of(std::uint32_t state) noexcept {
+    return state & ~(kSet | kWaiters | kSelect);
+  }
   WEFT_NOINLINE bool wait_slow(detail::Deadline deadline, detail::SourceLoc loc);
   WEFT_NOINLINE void wake_all(std::uint32_t old_state);
 

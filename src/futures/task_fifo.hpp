@@ -45,8 +45,7 @@ class TaskFifo {
       return reinterpret_cast<FutureStateBase*>(bits_ & ~kLineBits);
     }
     // (Q3) The state's lines, for writing (touches no memory).
-    void prefetch() const noexcept { prefetch_lines_for_write(task(), lines()); }
-    std::size_t lines() const noexcept { return 1 + (bits_ & kLineBits); }
+    void prefetch() const noexcept { prefetch_lines_for_write(task(), 1 + (bits_ & kLineBits)); }
 
    private:
     static constexpr std::uintptr_t kLineBits = 3;

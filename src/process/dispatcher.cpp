@@ -147,11 +147,7 @@ void ProcessPoolCore::on_failed_start(Worker& w) {
     w.retiring = true;
     w.sending = false;
     std::erase(idle_, &w);
-    if (w.current) {  // never ran: no process read it
-      w.current->claimed = true;
-      pending_.push_front(std::move(*w.current));
-      w.current.reset();
-    }
+    if (w.current) requeue_unsent_locked(w);  // never ran: no process read it
     start_failed_locked(stranded);
   }
   if (!stranded.empty())

@@ -320,10 +320,7 @@ bool ProcessPoolCore::add_worker_locked(std::unique_ptr<Worker>& w, StartError& 
       }
     }
     ::close(w->fd);
-    if (w->current) {  // never ran: the worker was killed before it could answer
-      w->current->claimed = true;
-      pending_.push_front(std::move(*w->current));
-    }
+    if (w->current) requeue_unsent_locked(*w);  // never ran: killed before it could answer
     w.reset();
     error.set("cannot start a worker process", ENOMEM);
     return false;

@@ -101,7 +101,8 @@ class ProcessPoolCore {
   // worker starts a task only once it has read all of it), goes back to the front of
   // the queue and the worker is never picked again (the poll loop reaps it).
   void write_some_locked(Worker& w);
-  // Under mu_: w's task never reached it in full; it goes back to the front of the queue.
+  // Under mu_: w's task never reached it in full, or never ran (its process was never
+  // started or was killed first); it goes back to the front of the queue.
   void requeue_unsent_locked(Worker& w);
 
   // ---- starting workers (process_pool.cpp) ----

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Event slow paths.
-//   (E1) set(): fetch_or(kSet, acq_rel) publishes the setter's writes; pairs with (E2)
+//   (E1) set(): its acq_rel RMW that sets kSet publishes the setter's writes; pairs with (E2)
 //        (the acquire load in is_set()/wait()) and with (E5).
 //   (E3) a waiter sets kWaiters before parking and park() validates, under the bucket
 //        lock, that the state is exactly kWaiters plus the generation it announced in
@@ -56,7 +56,7 @@ bool Event::wait_slow(detail::Deadline deadline, detail::SourceLoc loc) {
                                       std::memory_order_relaxed)) {
       return false;
     }
-    generation = state & ~(kSet | kWaiters | kSelect);
+    generation = generation_of(state);
     return true;
   };
   return detail::wait_loop(
@@ -77,7 +77,7 @@ bool Event::wait_slow(detail::Deadline deadline, detail::SourceLoc loc) {
 void Event::wake_all(std::uint32_t old_state) {
   if ((old_state & kSelect) != 0) state_.fetch_and(~kSelect, std::memory_order_relaxed);
   if ((old_state & (kSet | kWaiters)) == kWaiters) {  // (E4) this set() took the waiters
-    detail::unpark_all_parked_with(&state_, old_state & ~(kSet | kWaiters | kSelect), kWoken);
+    detail::unpark_all_parked_with(&state_, generation_of(old_state), kWoken);
   }
   // (E6) the hook was stored before kSelect was first set, and (E1) read that bit.
   if (const auto hook = detail::g_event_select_hook.load(std::memory_order_acquire)) hook(this);

@@ -102,13 +102,21 @@ TEST(ForkServer, OneServerForEveryPoolOfTheProcess) {
   EXPECT_EQ(fork_servers(workers).size(), 1u);
 }
 
+// Runs a task on `warm_up`'s worker, which must be a clone of the fork server: `worker`
+// gets its pid and `server` the server's.
+void find_the_fork_server(ProcessPoolExecutor& warm_up, pid_t& worker, pid_t& server) {
+  worker = warm_up.submit(pid_if_cloned_from_the_fork_server).result();
+  ASSERT_GT(worker, 0);
+  const std::set<pid_t> servers = fork_servers({worker});
+  ASSERT_EQ(servers.size(), 1u);
+  server = *servers.begin();
+}
+
 TEST(ForkServer, AKilledServerIsReplaced) {
   ProcessPoolExecutor warm_up(1);
-  const pid_t first_worker = warm_up.submit(pid_if_cloned_from_the_fork_server).result();
-  ASSERT_GT(first_worker, 0);
-  const std::set<pid_t> servers = fork_servers({first_worker});
-  ASSERT_EQ(servers.size(), 1u);
-  ASSERT_EQ(::kill(*servers.begin(), SIGKILL), 0);
+  pid_t first_worker = 0, server = 0;
+  ASSERT_NO_FATAL_FAILURE(find_the_fork_server(warm_up, first_worker, server));
+  ASSERT_EQ(::kill(server, SIGKILL), 0);
   // A new pool's workers start: the dead server is reaped and a new one started.
   ProcessPoolExecutor pool(2);
   std::vector<weft::Future<int>> fs;
@@ -120,7 +128,7 @@ TEST(ForkServer, AKilledServerIsReplaced) {
   }
   const std::set<pid_t> now = fork_servers(workers);
   EXPECT_EQ(now.size(), 1u);
-  EXPECT_FALSE(now.contains(*servers.begin()));
+  EXPECT_FALSE(now.contains(server));
   EXPECT_EQ(pool.submit(square, 7).result(), 49);
   EXPECT_EQ(warm_up.submit(square, 8).result(), 64) << "the first pool's worker lives on";
 }
@@ -130,11 +138,8 @@ TEST(ForkServer, AKilledServerIsReplaced) {
 // dies without serving the request, the task runs on a worker of a new server.
 TEST(ForkServer, ASubmitDoesNotWaitForTheServerAndARequestItNeverServesIsRetried) {
   ProcessPoolExecutor warm_up(1);
-  const pid_t first_worker = warm_up.submit(pid_if_cloned_from_the_fork_server).result();
-  ASSERT_GT(first_worker, 0);
-  const std::set<pid_t> servers = fork_servers({first_worker});
-  ASSERT_EQ(servers.size(), 1u);
-  const pid_t server = *servers.begin();
+  pid_t first_worker = 0, server = 0;
+  ASSERT_NO_FATAL_FAILURE(find_the_fork_server(warm_up, first_worker, server));
   ProcessPoolExecutor pool(1);
   weft::Event submitted;
   std::optional<weft::Future<int>> f;

@@ -9,7 +9,7 @@
 // under a striped, uninstrumented lock, so a node is never touched after its select
 // unlinked it.
 //   (V1) select: link the node, then fetch_or(kSelect, acq_rel) on the Event's state.
-//   (V2) set(): fetch_or(kSet, acq_rel) sees kSelect (or a later value), so the link
+//   (V2) set(): its acq_rel RMW that sets kSet sees kSelect (or a later value), so the link
 //        happened-before wake_all(): notify_event_selects() finds the node.
 // Cost when no select watches any Event: set() is unchanged and wake_all() does one
 // relaxed load.
