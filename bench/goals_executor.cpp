@@ -337,15 +337,19 @@ void register_executor(Registry& reg, const Options& o) {
         return r.at("micro: one thread, no pool") / divisor / r.at(weft);
       };
     };
+    // A CPU that could not be measured (pinning refused): the plain ideal for that round.
     auto of_cores = [per_cpu](std::string weft, std::size_t k) {
       return [weft = std::move(weft), per_cpu, k](const Round& r) {
-        return ideal_over(r, per_cpu, k) / r.at(weft);
+        const double ideal = ideal_over(r, per_cpu, k);
+        return (ideal > 0 ? ideal : r.at("micro: one thread, no pool") / static_cast<double>(k)) /
+               r.at(weft);
       };
     };
     auto add = [&](const std::string& pool, const std::string& value, std::size_t k) {
       const std::string cores_used = std::to_string(k);
       std::vector<std::string> needs = per_cpu;
       needs.push_back(value);
+      needs.push_back("micro: one thread, no pool");
       if (!per_cpu.empty())
         reg.goal({"executor", pool + ": share of the ideal (the work spread over " + cores_used +
                                   " CPUs at their measured speeds)",
