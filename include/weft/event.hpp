@@ -35,7 +35,8 @@ extern std::atomic<EventSelectHook> g_event_select_hook;
 ///            to Y once Y's wait() returns true or Y's is_set() returns true.
 ///   A thread already blocked in wait() when set() runs returns true even if clear()
 ///   follows at once (CPython issue 13502): no lost wake-up. A wait() that starts while a
-///   set() is still waking threads may also return true.
+///   set() is still waking threads returns true if it finds the flag set; once clear() has
+///   run, that set() cannot end it.
 ///   wait() returns false only when its timeout expired with the flag false.
 /// Fairness: n/a: set() releases every waiter at once.
 /// Blocking: only wait() blocks. wait(0s), wait(negative) and a flag already true return

@@ -22,12 +22,14 @@
 //        weft/detail/select_events.hpp; the hook keeps L2 free of L3 includes).
 #include "weft/event.hpp"
 
+#include "threading/event_testing.hpp"
 #include "threading/wait_loop.hpp"
 #include "weft/detail/parking_lot.hpp"
 
 namespace weft {
 namespace detail {
 std::atomic<EventSelectHook> g_event_select_hook{nullptr};
+std::atomic<EventWakeWindowHook> g_event_wake_window_hook_for_tests{nullptr};
 }
 
 namespace {
@@ -75,6 +77,8 @@ bool Event::wait_slow(detail::Deadline deadline, detail::SourceLoc loc) {
 }
 
 void Event::wake_all(std::uint32_t old_state) {
+  if (const auto seam = detail::g_event_wake_window_hook_for_tests.load(std::memory_order_acquire))
+    seam(this);
   if ((old_state & kSelect) != 0) state_.fetch_and(~kSelect, std::memory_order_relaxed);
   if ((old_state & (kSet | kWaiters)) == kWaiters) {  // (E4) this set() took the waiters
     detail::unpark_all_parked_with(&state_, generation_of(old_state), kWoken);
