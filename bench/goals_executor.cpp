@@ -153,8 +153,8 @@ double micro_single_on(int cpu, int tasks) {
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
+    // Returns once the thread runs on `cpu` (the kernel moves it before returning).
     if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0) return;
-    sched_yield();  // let the kernel move this thread onto `cpu` before the timing
     ms = micro_single(tasks);
   });
   t.join();
@@ -332,17 +332,19 @@ void register_executor(Registry& reg, const Options& o) {
               "time)); the plain ideal, one unpinned thread's time / min(workers, CPUs), is "
               "reported beside it. Virtual CPUs of one machine can run at different speeds.",
               std::move(ms));
-    auto of_plain = [](std::string weft, double divisor) {
-      return [weft = std::move(weft), divisor](const Round& r) {
-        return r.at("micro: one thread, no pool") / divisor / r.at(weft);
+    auto plain_ideal = [](const Round& r, std::size_t k) {
+      return r.at("micro: one thread, no pool") / static_cast<double>(k);
+    };
+    auto of_plain = [plain_ideal](std::string weft, std::size_t k) {
+      return [plain_ideal, weft = std::move(weft), k](const Round& r) {
+        return plain_ideal(r, k) / r.at(weft);
       };
     };
     // A CPU that could not be measured (pinning refused): the plain ideal for that round.
-    auto of_cores = [per_cpu](std::string weft, std::size_t k) {
-      return [weft = std::move(weft), per_cpu, k](const Round& r) {
+    auto of_cores = [plain_ideal, per_cpu](std::string weft, std::size_t k) {
+      return [plain_ideal, weft = std::move(weft), per_cpu, k](const Round& r) {
         const double ideal = ideal_over(r, per_cpu, k);
-        return (ideal > 0 ? ideal : r.at("micro: one thread, no pool") / static_cast<double>(k)) /
-               r.at(weft);
+        return (ideal > 0 ? ideal : plain_ideal(r, k)) / r.at(weft);
       };
     };
     auto add = [&](const std::string& pool, const std::string& value, std::size_t k) {
@@ -355,7 +357,7 @@ void register_executor(Registry& reg, const Options& o) {
                                   " CPUs at their measured speeds)",
                   needs, of_cores(value, k), Better::higher, 0.80, 0.90, true});
       reg.goal({"executor", pool + ": share of one thread's time / " + cores_used,
-                {"micro: one thread, no pool", value}, of_plain(value, static_cast<double>(k)),
+                {"micro: one thread, no pool", value}, of_plain(value, k),
                 Better::higher, per_cpu.empty() ? 0.80 : 0, per_cpu.empty() ? 0.90 : 0, true});
     };
     add("TPE(2)", "micro: weft TPE(2)", used_two);

@@ -33,7 +33,7 @@ using Clock = std::chrono::steady_clock;
 // loop is neither replaced by its closed form nor vectorized: each iteration is computed.
 // Out of line and 64-byte aligned: the one thread, the four threads and the four
 // processes all run this one copy, so the comparison does not depend on where a copy's
-// loop happens to sit (on a VM here, a loop across a 32-byte boundary ran ~1.5x slower).
+// loop happens to sit (on a VM here, a copy whose loop crossed a 64-byte line ran ~1.5x slower).
 [[gnu::noinline, gnu::aligned(64)]] std::uint64_t cpu_bound_task(std::uint64_t n) {
   std::uint64_t count = 0;
   for (std::uint64_t i = 0; i < n; ++i) {
